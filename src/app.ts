@@ -1,0 +1,162 @@
+// Builds everything from the configuration, once. Each role (`poll`, `worker`) is a set of
+// parts with start/stop; `intake start` runs them all in one process.
+import path from 'node:path';
+import { type ContestProfile, loadContest } from './config/contest.js';
+import type { Env } from './config/env.js';
+import { createDropFolder } from './intake/drop-folder.js';
+import { createIngest, type Ingest } from './intake/ingest.js';
+import { createRedisLock } from './intake/lock.js';
+import { createPoller, type PollSink } from './intake/poller.js';
+import type { Logger } from './log.js';
+import { createPipeline } from './pipeline.js';
+import { connectRedis, createQueues, createWorkers, type Queues } from './queue/queues.js';
+import { resolveRedis } from './queue/redis-server.js';
+import { createSweeper } from './queue/sweep.js';
+import { type BlobStore, createBlobStore } from './store/blobs.js';
+import { getCursor, recordPoll, saveCursor } from './store/cursors.js';
+import { type Db, openDb } from './store/db.js';
+import { findMessageBySha, listUnfinishedMessageIds } from './store/messages.js';
+import { listUnfinishedReplyIds } from './store/replies.js';
+
+export type Role = 'poll' | 'worker';
+
+interface Part {
+  name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface App {
+  env: Env;
+  profile: ContestProfile;
+  db: Db;
+  blobs: BlobStore;
+  queues: Queues;
+  ingest: Ingest;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  roles: Role[];
+  log: Logger;
+  /** Only `intake start` may launch a private redis-server (it owns the whole machine). */
+  allowPrivateRedis?: boolean;
+  queuePrefix?: string;
+  concurrency?: number;
+  lockDurationMs?: number;
+  sweepIntervalMs?: number;
+}
+
+export async function createApp(env: Env, opts: AppOptions): Promise<App> {
+  const { log } = opts;
+  const profile = loadContest(env.contestFile);
+  const redis = await resolveRedis({
+    redisUrl: env.redisUrl,
+    dataDir: env.dataDir,
+    log,
+    allowPrivate: opts.allowPrivateRedis ?? false,
+  });
+  const db = await openDb(env.databaseUrl);
+  const blobs = createBlobStore(path.join(env.dataDir, 'blobs'));
+  const connection = connectRedis(redis.url);
+  const queues = createQueues(connection, opts.queuePrefix);
+  const ingest = createIngest({ db, blobs, enqueue: queues.enqueueProcess, log: log.child({ component: 'ingest' }) });
+  const parts: Part[] = [];
+
+  if (opts.roles.includes('poll')) parts.push(intakePart(env, { db, ingest, connection, log }));
+  if (opts.roles.includes('worker')) {
+    const pipeline = createPipeline({
+      db,
+      blobs,
+      profile,
+      log: log.child({ component: 'pipeline' }),
+      ownAddresses: env.replyFrom ? [env.replyFrom] : [],
+    });
+    let workers: ReturnType<typeof createWorkers> | undefined;
+    parts.push({
+      name: 'workers',
+      async start() {
+        workers = createWorkers({
+          connection,
+          prefix: opts.queuePrefix,
+          concurrency: opts.concurrency ?? 2,
+          handlers: { processMessage: pipeline.processMessage },
+          log: log.child({ component: 'worker' }),
+          lockDurationMs: opts.lockDurationMs,
+        });
+      },
+      stop: async () => workers?.close(),
+    });
+    const sweeper = createSweeper({
+      source: {
+        unfinishedMessageIds: () => listUnfinishedMessageIds(db),
+        unfinishedReplyIds: () => listUnfinishedReplyIds(db),
+      },
+      queues,
+      log: log.child({ component: 'sweep' }),
+      intervalMs: opts.sweepIntervalMs,
+    });
+    parts.push({ name: 'sweep', start: sweeper.start, stop: sweeper.stop });
+  }
+
+  let started: Part[] = [];
+  return {
+    env,
+    profile,
+    db,
+    blobs,
+    queues,
+    ingest,
+    async start() {
+      for (const part of parts) {
+        await part.start();
+        started.push(part);
+      }
+    },
+    async stop() {
+      // Reverse order: stop taking mail in, drain the workers, then close the connections.
+      for (const part of started.reverse()) {
+        await part.stop().catch((err) => log.warn({ err, part: part.name }, 'stop failed'));
+      }
+      started = [];
+      await queues.close().catch(() => undefined);
+      connection.disconnect();
+      await db.close();
+      await redis.stop();
+    },
+  };
+}
+
+function intakePart(
+  env: Env,
+  deps: { db: Db; ingest: Ingest; connection: ReturnType<typeof connectRedis>; log: Logger },
+): Part {
+  const { db, ingest, log } = deps;
+  if (env.imap.mode === 'drop-folder') {
+    const drop = createDropFolder({
+      dir: path.join(env.dataDir, 'inbox'),
+      ingest,
+      log: log.child({ component: 'drop-folder' }),
+    });
+    return { name: 'drop-folder', start: drop.start, stop: drop.stop };
+  }
+  const sink: PollSink = {
+    cursor: async (mailbox) => {
+      const c = await getCursor(db, mailbox);
+      return c && { uidValidity: c.uidValidity, lastUid: c.lastUid };
+    },
+    knownSha: async (mailbox, sha256) => Boolean(await findMessageBySha(db, mailbox, sha256)),
+    ingest: (input) =>
+      ingest({ ...input, source: 'imap', receivedAtSource: 'internaldate' }),
+    advance: (mailbox, uidValidity, lastUid) => saveCursor(db, mailbox, uidValidity, lastUid),
+    polled: (mailbox, outcome) => recordPoll(db, mailbox, outcome),
+  };
+  const poller = createPoller({
+    log: log.child({ component: 'poller' }),
+    config: env.imap,
+    lock: createRedisLock(deps.connection, { owner: `${process.pid}@${process.env.HOSTNAME ?? 'host'}` }),
+    sink,
+  });
+  return { name: 'poller', start: poller.start, stop: poller.stop };
+}

@@ -1,0 +1,133 @@
+// The `intake` command (DESIGN.md §4). Configuration problems print one message listing all of
+// them and exit 1, with no stack trace; usage errors exit 2.
+import os from 'node:os';
+import { Command, CommanderError } from 'commander';
+import type { App, Role } from './app.js';
+import { ConfigError, loadEnv } from './config/env.js';
+import { createLogger, type Logger } from './log.js';
+
+// Roles load their modules on demand, so `intake --help` and `intake check` stay light.
+const loadApp = () => import('./app.js');
+
+const VERSION = '0.1.0';
+
+async function runRoles(roles: Role[], allowPrivateRedis: boolean): Promise<number> {
+  const env = loadEnv();
+  const log = createLogger(env.logLevel);
+  const { createApp } = await loadApp();
+  const app = await createApp(env, {
+    roles,
+    log,
+    allowPrivateRedis,
+    concurrency: os.availableParallelism(),
+  });
+  await app.start();
+  log.info({ roles, dataDir: env.dataDir, intake: env.imap.mode, replies: env.smtp.mode }, 'case-intake running');
+  await waitForSignal(log);
+  await app.stop();
+  return 0;
+}
+
+function waitForSignal(log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping: draining work in hand');
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+async function runImport(paths: string[]): Promise<number> {
+  const env = loadEnv();
+  const log = createLogger(env.logLevel);
+  const { createApp } = await loadApp();
+  const { fromPath } = await import('./intake/sources.js');
+  let app: App | undefined;
+  try {
+    app = await createApp(env, { roles: [], log });
+    let added = 0;
+    let known = 0;
+    for (const target of paths) {
+      for await (const m of fromPath(target)) {
+        const r = await app.ingest({
+          raw: m.raw,
+          source: 'import',
+          mailbox: 'import',
+          receivedAt: m.receivedAt,
+          receivedAtSource: m.receivedAtSource,
+          originalName: m.name,
+        });
+        if (r.inserted) added++;
+        else known++;
+        if ((added + known) % 50 === 0) process.stderr.write(`… ${added + known} messages read\n`);
+      }
+    }
+    process.stdout.write(`imported ${added} new message(s); ${known} were already stored\n`);
+    return 0;
+  } finally {
+    await app?.stop();
+  }
+}
+
+type Action = (...args: never[]) => Promise<number>;
+
+function program(setCode: (code: number) => void): Command {
+  // Commander ignores an action's return value: keep it as the process exit code.
+  const run =
+    <A extends Action>(fn: A) =>
+    async (...args: Parameters<A>) =>
+      setCode(await fn(...args));
+  const p = new Command('intake')
+    .description('case-intake: runs the mailbox of a case-collection campaign')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError();
+  p.command('start')
+    .description('everything in one process: poller (or drop-folder watcher) and workers')
+    .action(run(() => runRoles(['poll', 'worker'], true)));
+  p.command('poll')
+    .description('only the IMAP poller (or drop-folder watcher); one active per mailbox')
+    .action(run(() => runRoles(['poll'], false)));
+  p.command('worker')
+    .description('only the queue workers (run as many as you like, on many machines)')
+    .action(run(() => runRoles(['worker'], false)));
+  p.command('check')
+    .description('validate one message offline (no Redis, no database); exit 0 whatever the verdict')
+    .argument('<file>', 'an .eml file')
+    .option('--json', 'print the result as JSON')
+    .option('--received-at <iso>', 'receive time (default: newest Received: header, else Date:)')
+    .option('--contest <file>', 'contest profile (default: config/contest-2025.json)')
+    .action(
+      run(async (file: string, opts: { json?: boolean; receivedAt?: string; contest?: string }) => {
+        const { runCheck } = await import('./check.js');
+        return runCheck(file, opts, process.stdout, process.stderr);
+      }),
+    );
+  p.command('import')
+    .description('ingest .eml files, folders, Maildir or mbox as if they had arrived (backfill)')
+    .argument('<path...>', 'files or folders')
+    .action(run((paths: string[]) => runImport(paths)));
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  try {
+    await program((c) => {
+      code = c;
+    }).parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; a usage error 2.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`intake: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,85 @@
+// With no IMAP configured, .eml files put into DATA_DIR/inbox/ are ingested like mail that
+// arrived, then moved to inbox/.done/ (never deleted). A file still being written is left
+// until its size and mtime hold still between two scans.
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import type { Ingest } from './ingest.js';
+import { fromPath } from './sources.js';
+
+export function createDropFolder(deps: { dir: string; ingest: Ingest; log: Logger; intervalMs?: number }) {
+  const { dir, ingest, log } = deps;
+  const done = path.join(dir, '.done');
+  const seen = new Map<string, string>(); // file → "size:mtime" at the previous scan
+  let timer: NodeJS.Timeout | undefined;
+  let scanning: Promise<number> | undefined;
+
+  async function ingestFile(file: string) {
+    for await (const m of fromPath(file)) {
+      await ingest({
+        raw: m.raw,
+        source: 'drop',
+        mailbox: 'drop-folder',
+        receivedAt: m.receivedAt,
+        receivedAtSource: m.receivedAtSource,
+        originalName: path.basename(m.name),
+      });
+    }
+    await rename(file, await freeName(done, path.basename(file)));
+  }
+
+  async function scanOnce(): Promise<number> {
+    let count = 0;
+    const names = (await readdir(dir)).filter((n) => !n.startsWith('.') && /\.eml$/i.test(n));
+    for (const name of names.sort()) {
+      const file = path.join(dir, name);
+      const s = await stat(file).catch(() => null);
+      if (!s?.isFile()) continue;
+      const mark = `${s.size}:${s.mtimeMs}`;
+      const settled = seen.get(file) === mark || Date.now() - s.mtimeMs > 2_000;
+      seen.set(file, mark);
+      if (!settled) continue;
+      try {
+        await ingestFile(file);
+        seen.delete(file);
+        count++;
+      } catch (err) {
+        // Left in place: the next scan tries again (disk full, database busy…).
+        log.warn({ err, file }, 'drop-folder file not ingested yet');
+      }
+    }
+    return count;
+  }
+
+  const scan = () => {
+    scanning ??= scanOnce().finally(() => {
+      scanning = undefined;
+    });
+    return scanning;
+  };
+
+  return {
+    scan,
+    async start() {
+      await mkdir(done, { recursive: true });
+      log.info({ dir }, 'watching the drop folder for .eml files');
+      await scan();
+      timer = setInterval(() => {
+        scan().catch((err) => log.warn({ err }, 'drop-folder scan failed'));
+      }, deps.intervalMs ?? 2_000);
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await scanning?.catch(() => undefined);
+    },
+  };
+}
+
+async function freeName(dir: string, name: string): Promise<string> {
+  const ext = path.extname(name);
+  const base = name.slice(0, name.length - ext.length);
+  for (let i = 0; ; i++) {
+    const candidate = path.join(dir, i === 0 ? name : `${base}.${i}${ext}`);
+    if (!(await stat(candidate).catch(() => null))) return candidate;
+  }
+}

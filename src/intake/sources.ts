@@ -1,0 +1,122 @@
+// Turning files into messages: a single .eml, a folder of them, a Maildir, an mbox. Used by
+// `intake import` and the drop folder. Receive time of a file: the newest Received: header's
+// date (the receiving server's clock), else the file's mtime.
+import { createReadStream } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseMail, receivedAtFromHeaders } from '../mail/parse.js';
+
+export interface FileMessage {
+  /** Where it came from, for logs and the row's original name: a path, or `mbox#N`. */
+  name: string;
+  raw: Buffer;
+  receivedAt: Date;
+  receivedAtSource: 'received-header' | 'mtime';
+}
+
+const HEADER_LIMIT = 256 * 1024;
+
+/** The header block only (up to the first empty line): enough to read the Received: dates. */
+function headerBlock(raw: Buffer): Buffer {
+  const slice = raw.subarray(0, HEADER_LIMIT);
+  const crlf = slice.indexOf('\r\n\r\n');
+  const lf = slice.indexOf('\n\n');
+  const ends = [crlf, lf].filter((i) => i >= 0);
+  return ends.length ? slice.subarray(0, Math.min(...ends) + 2) : slice;
+}
+
+export async function receiveTime(raw: Buffer, fallback: Date) {
+  const mail = await parseMail(Buffer.concat([headerBlock(raw), Buffer.from('\r\n')]));
+  const found = receivedAtFromHeaders(mail);
+  return found?.source === 'received'
+    ? { receivedAt: found.at, receivedAtSource: 'received-header' as const }
+    : { receivedAt: fallback, receivedAtSource: 'mtime' as const };
+}
+
+async function fromFile(file: string, raw?: Buffer): Promise<FileMessage> {
+  const { mtime } = await stat(file);
+  const bytes = raw ?? (await readFileBytes(file));
+  return { name: file, raw: bytes, ...(await receiveTime(bytes, mtime)) };
+}
+
+async function readFileBytes(file: string): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function head(file: string, bytes: number): Promise<string> {
+  const fh = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(bytes), 0, bytes, 0);
+    return buffer.subarray(0, bytesRead).toString('latin1');
+  } finally {
+    await fh.close();
+  }
+}
+
+const isMbox = async (file: string) => (await head(file, 5)) === 'From ';
+
+/** In a plain folder: an .eml, an mbox, or any file that opens with a header line. */
+async function looksLikeMail(file: string): Promise<boolean> {
+  if (/\.eml$/i.test(file)) return true;
+  const start = await head(file, 200);
+  return start.startsWith('From ') || /^[\x21-\x39\x3b-\x7e]+:[ \t]/.test(start);
+}
+
+/** mboxrd: messages start at `From ` lines; `>From ` lines inside were escaped once. */
+async function* fromMbox(file: string): AsyncGenerator<FileMessage> {
+  const { mtime } = await stat(file);
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'latin1' }), crlfDelay: Infinity });
+  let current: string[] | null = null;
+  let index = 0;
+  const flush = async (): Promise<FileMessage | null> => {
+    if (!current) return null;
+    // latin1 round-trips bytes exactly, so 8-bit headers and bodies survive untouched.
+    const raw = Buffer.from(`${current.join('\r\n')}\r\n`, 'latin1');
+    index++;
+    return { name: `${file}#${index}`, raw, ...(await receiveTime(raw, mtime)) };
+  };
+  for await (const line of lines) {
+    if (line.startsWith('From ')) {
+      const done = await flush();
+      if (done) yield done;
+      current = [];
+      continue;
+    }
+    current?.push(/^>+From /.test(line) ? line.slice(1) : line);
+  }
+  const last = await flush();
+  if (last) yield last;
+}
+
+async function* fromFolder(dir: string): AsyncGenerator<FileMessage> {
+  const names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+  // A Maildir keeps delivered mail in cur/ and new/ (tmp/ is mail still being written).
+  const maildir = ['cur', 'new', 'tmp'].every((d) => names.includes(d));
+  for (const name of maildir ? ['cur', 'new'] : names) {
+    const full = path.join(dir, name);
+    const s = await stat(full);
+    if (s.isDirectory()) yield* maildir ? fromAllFiles(full) : fromFolder(full);
+    else if (await looksLikeMail(full)) yield* fromPath(full);
+  }
+}
+
+async function* fromAllFiles(dir: string): AsyncGenerator<FileMessage> {
+  for (const name of (await readdir(dir)).sort()) {
+    const full = path.join(dir, name);
+    if ((await stat(full)).isFile()) yield await fromFile(full);
+  }
+}
+
+/** Every message at `target`: a file (.eml or mbox) or a folder (plain or Maildir). */
+export async function* fromPath(target: string): AsyncGenerator<FileMessage> {
+  const s = await stat(target);
+  if (s.isDirectory()) yield* fromFolder(target);
+  else if (await isMbox(target)) yield* fromMbox(target);
+  else yield await fromFile(target);
+}

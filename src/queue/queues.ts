@@ -1,0 +1,131 @@
+// BullMQ queues and workers over one Redis. Handlers receive validated payloads (ids); which
+// job follows which is decided by the handlers' caller (src/pipeline.ts), not here.
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../log.js';
+import { JOBS, type ProcessMessagePayload, QUEUES, type SendReplyPayload } from './jobs.js';
+
+export { UnrecoverableError };
+
+/** A connection BullMQ can block on: workers need `maxRetriesPerRequest: null` (DESIGN.md §6). */
+export function connectRedis(target: string | { path: string }, extra: RedisOptions = {}): Redis {
+  const options: RedisOptions = { maxRetriesPerRequest: null, lazyConnect: false, ...extra };
+  return typeof target === 'string' ? new Redis(target, options) : new Redis({ ...options, path: target.path });
+}
+
+export interface Queues {
+  process: Queue;
+  reply: Queue;
+  enqueueProcess(messageId: number): Promise<void>;
+  enqueueReply(replyId: number): Promise<void>;
+  depths(): Promise<Record<string, Record<string, number>>>;
+  close(): Promise<void>;
+}
+
+const defaultJobOptions = {
+  // Retries here cover transient trouble (database busy, disk, Redis hiccup); the row's own
+  // attempt counter in the database is what finally marks a message failed.
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: true,
+  removeOnFail: { count: 5_000 },
+};
+
+export function createQueues(connection: Redis, prefix = 'intake'): Queues {
+  const process = new Queue(QUEUES.process, { connection, prefix, defaultJobOptions });
+  const reply = new Queue(QUEUES.reply, { connection, prefix, defaultJobOptions });
+
+  // Adding a jobId that exists is a no-op in BullMQ, except that a finished job still blocks it:
+  // drop finished ones first so the sweep can resubmit work whose row is not done.
+  async function addOnce(queue: Queue, name: string, data: object, jobId: string) {
+    const existing = await queue.getJob(jobId);
+    if (existing) {
+      const state = await existing.getState();
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return;
+      await existing.remove().catch(() => undefined);
+    }
+    await queue.add(name, data, { jobId });
+  }
+
+  return {
+    process,
+    reply,
+    enqueueProcess: (messageId) => {
+      const p = JOBS.processMessage;
+      return addOnce(process, p.name, { messageId }, p.jobId({ messageId }));
+    },
+    enqueueReply: (replyId) => {
+      const r = JOBS.sendReply;
+      return addOnce(reply, r.name, { replyId }, r.jobId({ replyId }));
+    },
+    async depths() {
+      const out: Record<string, Record<string, number>> = {};
+      for (const q of [process, reply]) {
+        out[q.name] = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+      }
+      return out;
+    },
+    async close() {
+      await Promise.all([process.close(), reply.close()]);
+    },
+  };
+}
+
+export interface Handlers {
+  processMessage(payload: ProcessMessagePayload, job: Job): Promise<void>;
+  /** Absent until replies are wired: the reply queue then keeps its jobs for later. */
+  sendReply?(payload: SendReplyPayload, job: Job): Promise<void>;
+}
+
+export interface Workers {
+  close(): Promise<void>;
+}
+
+export function createWorkers(opts: {
+  connection: Redis;
+  prefix?: string;
+  concurrency: number;
+  handlers: Handlers;
+  log: Logger;
+  /** How long a job's lock lives; a killed worker's job is retried after it expires. */
+  lockDurationMs?: number;
+}): Workers {
+  const { connection, prefix = 'intake', concurrency, handlers, log } = opts;
+  const common = {
+    connection,
+    prefix,
+    concurrency,
+    lockDuration: opts.lockDurationMs ?? 30_000,
+    stalledInterval: Math.min(opts.lockDurationMs ?? 30_000, 30_000),
+    // A worker SIGKILLed mid-job leaves a stalled job; let it be picked up a few times before
+    // BullMQ gives up (the sweep resubmits it even then, the database counts real attempts).
+    maxStalledCount: 5,
+  };
+  const process = new Worker(
+    QUEUES.process,
+    (job) => handlers.processMessage(JOBS.processMessage.payload.parse(job.data), job),
+    common,
+  );
+  const workers = [process];
+  const { sendReply } = handlers;
+  if (sendReply) {
+    workers.push(
+      new Worker(QUEUES.reply, (job) => sendReply(JOBS.sendReply.payload.parse(job.data), job), common),
+    );
+  }
+  for (const w of workers) {
+    w.on('failed', (job, err) => {
+      const last = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
+      const fields = { err, queue: w.name, jobId: job?.id, attempt: job?.attemptsMade };
+      if (last) log.error(fields, 'job failed for good');
+      else log.warn(fields, 'job failed, will retry');
+    });
+    w.on('error', (err) => log.warn({ err, queue: w.name }, 'worker error'));
+  }
+  return {
+    // close() waits for active jobs to finish: SIGTERM drains instead of abandoning work.
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}
