@@ -80,6 +80,8 @@ export interface FileEntry {
   sha256: string;
   /** The archive's file name (outermost first, joined by ' / ') or null. */
   insideArchive: string | null;
+  /** For an archive entry: its sanitised path inside the archive (folders kept), for display. */
+  archivePath?: string;
 }
 
 export interface DocumentProblem {
@@ -110,6 +112,8 @@ export interface PdfContent {
   /** Pages with no text layer (a scan). */
   imageOnlyPages: number;
   text: string;
+  /** Red-seal heuristic on the rendered first/last page; null or absent when not evaluated. */
+  redSeal?: boolean | null;
 }
 
 export interface ImageContent {
@@ -118,6 +122,8 @@ export interface ImageContent {
   height: number;
   /** Red-seal heuristic for scans; null when not evaluated. */
   redSeal: boolean | null;
+  /** EXIF orientation 5–8 (shown turned by 90°, so displayed width = height); absent otherwise. */
+  orientation?: number;
 }
 
 export interface DocumentRead {

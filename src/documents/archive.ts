@@ -1,0 +1,301 @@
+// Unpacks zip (yauzl) and rar (node-unrar-js) attachments into file entries, under the
+// profile's limits. The only importer of yauzl and node-unrar-js.
+//
+// Zips from Chinese Windows carry GBK names without the UTF-8 flag (DESIGN.md §6), so names are
+// read raw (`decodeStrings: false`) and decoded here. Sizes in headers are never trusted: bytes
+// are counted while inflating and the stream is destroyed the moment a limit is crossed.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { createExtractorFromData } from 'node-unrar-js';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import type { ContestProfile } from '../config/contest.js';
+import type { DocumentProblem, FileEntry } from '../types.js';
+
+export type ArchiveLimits = ContestProfile['limits']['archive'];
+
+/** Shared across the nesting levels of one attachment, so a nested bomb hits the same cap. */
+export interface ArchiveBudget {
+  entries: number;
+  bytes: number;
+}
+
+export interface Unpacked {
+  entries: FileEntry[];
+  problems: DocumentProblem[];
+}
+
+// A highly compressible small file (a text of spaces) is harmless; the ratio only matters once
+// the output is big enough to hurt.
+const RATIO_FLOOR_BYTES = 1024 * 1024;
+const UTF8_FLAG = 0x800;
+const UNICODE_PATH_FIELD = 0x7075;
+
+export function newBudget(): ArchiveBudget {
+  return { entries: 0, bytes: 0 };
+}
+
+class LimitError extends Error {
+  constructor(readonly problem: DocumentProblem) {
+    super(problem.message);
+  }
+}
+
+const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
+
+function tooMany(limits: ArchiveLimits): LimitError {
+  return new LimitError({
+    kind: 'too_large',
+    message: `压缩包内文件超过 ${limits.maxEntries} 个，未予解压，请只压缩申报所需材料后重新发送`,
+  });
+}
+
+function tooBig(limits: ArchiveLimits): LimitError {
+  return new LimitError({
+    kind: 'too_large',
+    message: `压缩包解压后超过大小上限（单个文件 ${mb(limits.maxEntryBytes)}，合计 ${mb(limits.maxTotalBytes)}），未予解压，请直接发送附件`,
+  });
+}
+
+function bomb(): LimitError {
+  return new LimitError({
+    kind: 'suspicious',
+    message: '压缩包压缩比异常（疑似“压缩炸弹”），未予解压，请直接发送附件或重新压缩',
+  });
+}
+
+/** Decodes a zip entry name: Info-ZIP 0x7075 field or UTF-8 flag → UTF-8; else UTF-8 if valid, else GB18030. */
+export function decodeZipName(raw: Buffer, flags: number, extra: { id: number; data: Buffer }[]): string {
+  // As yauzl does (its issue #33): the 0x7075 field wins over the flag. Field layout (APPNOTE 4.6.9): version 1, CRC-32 of the header name, UTF-8 name. A field
+  // whose CRC does not match was written for another name and is stale.
+  for (const f of extra) {
+    if (f.id !== UNICODE_PATH_FIELD || f.data.length <= 5 || f.data[0] !== 1) continue;
+    if (f.data.readUInt32LE(1) === crc32(raw)) return f.data.subarray(5).toString('utf8');
+  }
+  if (flags & UTF8_FLAG) return raw.toString('utf8');
+  for (const encoding of ['utf-8', 'gb18030']) {
+    try {
+      return new TextDecoder(encoding, { fatal: true }).decode(raw);
+    } catch {
+      // not this encoding; try the next
+    }
+  }
+  // Neither: an old DOS code page. IBM866 is the WHATWG single-byte page closest to the zip
+  // default cp437 (same ASCII and box drawing) and never yields U+FFFD.
+  return new TextDecoder('ibm866').decode(raw);
+}
+
+/** yauzl's validateFileName idea: relative, no `..`, forward slashes. Returns null for a bad name. */
+export function sanitizeEntryPath(name: string): string | null {
+  const clean = name.replace(/\\/g, '/').replace(/\0/g, '');
+  if (clean.startsWith('/') || /^[A-Za-z]:/.test(clean)) return null;
+  if (clean.split('/').includes('..')) return null;
+  return clean;
+}
+
+function makeEntry(fullPath: string, content: Buffer, insideArchive: string): FileEntry {
+  return {
+    filename: path.posix.basename(fullPath),
+    archivePath: fullPath,
+    declaredType: null,
+    content,
+    bytes: content.length,
+    sha256: createHash('sha256').update(content).digest('hex'),
+    insideArchive,
+  };
+}
+
+// ── zip ──────────────────────────────────────────────────────────────────────────────────────
+
+/** Reads one entry of a zip (e.g. `[Content_Types].xml`) up to `maxBytes`; null when absent. */
+export async function readZipEntry(
+  zip: Buffer,
+  name: string,
+  maxBytes = 4 * 1024 * 1024,
+): Promise<Buffer | null> {
+  const zipfile = await yauzl.fromBufferPromise(zip, { lazyEntries: true, decodeStrings: false });
+  try {
+    for (;;) {
+      const entry = await nextEntry(zipfile);
+      if (!entry) return null;
+      if (entry.fileNameRaw.toString('utf8') !== name) continue;
+      if (entry.isEncrypted()) return null;
+      return await inflate(zipfile, entry, maxBytes, () => new Error('entry too large'));
+    }
+  } finally {
+    zipfile.close();
+  }
+}
+
+function nextEntry(zipfile: ZipFile): Promise<Entry | null> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      zipfile.off('entry', onEntry).off('end', onEnd).off('error', onError);
+    };
+    const onEntry = (e: Entry) => {
+      cleanup();
+      resolve(e);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(null);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    zipfile.on('entry', onEntry).on('end', onEnd).on('error', onError);
+    zipfile.readEntry();
+  });
+}
+
+/** Inflates one entry, counting real bytes; `overLimit` is thrown as soon as `maxBytes` is passed. */
+async function inflate(
+  zipfile: ZipFile,
+  entry: Entry,
+  maxBytes: number,
+  overLimit: () => Error,
+  ratioCheck?: (bytes: number) => void,
+): Promise<Buffer> {
+  const stream = await zipfile.openReadStreamPromise(entry);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) throw overLimit();
+      ratioCheck?.(total);
+      chunks.push(chunk);
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks, total);
+}
+
+export async function unpackZip(
+  zip: Buffer,
+  insideArchive: string,
+  limits: ArchiveLimits,
+  budget: ArchiveBudget,
+): Promise<Unpacked> {
+  const out: Unpacked = { entries: [], problems: [] };
+  let zipfile: ZipFile;
+  try {
+    zipfile = await yauzl.fromBufferPromise(zip, { lazyEntries: true, decodeStrings: false });
+  } catch {
+    out.problems.push({ kind: 'unreadable', message: `压缩包“${insideArchive}”已损坏，无法打开，请重新压缩后发送` });
+    return out;
+  }
+  let encrypted = 0;
+  try {
+    for (let entry = await nextEntry(zipfile); entry; entry = await nextEntry(zipfile)) {
+      const name = decodeZipName(entry.fileNameRaw, entry.generalPurposeBitFlag, entry.extraFields);
+      if (name.endsWith('/') || name.endsWith('\\')) continue;
+      if (++budget.entries > limits.maxEntries) throw tooMany(limits);
+      const safe = sanitizeEntryPath(name);
+      if (!safe) {
+        out.problems.push({ kind: 'suspicious', message: `压缩包中的文件路径不安全（${name}），已跳过` });
+        continue;
+      }
+      if (entry.isEncrypted()) {
+        encrypted++;
+        continue;
+      }
+      const compressed = Math.max(entry.compressedSize, 1);
+      const room = Math.min(limits.maxEntryBytes, limits.maxTotalBytes - budget.bytes);
+      const content = await inflate(zipfile, entry, room, () => tooBig(limits), (n) => {
+        if (n > RATIO_FLOOR_BYTES && n / compressed > limits.maxRatio) throw bomb();
+      });
+      budget.bytes += content.length;
+      out.entries.push(makeEntry(safe, content, insideArchive));
+    }
+  } catch (err) {
+    // Past a limit the archive is not unpacked at all ("未予解压"): half of it would mislead.
+    if (err instanceof LimitError) return { entries: [], problems: [err.problem] };
+    out.problems.push(zipBroken(insideArchive));
+  } finally {
+    zipfile.close();
+  }
+  if (encrypted > 0) out.problems.push(encryptedProblem(insideArchive, encrypted));
+  return out;
+}
+
+function zipBroken(name: string): DocumentProblem {
+  return { kind: 'unreadable', message: `压缩包“${name}”部分内容已损坏，无法完整解压，请重新压缩后发送` };
+}
+
+function encryptedProblem(name: string, count: number): DocumentProblem {
+  return {
+    kind: 'encrypted',
+    message: `压缩包“${name}”中有 ${count} 个文件设置了密码，无法打开，请去掉密码后重新发送`,
+  };
+}
+
+// ── rar ──────────────────────────────────────────────────────────────────────────────────────
+
+// node-unrar-js extracts into memory and cannot stream, so the (untrusted) header sizes are
+// checked before extracting and the real length after.
+export async function unpackRar(
+  rar: Buffer,
+  insideArchive: string,
+  limits: ArchiveLimits,
+  budget: ArchiveBudget,
+): Promise<Unpacked> {
+  const out: Unpacked = { entries: [], problems: [] };
+  try {
+    const data = rar.buffer.slice(rar.byteOffset, rar.byteOffset + rar.byteLength) as ArrayBuffer;
+    const list = (await createExtractorFromData({ data })).getFileList();
+    if (list.arcHeader.flags.headerEncrypted) {
+      out.problems.push(encryptedProblem(insideArchive, 1));
+      return out;
+    }
+    let planned = budget.bytes;
+    let encrypted = 0;
+    const wanted: string[] = [];
+    for (const h of list.fileHeaders) {
+      if (h.flags.directory) continue;
+      if (++budget.entries > limits.maxEntries) throw tooMany(limits);
+      if (h.flags.encrypted) {
+        encrypted++;
+        continue;
+      }
+      planned += h.unpSize;
+      if (h.unpSize > limits.maxEntryBytes || planned > limits.maxTotalBytes) throw tooBig(limits);
+      if (h.unpSize > RATIO_FLOOR_BYTES && h.unpSize / Math.max(h.packSize, 1) > limits.maxRatio) throw bomb();
+      wanted.push(h.name);
+    }
+    if (encrypted > 0) out.problems.push(encryptedProblem(insideArchive, encrypted));
+    for (const name of wanted) {
+      const bytes = await extractOne(data, name);
+      if (!bytes) continue;
+      if (bytes.length > limits.maxEntryBytes || budget.bytes + bytes.length > limits.maxTotalBytes) {
+        throw tooBig(limits);
+      }
+      budget.bytes += bytes.length;
+      const safe = sanitizeEntryPath(name);
+      if (safe) out.entries.push(makeEntry(safe, Buffer.from(bytes), insideArchive));
+    }
+  } catch (err) {
+    if (err instanceof LimitError) return { entries: [], problems: [err.problem] };
+    out.problems.push(
+      { kind: 'unreadable', message: `RAR 压缩包“${insideArchive}”无法解压（可能已损坏或设置了密码），请改用 zip 压缩或直接发送附件` },
+    );
+  }
+  return out;
+}
+
+// One file per extractor: node-unrar-js's generator dies with a TypeError on a link entry (it
+// never creates an output file for it) and leaves its archive handle open, which would lose
+// every file after it. Links carry no content we need, so that case is skipped; a real unrar
+// error propagates. The wasm module is a singleton, so a fresh extractor is cheap.
+async function extractOne(data: ArrayBuffer, name: string): Promise<Uint8Array | null> {
+  const extractor = await createExtractorFromData({ data });
+  try {
+    for (const file of extractor.extract({ files: [name] }).files) return file.extraction ?? null;
+    return null;
+  } catch (err) {
+    if (err instanceof TypeError) return null;
+    throw err;
+  }
+}

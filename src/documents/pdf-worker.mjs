@@ -1,0 +1,56 @@
+// Worker thread for pdf.ts: runs pdf-parse (pdf.js) away from the main thread so a hostile PDF
+// that hangs or eats memory is stopped by `terminate()` and `resourceLimits` (DESIGN.md §6:
+// pdf.js runs on the calling thread in Node, so nothing else can interrupt it).
+// The only importer of pdf-parse. Plain .mjs so Node runs it without a TypeScript loader.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { PDFParse } from 'pdf-parse';
+
+const require = createRequire(import.meta.url);
+const pdfjsDir = path.dirname(require.resolve('pdfjs-dist/package.json'));
+// Without the CMaps, Chinese text in non-embedded fonts comes out empty without any error.
+const cMapUrl = `${path.join(pdfjsDir, 'cmaps')}/`;
+const standardFontDataUrl = `${path.join(pdfjsDir, 'standard_fonts')}/`;
+
+// A page with fewer visible characters than this has no real text layer: a scan (a page
+// number or a stray OCR glyph does not make it text).
+const MIN_TEXT_CHARS = 10;
+
+parentPort.on('message', async (job) => {
+  try {
+    parentPort.postMessage({ id: job.id, ok: true, result: await parse(job) });
+  } catch (err) {
+    parentPort.postMessage({
+      id: job.id,
+      ok: false,
+      error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) },
+    });
+  }
+});
+
+async function parse({ data, maxPages, renderPages, renderWidth }) {
+  const parser = new PDFParse({
+    data: new Uint8Array(data),
+    cMapUrl,
+    cMapPacked: true,
+    standardFontDataUrl,
+    isEvalSupported: false,
+    verbosity: 0,
+  });
+  try {
+    const text = await parser.getText({ pageJoiner: '', first: maxPages });
+    const pageChars = text.pages.map((p) => p.text.replace(/\s/g, '').length);
+    const imageOnly = pageChars.filter((n) => n < MIN_TEXT_CHARS).length;
+    const images = [];
+    // Scans are rendered anyway: their seal can only be seen in the picture.
+    if ((renderPages || imageOnly > 0) && text.total > 0) {
+      const wanted = [...new Set([1, Math.min(text.total, maxPages)])];
+      const shots = await parser.getScreenshot({ partial: wanted, desiredWidth: renderWidth, imageBuffer: true });
+      for (const page of shots.pages) if (page.data) images.push(page.data);
+    }
+    return { pages: text.total, parsedPages: text.pages.length, imageOnlyPages: imageOnly, text: text.text, images };
+  } finally {
+    await parser.destroy();
+  }
+}

@@ -1,0 +1,294 @@
+// Raw message bytes → ParsedMail. The only importer of mailparser. mailparser does the MIME
+// work; this module repairs what it gets wrong for Chinese mail (DESIGN.md §6): raw 8-bit GBK
+// headers, invalid Date headers turned into "now", forwarded submissions in message/rfc822.
+import {
+  type AddressObject,
+  type Attachment,
+  type EmailAddress,
+  type ParsedMail as LibraryMail,
+  parseAddressHeader,
+  simpleParser,
+} from 'mailparser';
+import type { Address, MailAttachment, ParsedMail } from '../types.js';
+import {
+  decodeBinaryString,
+  decodeRawHeader,
+  decodeUndeclared,
+  findNameInRaw,
+  looksLikeRawBytes,
+  sanitizeFilename,
+} from './charset.js';
+import { autoReplyReason } from './classify.js';
+
+export { sanitizeFilename };
+
+type HeaderLine = { key: string; line: string };
+
+/** A forward of a forward of a forward is still read; deeper nesting is left as attachments. */
+const MAX_FORWARD_DEPTH = 3;
+/** mailparser emits an error past this many parts; keep its default explicit. */
+const MAX_PARTS = 1000;
+
+export async function parseMail(raw: Buffer): Promise<ParsedMail> {
+  return parseLevel(raw, 0);
+}
+
+async function parseLevel(raw: Buffer, depth: number): Promise<ParsedMail> {
+  let lib: LibraryMail;
+  try {
+    // ignoreEmbedded: every message/rfc822 part stays an attachment; unwrapForward decides.
+    lib = await simpleParser(raw, {
+      ignoreEmbedded: true,
+      skipImageLinks: true,
+      skipTextToHtml: true,
+      skipTextLinks: true,
+      maxChildNodes: MAX_PARTS,
+    });
+  } catch (err) {
+    return fallbackMail(raw, err as Error);
+  }
+  const mail = fromLibrary(lib, raw);
+  return depth < MAX_FORWARD_DEPTH ? unwrapForward(mail, depth) : mail;
+}
+
+/** When mailparser gives up, keep what the header block says so the mail is still answered. */
+function fallbackMail(raw: Buffer, err: Error): ParsedMail {
+  const head = raw.subarray(0, 1024 * 1024).toString('latin1');
+  const blank = head.search(/\r?\n\r?\n/);
+  const lines = splitHeaderLines(blank >= 0 ? head.slice(0, blank) : head);
+  const binary = binaryHeaders(lines);
+  return {
+    ...headerFields(binary),
+    to: [],
+    contentType: contentTypeOf(binary),
+    subject: binary.subject?.[0] === undefined ? '' : decodeRawHeader(binary.subject[0]).trim(),
+    from: null,
+    replyTo: null,
+    text: '',
+    attachments: [],
+    forwarded: false,
+    warnings: [
+      `邮件结构无法解析（${err.message.slice(0, 200)}），未能读取正文和附件，请人工查看原邮件。`,
+    ],
+  };
+}
+
+function fromLibrary(lib: LibraryMail, raw: Buffer): ParsedMail {
+  const binary = binaryHeaders(lib.headerLines ?? []);
+  const first = (name: string) => binary[name]?.[0];
+  const toBinary = binary.to ?? [];
+  const to = (Array.isArray(lib.to) ? lib.to : lib.to ? [lib.to] : []).flatMap((a, i) =>
+    repairAddresses(a, toBinary[i]),
+  );
+  return {
+    ...headerFields(binary),
+    subject: repairText(lib.subject, first('subject')),
+    from: repairAddresses(lib.from, first('from'))[0] ?? null,
+    replyTo: repairAddresses(lib.replyTo, first('reply-to'))[0] ?? null,
+    to,
+    contentType: contentTypeOf(binary),
+    text: lib.text ?? '',
+    attachments: collectAttachments(lib.attachments ?? [], raw),
+    forwarded: false,
+    warnings: [],
+  };
+}
+
+// ── headers ────────────────────────────────────────────────────────────────────────────────
+
+/** Header block text → logical header lines (folded continuations kept, as mailparser does). */
+function splitHeaderLines(head: string): HeaderLine[] {
+  const out: HeaderLine[] = [];
+  for (const physical of head.split(/\r?\n/)) {
+    const prev = out[out.length - 1];
+    if (/^[ \t]/.test(physical) && prev) prev.line += `\r\n${physical}`;
+    else if (physical.includes(':'))
+      out.push({
+        key: physical.slice(0, physical.indexOf(':')).trim().toLowerCase(),
+        line: physical,
+      });
+  }
+  return out;
+}
+
+/** Lower-case name → unfolded values, still one char per raw byte (latin1 "binary"). */
+function binaryHeaders(lines: readonly HeaderLine[]): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null);
+  for (const { key, line } of lines) {
+    if (!key) continue;
+    const value = line
+      .slice(line.indexOf(':') + 1)
+      .replace(/\r?\n(?=[ \t])/g, '')
+      .trim();
+    const values = out[key] ?? [];
+    values.push(value);
+    out[key] = values;
+  }
+  return out;
+}
+
+function headerFields(binary: Record<string, string[]>) {
+  const headers: Record<string, string[]> = Object.create(null);
+  for (const [key, values] of Object.entries(binary)) {
+    headers[key] = values.map((v) => (/[\x80-\xff]/.test(v) ? decodeBinaryString(v) : v));
+  }
+  const id = headers['message-id']?.[0]?.trim().split(/\s+/)[0];
+  return {
+    headers,
+    messageId: id ? `<${id.replace(/^<|>$/g, '')}>` : null,
+    date: parseHeaderDate(headers.date?.[0]),
+    receivedDates: (headers.received ?? [])
+      .map((v) => (v.includes(';') ? parseHeaderDate(v.slice(v.lastIndexOf(';') + 1)) : null))
+      .filter((d): d is Date => d !== null),
+  };
+}
+
+function contentTypeOf(binary: Record<string, string[]>): string {
+  const value = binary['content-type']?.[0]?.split(';')[0]?.trim().toLowerCase();
+  return value || 'text/plain';
+}
+
+/**
+ * RFC 5322 dates (comments such as `(CST)` dropped). mailparser turns an unparseable Date into
+ * "now", which must never reach the deadline check, so we parse the raw value ourselves. A time
+ * of day is required: V8's lenient parser reads `foo 1` as 2001-01-01.
+ */
+export function parseHeaderDate(value: string | undefined): Date | null {
+  if (!value) return null;
+  const cleaned = value
+    .replace(/\([^)]*\)/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (!/\d{1,2}:\d{2}/.test(cleaned)) return null;
+  const time = Date.parse(cleaned);
+  return Number.isNaN(time) ? null : new Date(time);
+}
+
+/** Newest Received date (the server's own stamp), else the sender's Date header. */
+export function receivedAtFromHeaders(
+  mail: ParsedMail,
+): { at: Date; source: 'received' | 'date' } | null {
+  const received = mail.receivedDates[0];
+  if (received) return { at: received, source: 'received' };
+  return mail.date ? { at: mail.date, source: 'date' } : null;
+}
+
+const replacementCount = (s: string) => s.split('\uFFFD').length - 1;
+
+/** Subject: mailparser's value unless it lost raw 8-bit bytes (U+FFFD); then decode ourselves. */
+function repairText(parsed: string | undefined, binary: string | undefined): string {
+  const lib = (parsed ?? '').trim();
+  if (binary === undefined) return lib;
+  if (!lib.includes('\uFFFD') && !/[\x80-\xff]/.test(binary)) return lib;
+  const ours = decodeRawHeader(binary)
+    .replace(/\s*\r?\n\s*/g, ' ')
+    .trim();
+  return replacementCount(ours) <= replacementCount(lib) ? ours : lib;
+}
+
+function flatten(list: EmailAddress[]): Address[] {
+  return list.flatMap((a) =>
+    a.group ? flatten(a.group) : [{ name: a.name ?? '', address: (a.address ?? '').trim() }],
+  );
+}
+
+/**
+ * Addresses: mailparser's, unless the raw header has 8-bit bytes. Then the structure is parsed
+ * from the raw (latin1) text, so a decoded name with a comma cannot split an address, and each
+ * display name that is still raw bytes is decoded.
+ */
+function repairAddresses(parsed: AddressObject | undefined, binary: string | undefined): Address[] {
+  const lib = flatten(parsed?.value ?? []);
+  if (binary === undefined) return lib;
+  const broken = lib.some((a) => a.name.includes('\uFFFD'));
+  if (!broken && !/[\x80-\xff]/.test(binary) && parsed) return lib;
+  try {
+    return flatten(parseAddressHeader(binary).value).map((a) => ({
+      name: looksLikeRawBytes(a.name) ? decodeBinaryString(a.name) : a.name,
+      address: looksLikeRawBytes(a.address) ? decodeBinaryString(a.address) : a.address,
+    }));
+  } catch {
+    return lib;
+  }
+}
+
+// ── attachments ────────────────────────────────────────────────────────────────────────────
+
+function declaredType(a: Attachment): string {
+  const header = a.headers?.get('content-type') as { value?: string } | undefined;
+  const value = typeof header?.value === 'string' ? header.value : a.contentType;
+  return (value || 'application/octet-stream').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+function collectAttachments(list: Attachment[], raw: Buffer): MailAttachment[] {
+  let rawText: string | undefined;
+  const source = () => {
+    rawText ??= raw.toString('latin1');
+    return rawText;
+  };
+  const out: MailAttachment[] = [];
+  for (const a of list) {
+    const contentType = declaredType(a);
+    const name = a.filename ? repairFilename(a.filename, source) : '';
+    // A nameless text part is a body mailparser could not place, not a file the sender attached.
+    if (!name && contentType.startsWith('text/')) continue;
+    const filename = sanitizeFilename(name, out.length + 1, contentType);
+    out.push({ filename, contentType, content: a.content ?? Buffer.alloc(0) });
+  }
+  return out;
+}
+
+function repairFilename(name: string, source: () => string): string {
+  // Undeclared 8-bit name: mailparser kept the bytes as latin1 chars. Only repair when those
+  // bytes really are in the message, so a genuine ISO-8859-1 name (café.doc) is left alone.
+  if (looksLikeRawBytes(name)) {
+    // The raw value may spell the path differently (`C:\\dir\\` quoted); the base name is
+    // the same bytes. Try the whole first: a GBK trail byte can be 0x5C, a backslash.
+    const base = name.split(/[\\/]/).pop() ?? '';
+    const raw = [name, base].find((n) => n && source().includes(n));
+    if (raw) return decodeBinaryString(raw);
+  }
+  if (name.includes('\uFFFD')) return findNameInRaw(name, source()) ?? name;
+  // Raw bytes that happened to be valid UTF-8 were decoded as such ("铆" is GBK C3 AD, UTF-8
+  // "í"); give them the same second look as a raw subject.
+  const utf8 = Buffer.from(name, 'utf8');
+  if (utf8.length > name.length && source().includes(utf8.toString('latin1'))) {
+    return decodeUndeclared(utf8);
+  }
+  return name;
+}
+
+// ── forwarded submissions ──────────────────────────────────────────────────────────────────
+
+/**
+ * "请把这封转发给你们": the submission sits in a message/rfc822 part. Read it as the submission
+ * when the outer message carries nothing else (or the inner one carries files); the forwarder
+ * stays the applicant. Bounces return the original as rfc822 too: those are left alone.
+ */
+async function unwrapForward(mail: ParsedMail, depth: number): Promise<ParsedMail> {
+  const isEmbedded = (a: MailAttachment) => a.contentType === 'message/rfc822';
+  if (!mail.attachments.some(isEmbedded) || autoReplyReason(mail) !== null) return mail;
+  const inner = new Map<MailAttachment, ParsedMail>();
+  for (const a of mail.attachments.filter(isEmbedded)) {
+    inner.set(a, await parseLevel(a.content, depth + 1));
+  }
+  const own = mail.attachments.filter((a) => !isEmbedded(a));
+  const innerCarries = [...inner.values()].some((m) => m.attachments.length > 0);
+  // A digest or a bundle of several forwarded mails without files is not one submission.
+  if (!innerCarries && (own.length > 0 || inner.size > 1)) return mail;
+  const subject = [...inner.values()].find((m) => m.subject)?.subject ?? mail.subject;
+  const about = subject ? `（主题“${subject}”）` : '';
+  const sender = mail.from?.address ? `（${mail.from.address}）` : '';
+  return {
+    ...mail,
+    subject,
+    forwarded: true,
+    attachments: mail.attachments.flatMap((a) => inner.get(a)?.attachments ?? [a]),
+    text: [mail.text, ...[...inner.values()].map((m) => m.text)].filter(Boolean).join('\n\n'),
+    warnings: [
+      ...mail.warnings,
+      `这是一封转发邮件：申报材料按所附原邮件${about}读取，申报人按转发人${sender}记录。`,
+      ...[...inner.values()].flatMap((m) => m.warnings),
+    ],
+  };
+}

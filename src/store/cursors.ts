@@ -1,0 +1,77 @@
+// Per-mailbox IMAP position: UIDVALIDITY and the highest UID stored, plus poll health for the
+// dashboard. The cursor only moves after the message rows commit, so a crash re-fetches.
+import { type Db, nowIso, toDate } from './db.js';
+
+export interface Cursor {
+  mailbox: string;
+  uidValidity: string | null;
+  lastUid: number;
+  lastPollAt: Date | null;
+  lastError: string | null;
+  lastErrorAt: Date | null;
+}
+
+export async function getCursor(db: Db, mailbox: string): Promise<Cursor | undefined> {
+  const r = await db.k
+    .selectFrom('mailbox_cursors')
+    .selectAll()
+    .where('mailbox', '=', mailbox)
+    .executeTakeFirst();
+  if (!r) return undefined;
+  return {
+    mailbox: r.mailbox,
+    uidValidity: r.uidvalidity,
+    lastUid: r.last_uid,
+    lastPollAt: toDate(r.last_poll_at),
+    lastError: r.last_error,
+    lastErrorAt: toDate(r.last_error_at),
+  };
+}
+
+/** Upsert; within one UIDVALIDITY lastUid never goes backwards (two pollers, a late write). */
+export async function saveCursor(
+  db: Db,
+  mailbox: string,
+  uidValidity: string,
+  lastUid: number,
+): Promise<void> {
+  const now = nowIso();
+  await db.k
+    .insertInto('mailbox_cursors')
+    .values({ mailbox, uidvalidity: uidValidity, last_uid: lastUid, updated_at: now })
+    .onConflict((oc) =>
+      oc.column('mailbox').doUpdateSet((eb) => ({
+        uidvalidity: eb.ref('excluded.uidvalidity'),
+        // A new UIDVALIDITY restarts numbering, so then the new value wins outright.
+        last_uid: eb
+          .case()
+          .when(
+            eb.and([
+              eb('mailbox_cursors.uidvalidity', '=', eb.ref('excluded.uidvalidity')),
+              eb('mailbox_cursors.last_uid', '>', eb.ref('excluded.last_uid')),
+            ]),
+          )
+          .then(eb.ref('mailbox_cursors.last_uid'))
+          .else(eb.ref('excluded.last_uid'))
+          .end(),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .execute();
+}
+
+export async function recordPoll(
+  db: Db,
+  mailbox: string,
+  outcome: { ok: true } | { ok: false; error: string },
+): Promise<void> {
+  const now = nowIso();
+  const set = outcome.ok
+    ? { last_poll_at: now, last_error: null, last_error_at: null, updated_at: now }
+    : { last_error: outcome.error, last_error_at: now, updated_at: now };
+  await db.k
+    .insertInto('mailbox_cursors')
+    .values({ mailbox, uidvalidity: null, last_uid: 0, ...set })
+    .onConflict((oc) => oc.column('mailbox').doUpdateSet(set))
+    .execute();
+}

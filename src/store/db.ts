@@ -1,0 +1,146 @@
+// Opens the store: SQLite (embedded default) or PostgreSQL behind one kysely query layer, and
+// brings the schema up to date. The only importer of better-sqlite3 and pg.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type Transaction,
+} from './kysely.js';
+import { migrationProvider } from './migrations/index.js';
+import type { Database, Dialect } from './schema.js';
+
+export type { Database, Dialect } from './schema.js';
+
+export interface Db {
+  k: Kysely<Database>;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  /** Run migrations on open (default true); false only for admin connections in tests. */
+  migrate?: boolean;
+}
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+// Waiting this long for another process's write lock beats failing with SQLITE_BUSY; it must
+// exceed the longest write transaction (a filing is a few dozen small inserts).
+const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+/** `sqlite:/path/file.sqlite`, `sqlite::memory:` or `postgres://…`. */
+export async function openDb(databaseUrl: string, options: OpenDbOptions = {}): Promise<Db> {
+  const db = databaseUrl.startsWith('sqlite:')
+    ? openSqlite(sqlitePath(databaseUrl))
+    : /^postgres(ql)?:\/\//.test(databaseUrl)
+      ? openPostgres(databaseUrl)
+      : undefined;
+  if (!db) {
+    throw new StoreError(
+      'UnsupportedDatabaseUrl',
+      'DATABASE_URL must start with sqlite: or postgres://',
+    );
+  }
+  if (options.migrate !== false) {
+    try {
+      await migrateToLatest(db);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
+  return db;
+}
+
+function sqlitePath(url: string): string {
+  const rest = url.slice('sqlite:'.length);
+  // Accept the URL form `sqlite:///abs/path` as well as `sqlite:/abs/path`.
+  return rest.startsWith('//') ? rest.slice(2) : rest;
+}
+
+function openSqlite(file: string): Db {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const k = new Kysely<Database>({
+    dialect: new SqliteDialect({
+      database: new SqliteDatabase(file),
+      onCreateConnection: async (conn) => {
+        // WAL: readers (dashboard) never block the writer (worker); foreign keys are off by
+        // default in SQLite and must be enabled per connection.
+        await conn.executeQuery(CompiledQuery.raw('pragma journal_mode = wal'));
+        await conn.executeQuery(
+          CompiledQuery.raw(`pragma busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`),
+        );
+        await conn.executeQuery(CompiledQuery.raw('pragma foreign_keys = on'));
+        await conn.executeQuery(CompiledQuery.raw('pragma synchronous = normal'));
+      },
+    }),
+  });
+  return { k, dialect: 'sqlite', close: () => k.destroy() };
+}
+
+function openPostgres(url: string): Db {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const k = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { k, dialect: 'postgres', close: () => k.destroy() };
+}
+
+/** Applies pending migrations; returns the names applied (empty when up to date). */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db: db.k, provider: migrationProvider(db.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new StoreError('MigrationFailed', `migration ${failed} failed: ${String(error)}`);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Runs `fn` in one transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction that
+ * reads first and writes later fails at once with SQLITE_BUSY when another process writes in
+ * between (busy_timeout does not apply to the upgrade); taking the write lock up front waits.
+ */
+export async function inTransaction<T>(
+  db: Db,
+  fn: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  if (db.dialect === 'postgres') return db.k.transaction().execute(fn);
+  return db.k.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      // kysely's SQLite driver only issues a plain BEGIN, so the transaction is driven by hand
+      // on the single reserved connection; queries through it behave as in a Transaction.
+      const result = await fn(conn as Transaction<Database>);
+      await sql`commit`.execute(conn);
+      return result;
+    } catch (err) {
+      await sql`rollback`.execute(conn);
+      throw err;
+    }
+  });
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export function toDate(iso: string): Date;
+export function toDate(iso: string | null): Date | null;
+export function toDate(iso: string | null): Date | null {
+  return iso === null ? null : new Date(iso);
+}

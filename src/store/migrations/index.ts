@@ -1,0 +1,13 @@
+// In-code migration provider: migrations are TypeScript modules listed here in order (no
+// directory scanning, so they work the same under tsx, vitest and a bundler). Names sort in
+// application order; never rename or edit one that has shipped — add the next.
+import type { Migration, MigrationProvider } from '../kysely.js';
+import type { Dialect } from '../schema.js';
+import { initial } from './0001_initial.js';
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001_initial': initial(dialect),
+  };
+  return { getMigrations: async () => migrations };
+}

@@ -1,0 +1,143 @@
+// Filing a validated message (the `process` job's write): submission, findings, attachments,
+// case, audit and the message's `processed` mark commit together or not at all.
+import type { Finding } from '../types.js';
+import { fileIntoCase } from './case-filing.js';
+import { type Db, type Dialect, StoreError, inTransaction, nowIso } from './db.js';
+import type { Kysely, Selectable } from './kysely.js';
+import type { Database, MessageTable, SubmissionTable } from './schema.js';
+import {
+  type Ctx,
+  type FileSubmissionInput,
+  type FileSubmissionResult,
+  insertSubmission,
+} from './submission-rows.js';
+
+export type {
+  FileSubmissionInput,
+  FileSubmissionResult,
+  SubmissionRow,
+} from './submission-rows.js';
+export { getSubmission, getSubmissionByMessage } from './submission-rows.js';
+
+export async function fileSubmission(
+  db: Db,
+  input: FileSubmissionInput,
+): Promise<FileSubmissionResult> {
+  return inTransaction(db, async (trx) => {
+    const message = await lockMessage(trx, db.dialect, input.messageRowId);
+    const prior = await trx
+      .selectFrom('submissions')
+      .selectAll()
+      .where('message_row_id', '=', message.id)
+      .executeTakeFirst();
+    if (prior) return describeExisting(trx, prior);
+
+    const ctx: Ctx = { trx, dialect: db.dialect, input, message, at: nowIso() };
+    const original = await findOriginal(trx, message);
+    if (original) return fileDuplicate(ctx, original);
+    if (input.result.verdict === 'not_submission') {
+      const submissionId = await insertSubmission(
+        ctx,
+        { caseId: null, duplicateOf: null, supersededBy: null },
+        [],
+      );
+      return {
+        submissionId,
+        caseId: null,
+        caseNo: null,
+        duplicateOf: null,
+        supersedes: null,
+        created: true,
+      };
+    }
+    return fileIntoCase(ctx);
+  });
+}
+
+// Two workers given the same message id (a stalled BullMQ job runs twice) queue here; the
+// second then sees the first's submission and changes nothing.
+async function lockMessage(trx: Kysely<Database>, dialect: Dialect, id: number) {
+  const q = trx.selectFrom('messages').selectAll().where('id', '=', id);
+  const message = await (dialect === 'postgres' ? q.forNoKeyUpdate() : q).executeTakeFirst();
+  if (!message) throw new StoreError('MessageNotFound', `no message row ${id}`);
+  return message;
+}
+
+async function describeExisting(
+  trx: Kysely<Database>,
+  s: Selectable<SubmissionTable>,
+): Promise<FileSubmissionResult> {
+  const kase =
+    s.case_id === null
+      ? undefined
+      : await trx
+          .selectFrom('cases')
+          .select('case_no')
+          .where('id', '=', s.case_id)
+          .executeTakeFirst();
+  const resub = await trx
+    .selectFrom('findings')
+    .select('details_json')
+    .where('submission_id', '=', s.id)
+    .where('rule', '=', 'RESUBMISSION')
+    .executeTakeFirst();
+  const supersedes = resub
+    ? (JSON.parse(resub.details_json) as { supersededSubmissionId?: number })
+    : {};
+  return {
+    submissionId: s.id,
+    caseId: s.case_id,
+    caseNo: kase?.case_no ?? null,
+    duplicateOf: s.duplicate_of,
+    supersedes: supersedes.supersededSubmissionId ?? null,
+    created: false,
+  };
+}
+
+/** The first processed message with the same raw bytes, and its submission. */
+async function findOriginal(trx: Kysely<Database>, message: Selectable<MessageTable>) {
+  return trx
+    .selectFrom('messages')
+    .innerJoin('submissions', 'submissions.message_row_id', 'messages.id')
+    .select(['submissions.id', 'submissions.case_id', 'messages.id as message_row_id'])
+    .where('messages.sha256', '=', message.sha256)
+    .where('messages.id', '!=', message.id)
+    .where('messages.state', '=', 'processed')
+    .orderBy('messages.id')
+    .executeTakeFirst();
+}
+
+async function fileDuplicate(
+  ctx: Ctx,
+  original: { id: number; case_id: number | null; message_row_id: number },
+): Promise<FileSubmissionResult> {
+  const finding: Finding = {
+    rule: 'DUPLICATE',
+    severity: 'info',
+    passed: false,
+    message: '与此前收到的邮件完全相同，未重复处理',
+    details: { originalSubmissionId: original.id, originalMessageRowId: original.message_row_id },
+  };
+  // Linked to the original's case for the history, but the case itself is not touched.
+  const submissionId = await insertSubmission(
+    ctx,
+    { caseId: original.case_id, duplicateOf: original.id, supersededBy: null },
+    [finding],
+  );
+  const kase =
+    original.case_id === null
+      ? undefined
+      : await ctx.trx
+          .selectFrom('cases')
+          .select('case_no')
+          .where('id', '=', original.case_id)
+          .executeTakeFirst();
+  return {
+    submissionId,
+    caseId: original.case_id,
+    caseNo: kase?.case_no ?? null,
+    duplicateOf: original.id,
+    supersedes: null,
+    created: true,
+  };
+}

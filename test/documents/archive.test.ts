@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeZipName, newBudget, readZipEntry, sanitizeEntryPath, unpackZip } from '../../src/documents/archive.js';
+import { corpusDir, corpusFound } from '../support/corpus.js';
+import { fixture, profile } from './helpers.js';
+
+const limits = profile.limits.archive;
+const unzip = (name: string, l = limits) => unpackZip(fixture(name), name, l, newBudget());
+
+describe('unpackZip', () => {
+  it('decodes GBK names written without the UTF-8 flag and skips a path-traversal entry', async () => {
+    const { entries, problems } = await unzip('gbk-names.zip');
+    expect(entries.map((e) => [e.filename, e.archivePath, e.insideArchive])).toEqual([
+      ['申报表说明.txt', '材料/申报表说明.txt', 'gbk-names.zip'],
+      ['商标.txt', '商标.txt', 'gbk-names.zip'],
+    ]);
+    expect(entries[0]?.content.toString()).toBe('申报材料说明\n');
+    expect(problems).toEqual([{ kind: 'suspicious', message: expect.stringContaining('../evil.txt') }]);
+  });
+
+  it('stops a 100 MB zip bomb by its ratio, unpacking nothing', async () => {
+    const { entries, problems } = await unzip('bomb.zip');
+    expect(entries).toEqual([]);
+    expect(problems).toEqual([{ kind: 'suspicious', message: expect.stringContaining('压缩炸弹') }]);
+  });
+
+  it('stops at the byte cap, counted while inflating', async () => {
+    const small = { ...limits, maxEntryBytes: 1024 * 1024, maxRatio: 1_000_000 };
+    const { entries, problems } = await unzip('bomb.zip', small);
+    expect(entries).toEqual([]);
+    expect(problems[0]).toMatchObject({ kind: 'too_large' });
+  });
+
+  it('refuses more entries than the cap', async () => {
+    const { entries, problems } = await unzip('many.zip');
+    expect(entries).toEqual([]);
+    expect(problems[0]).toMatchObject({ kind: 'too_large', message: expect.stringContaining('200') });
+  });
+
+  it('reports password-protected entries', async () => {
+    const { entries, problems } = await unzip('encrypted-entry.zip');
+    expect(entries).toEqual([]);
+    expect(problems).toEqual([{ kind: 'encrypted', message: expect.stringContaining('密码') }]);
+  });
+
+  it('calls a file that is no zip unreadable', async () => {
+    const { problems } = await unpackZip(Buffer.from('PK\x03\x04broken'), 'x.zip', limits, newBudget());
+    expect(problems[0]).toMatchObject({ kind: 'unreadable' });
+  });
+});
+
+describe('zip names and entries', () => {
+  it('prefers a matching 0x7075 Unicode path field, then the flag, then UTF-8, then GB18030', () => {
+    const gbk = Buffer.from([0xc9, 0xea, 0xb1, 0xa8, 0xb1, 0xed]); // 申报表
+    expect(decodeZipName(gbk, 0, [])).toBe('申报表');
+    expect(decodeZipName(Buffer.from('申报表', 'utf8'), 0, [])).toBe('申报表');
+    expect(decodeZipName(Buffer.from('申报表', 'utf8'), 0x800, [])).toBe('申报表');
+  });
+
+  it('rejects absolute and parent paths', () => {
+    expect(sanitizeEntryPath('/etc/passwd')).toBeNull();
+    expect(sanitizeEntryPath('C:\\x.txt')).toBeNull();
+    expect(sanitizeEntryPath('a/../../b')).toBeNull();
+    expect(sanitizeEntryPath('材料\\申报表.docx')).toBe('材料/申报表.docx');
+  });
+
+  it('reads one entry of a zip buffer', async () => {
+    const types = await readZipEntry(fixture('form.docx'), '[Content_Types].xml');
+    expect(types?.toString()).toContain('wordprocessingml');
+    expect(await readZipEntry(fixture('form.docx'), 'missing.xml')).toBeNull();
+  });
+});
+
+describe.skipIf(!corpusFound)('corpus archives', () => {
+  const names = async (file: string) => {
+    const buf = readFileSync(`${corpusDir}/archives/${file}`);
+    return (await unpackZip(buf, file, limits, newBudget())).entries.map((e) => e.archivePath);
+  };
+
+  it('decodes the GBK-named adm-zip archive to Chinese', async () => {
+    expect(await names('adm-zip-chs_name.zip')).toEqual(['中文路径.txt']);
+  });
+
+  it('honours the Info-ZIP Unicode path field', async () => {
+    expect(await names('unicode-path-extra-field.zip')).toEqual(['七个房间.txt']);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { detectType, oleStreams } from '../../src/documents/detect.js';
+import { fixture } from './helpers.js';
+
+describe('detectType', () => {
+  it.each([
+    ['form.docx', 'docx'],
+    ['macro.docm', 'docm'],
+    ['form.doc', 'doc'],
+    ['form.wps', 'wps'],
+    ['form-text.pdf', 'pdf'],
+    ['logo.jpg', 'jpeg'],
+    ['bomb.zip', 'zip'],
+    ['archive.7z', '7z'],
+  ])('recognises %s as %s by content, with no mismatch', async (name, type) => {
+    expect(await detectType(fixture(name), name, null)).toEqual({ type, mismatch: null });
+  });
+
+  it('flags a PNG named .jpg', async () => {
+    const d = await detectType(fixture('png-named.jpg'), '商标.jpg', 'image/jpeg');
+    expect(d.type).toBe('png');
+    expect(d.mismatch).toContain('PNG 图片');
+  });
+
+  it('flags an executable named .jpg', async () => {
+    const d = await detectType(fixture('exe-named.jpg'), 'photo.jpg', 'image/jpeg');
+    expect(d.type).toBe('exe');
+    expect(d.mismatch).toContain('可执行程序');
+  });
+
+  it('flags a plain zip named .docx', async () => {
+    const d = await detectType(fixture('submission.zip'), '申报表.docx', null);
+    expect(d.type).toBe('zip');
+    expect(d.mismatch).toContain('.docx');
+  });
+
+  it('accepts docx content under a .doc name (Word and WPS save it so)', async () => {
+    expect(await detectType(fixture('form.docx'), '申报表.doc', 'application/msword')).toEqual({
+      type: 'docx',
+      mismatch: null,
+    });
+  });
+
+  it('flags content that disagrees with the declared MIME type when the name says nothing', async () => {
+    const d = await detectType(fixture('form-text.pdf'), 'attachment', 'image/jpeg');
+    expect(d).toMatchObject({ type: 'pdf', mismatch: expect.stringContaining('image/jpeg') });
+  });
+});
+
+describe('oleStreams', () => {
+  it('finds the WordDocument stream of a .doc and no EncryptionInfo', () => {
+    const found = oleStreams(fixture('form.doc'), ['WordDocument', 'EncryptionInfo']);
+    expect([...found]).toEqual(['WordDocument']);
+  });
+});

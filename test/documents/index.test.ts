@@ -1,0 +1,97 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { closePdfWorkers, readDocuments, readOne } from '../../src/documents/index.js';
+import { fixture, profile } from './helpers.js';
+
+afterAll(closePdfWorkers);
+
+const kinds = (reads: { problems: { kind: string }[] }[]) => reads.flatMap((r) => r.problems.map((p) => p.kind));
+
+describe('readDocuments', () => {
+  it('reads every attachment with its hash and flattens an archive after itself', async () => {
+    const reads = await readDocuments(
+      [
+        { filename: '商标.jpg', contentType: 'image/jpeg', content: fixture('logo.jpg') },
+        { filename: '材料.zip', contentType: 'application/zip', content: fixture('submission.zip') },
+      ],
+      profile,
+    );
+    expect(reads.map((r) => [r.entry.filename, r.detectedType, r.entry.insideArchive])).toEqual([
+      ['商标.jpg', 'jpeg', null],
+      ['材料.zip', 'zip', null],
+      ['申报表.docx', 'docx', '材料.zip'],
+      ['商标.jpg', 'jpeg', '材料.zip'],
+    ]);
+    expect(reads[0]?.entry).toMatchObject({ bytes: fixture('logo.jpg').length, declaredType: 'image/jpeg' });
+    expect(reads[0]?.entry.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(reads[0]?.entry.sha256).toBe(reads[3]?.entry.sha256);
+    expect(reads[2]?.word?.tables[0]?.[0]?.[1]?.text).toBe('基于大模型的智能风控平台');
+    expect(kinds(reads)).toEqual([]);
+  });
+
+  it('does not parse an attachment over the size limit', async () => {
+    const small = { ...profile, limits: { ...profile.limits, maxAttachmentBytes: 1000 } };
+    const [read] = await readDocuments([{ filename: 'a.docx', contentType: '', content: fixture('form.docx') }], small);
+    expect(read?.word).toBeUndefined();
+    expect(read?.problems).toEqual([{ kind: 'too_large', message: expect.stringContaining('a.docx') }]);
+  });
+});
+
+describe('readOne', () => {
+  it.each([
+    ['macro.docm', 'suspicious'],
+    ['exe-named.jpg', 'suspicious'],
+    ['png-named.jpg', 'suspicious'],
+    ['archive.7z', 'unsupported'],
+    ['encrypted.pdf', 'encrypted'],
+    ['encrypted-entry.zip', 'encrypted'],
+    ['bomb.zip', 'suspicious'],
+  ])('turns %s into a %s problem', async (name, kind) => {
+    const reads = await readOne(name, fixture(name), profile);
+    expect(kinds(reads)).toContain(kind);
+    for (const r of reads) for (const p of r.problems) expect(p.message).toMatch(/[\u4e00-\u9fff]/);
+  });
+
+  it('still reads the form inside a macro document', async () => {
+    const [read] = await readOne('申报表.docm', fixture('macro.docm'), profile);
+    expect(read?.word?.text).toContain('示例银行股份有限公司');
+  });
+
+  it('reads a Word 97 file named .docx as a .doc (OLE without EncryptionInfo is no encrypted docx)', async () => {
+    const [asDoc] = await readOne('申报表.docx', fixture('form.doc'), profile);
+    expect(asDoc?.detectedType).toBe('doc');
+    expect(asDoc?.word?.text).toContain('张三');
+  });
+
+  it('stops nested archives at the depth limit and a nested bomb at its ratio', async () => {
+    const deep = await readOne('deep.zip', fixture('deep.zip'), profile);
+    expect(deep.map((r) => r.entry.filename)).toEqual(['deep.zip', 'level2.zip', 'level3.zip', 'level4.zip']);
+    expect(deep.at(-1)?.entry.insideArchive).toBe('deep.zip / level2.zip / level3.zip');
+    expect(deep.at(-1)?.problems[0]?.message).toContain('嵌套');
+    const nested = await readOne('nested-bomb.zip', fixture('nested-bomb.zip'), profile);
+    expect(nested.at(-1)?.problems[0]?.message).toContain('压缩炸弹');
+  });
+
+  it('checks a scan for a red seal: PDF pages and images named as scans', async () => {
+    const [seal] = await readOne('盖章扫描件.pdf', fixture('scan-seal.pdf'), profile);
+    const [plain] = await readOne('盖章扫描件.pdf', fixture('scan-plain.pdf'), profile);
+    expect(seal?.pdf?.redSeal).toBe(true);
+    expect(plain?.pdf?.redSeal).toBe(false);
+    const [img] = await readOne('申报表盖章版.jpg', fixture('seal-scan.jpg'), profile);
+    expect(img?.image?.redSeal).toBe(true);
+    const [logo] = await readOne('商标.jpg', fixture('seal-scan.jpg'), profile);
+    expect(logo?.image?.redSeal).toBeNull();
+  });
+
+  it('flags a truncated JPEG logo and an empty file', async () => {
+    const [logo] = await readOne('商标.jpg', fixture('truncated.jpg'), profile);
+    expect(logo?.problems).toEqual([{ kind: 'unreadable', message: expect.stringContaining('不完整') }]);
+    const [empty] = await readOne('申报表.docx', Buffer.alloc(0), profile);
+    expect(empty?.problems[0]?.message).toContain('空文件');
+  });
+
+  it('turns a corrupt document into an unreadable problem, never an exception', async () => {
+    const broken = Buffer.concat([fixture('form.docx').subarray(0, 1200), Buffer.alloc(100)]);
+    const [read] = await readOne('申报表.docx', broken, profile);
+    expect(read?.problems.map((p) => p.kind)).toContain('unreadable');
+  });
+});

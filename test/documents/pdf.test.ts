@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closePdfWorkers, isGarbled, readPdf } from '../../src/documents/pdf.js';
+import { DocumentError } from '../../src/documents/problems.js';
+import { corpusDir, corpusFound } from '../support/corpus.js';
+import { fixture, profile } from './helpers.js';
+
+const limits = profile.limits.pdf;
+afterAll(closePdfWorkers);
+
+describe('readPdf', () => {
+  it('extracts Chinese text of a text PDF, no scan pages, no rendering', async () => {
+    const { content, pageImages, garbled } = await readPdf(fixture('form-text.pdf'), limits);
+    expect(content).toMatchObject({ pages: 1, imageOnlyPages: 0 });
+    expect(content.text).toContain('示例银行股份有限公司');
+    expect(pageImages).toEqual([]);
+    expect(garbled).toBe(false);
+  });
+
+  it('counts image-only pages of a scan and renders it for the seal check', async () => {
+    const { content, pageImages } = await readPdf(fixture('scan-seal.pdf'), limits);
+    expect(content).toMatchObject({ pages: 1, imageOnlyPages: 1 });
+    expect(pageImages).toHaveLength(1);
+    expect(pageImages[0]?.subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('reports a password-protected PDF as encrypted', async () => {
+    await expect(readPdf(fixture('encrypted.pdf'), limits)).rejects.toSatisfy(
+      (e) => e instanceof DocumentError && e.problem.kind === 'encrypted',
+    );
+  });
+
+  it('reports garbage as unreadable', async () => {
+    await expect(readPdf(Buffer.from('%PDF-1.4\nnot really a pdf'), limits)).rejects.toSatisfy(
+      (e) => e instanceof DocumentError && e.problem.kind === 'unreadable',
+    );
+  });
+
+  it('terminates a worker past the timeout and serves the next request with a fresh one', async () => {
+    const stalled = readPdf(fixture('scan-seal.pdf'), { ...limits, timeoutMs: 1 });
+    await expect(stalled).rejects.toSatisfy(
+      (e) => e instanceof DocumentError && e.problem.message.includes('已停止'),
+    );
+    const { content } = await readPdf(fixture('form-text.pdf'), limits);
+    expect(content.pages).toBe(1);
+  });
+});
+
+describe('isGarbled', () => {
+  it('tells GBK bytes read as Latin-1 from real Chinese', () => {
+    expect(isGarbled('Ä¿¡¡¡¡Â¼\n¹ØÓÚºì¾ü×÷Õ½μÄÔ-Ôò £±¨Ãû±í¹ØÓÚ')).toBe(true);
+    expect(isGarbled('关于红军作战的原则 café')).toBe(false);
+  });
+});
+
+describe.skipIf(!corpusFound)('corpus PDFs', () => {
+  it('decodes Chinese text in a non-embedded font through the CMaps', async () => {
+    const { content } = await readPdf(readFileSync(`${corpusDir}/pdf/pdfjs/issue2128r.pdf`), limits);
+    expect(content.text).toContain('浅谈校长的魅力');
+  });
+
+  it('flags XiaoBiaoSong.pdf (font without a Unicode map) as garbled', async () => {
+    const read = await readPdf(readFileSync(`${corpusDir}/pdf/pdfjs/XiaoBiaoSong.pdf`), limits);
+    expect(read.garbled).toBe(true);
+    expect(read.content.text).toBe('');
+  });
+
+  it('sees the scanned form issue7229.pdf as image-only', async () => {
+    const { content } = await readPdf(readFileSync(`${corpusDir}/pdf/pdfjs/issue7229.pdf`), limits);
+    expect(content.imageOnlyPages).toBe(content.pages);
+  });
+});

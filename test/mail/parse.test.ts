@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  parseHeaderDate,
+  parseMail,
+  receivedAtFromHeaders,
+  sanitizeFilename,
+} from '../../src/mail/parse.js';
+
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../fixtures/mail/${name}`, import.meta.url).pathname);
+
+describe('parseMail: Chinese headers', () => {
+  it('recovers a raw 8-bit GBK subject, display name and file name (Foxmail / Outlook Express)', async () => {
+    const mail = await parseMail(fixture('raw-gbk-subject.eml'));
+    expect(mail.subject).toBe('中国某某银行＋基于知识图谱的智能风控实践');
+    expect(mail.from).toEqual({ name: '张三', address: 'zhangsan@bank.example' });
+    expect(mail.attachments.map((a) => a.filename)).toEqual(['申报表.doc']);
+    expect(mail.attachments[0]?.contentType).toBe('application/msword');
+    expect(mail.text).toContain('附件是我行的申报材料');
+    expect(mail.headers['x-mailer']).toEqual(['Foxmail 4.2 [cn]']);
+    expect(mail.headers.subject?.[0]).toBe('中国某某银行＋基于知识图谱的智能风控实践');
+    expect(mail.messageId).toBe('<20251018091130.AB12@bank.example>');
+  });
+
+  it('decodes encoded-words and RFC 2231 names in GBK, mislabelled GB2312 and Big5', async () => {
+    const mail = await parseMail(fixture('rfc2231-gbk-filename.eml'));
+    expect(mail.subject).toBe('镕金科技有限公司+供应链金融案例');
+    expect(mail.from?.name).toBe('朱镕');
+    expect(mail.attachments.map((a) => a.filename)).toEqual([
+      '申报表（盖章版）.pdf',
+      '案例报告.docx',
+      '商標.jpg',
+    ]);
+  });
+});
+
+describe('parseMail: attachments', () => {
+  it('keeps a named inline image, names a nameless image, and leaves nameless text as body', async () => {
+    const mail = await parseMail(fixture('inline-image-with-name.eml'));
+    expect(mail.attachments.map((a) => [a.filename, a.contentType])).toEqual([
+      ['商标.jpg', 'image/jpeg'],
+      ['attachment-2.png', 'image/png'],
+    ]);
+    expect(mail.attachments[0]?.content.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  });
+
+  it('strips directories, bidi overrides and length from file names, never leaving one empty', async () => {
+    const mail = await parseMail(fixture('dangerous-filenames.eml'));
+    const names = mail.attachments.map((a) => a.filename);
+    expect(names.slice(0, 3)).toEqual(['passwd', '申报表.doc', 'fdp.exe']);
+    expect(Array.from(names[3] ?? '')).toHaveLength(200);
+    expect(names[3]?.endsWith('.pdf')).toBe(true);
+    expect(names[4]).toBe('attachment-5.pdf');
+  });
+
+  it('sanitizeFilename falls back to a typed name', () => {
+    expect(sanitizeFilename('', 3, 'image/jpeg')).toBe('attachment-3.jpg');
+    expect(sanitizeFilename('a/\u0000\u0007', 1, 'application/x-unknown')).toBe('attachment-1.bin');
+  });
+});
+
+describe('parseMail: forwarded submissions', () => {
+  it('reads the inner message/rfc822 as the submission and keeps the forwarder as applicant', async () => {
+    const mail = await parseMail(fixture('forwarded-submission.eml'));
+    expect(mail.forwarded).toBe(true);
+    expect(mail.subject).toBe('某某银行+智能投顾创新案例');
+    expect(mail.attachments.map((a) => a.filename)).toEqual(['申报表.doc', 'logo.jpg']);
+    expect(mail.from).toEqual({ name: '办公室王五', address: 'wangwu@bank.example' });
+    expect(mail.replyTo?.address).toBe('wangwu@bank.example');
+    expect(mail.warnings.join('')).toMatch(/转发/);
+  });
+
+  it('leaves a bounce that returns the original message alone', async () => {
+    const bounce = Buffer.from(
+      'From: MAILER-DAEMON@qq.com\r\nSubject: 退信\r\nMIME-Version: 1.0\r\n' +
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n\r\n' +
+        '--r\r\nContent-Type: text/plain\r\n\r\nfailed\r\n' +
+        '--r\r\nContent-Type: message/rfc822\r\n\r\n' +
+        'Subject: a+b\r\nContent-Type: multipart/mixed; boundary="i"\r\n\r\n' +
+        '--i\r\nContent-Type: application/pdf; name="x.pdf"\r\n\r\n%PDF\r\n--i--\r\n' +
+        '--r--\r\n',
+    );
+    const mail = await parseMail(bounce);
+    expect(mail.forwarded).toBe(false);
+    expect(mail.subject).toBe('退信');
+    expect(mail.attachments.map((a) => a.contentType)).toEqual(['message/rfc822']);
+  });
+});
+
+describe('parseMail: dates', () => {
+  it('does not invent a date for an invalid Date header, and reads Received newest first', async () => {
+    const mail = await parseMail(fixture('invalid-date.eml'));
+    expect(mail.date).toBeNull();
+    expect(mail.receivedDates.map((d) => d.toISOString())).toEqual([
+      '2025-10-20T15:59:30.000Z',
+      '2025-10-20T15:58:00.000Z',
+    ]);
+    expect(mail.messageId).toBe('<invalid-date@bank.example>');
+    expect(receivedAtFromHeaders(mail)).toEqual({
+      at: new Date('2025-10-20T23:59:30+08:00'),
+      source: 'received',
+    });
+  });
+
+  it('falls back to the Date header, then to nothing', async () => {
+    const mail = await parseMail(fixture('out-of-office.eml'));
+    expect(receivedAtFromHeaders(mail)).toEqual({
+      at: new Date('2025-10-18T09:00:00+08:00'),
+      source: 'date',
+    });
+    expect(receivedAtFromHeaders({ ...mail, date: null })).toBeNull();
+  });
+
+  it('parseHeaderDate needs a time of day and drops comments', () => {
+    expect(parseHeaderDate('Mon, 20 Oct 2025 10:00:00 +0800 (CST)')?.toISOString()).toBe(
+      '2025-10-20T02:00:00.000Z',
+    );
+    expect(parseHeaderDate('foo 1')).toBeNull();
+    expect(parseHeaderDate('')).toBeNull();
+  });
+});
+
+describe('parseMail: garbage in, a value out', () => {
+  it.each([
+    ['empty input', Buffer.alloc(0)],
+    ['binary noise', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))],
+    ['headers only', Buffer.from('Subject: hi')],
+    ['broken boundary', Buffer.from('Content-Type: multipart/mixed; boundary=\r\n\r\n--\r\n--')],
+    [
+      'UTF-16 body',
+      Buffer.concat([Buffer.from('Subject: x\r\n\r\n'), Buffer.from('\uFEFF申报', 'utf16le')]),
+    ],
+  ])('%s', async (_name, raw) => {
+    const mail = await parseMail(raw);
+    expect(Array.isArray(mail.attachments)).toBe(true);
+    expect(typeof mail.subject).toBe('string');
+  });
+
+  it('returns the headers and a warning when mailparser gives up (over 1000 parts)', async () => {
+    const parts = Array.from(
+      { length: 1100 },
+      () => '--p\r\nContent-Type: text/plain\r\n\r\nx\r\n',
+    );
+    const raw = Buffer.from(
+      `Subject: many\r\nContent-Type: multipart/mixed; boundary="p"\r\n\r\n${parts.join('')}--p--\r\n`,
+    );
+    const mail = await parseMail(raw);
+    expect(mail.subject).toBe('many');
+    expect(mail.warnings[0]).toMatch(/邮件结构无法解析/);
+  });
+
+  it('reads a file at the bottom of 100 nested multiparts', async () => {
+    const mail = await parseMail(fixture('deep-nesting.eml'));
+    expect(mail.attachments.map((a) => a.filename)).toEqual(['deep.pdf']);
+  });
+});

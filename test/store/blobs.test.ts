@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type BlobStore, createBlobStore } from '../../src/store/blobs.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('store/blobs', () => {
+  let dir: string;
+  let blobs: BlobStore;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'intake-blobs-'));
+    blobs = createBlobStore(path.join(dir, 'blobs'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores a buffer under its sha256 with a two-level fan-out', async () => {
+    const data = Buffer.from('Subject: 某某银行+案例\r\n\r\n正文\r\n');
+    const put = await blobs.put(data, data.length);
+    expect(put).toEqual({ sha256: sha(data), size: data.length });
+    expect(blobs.path(put.sha256)).toBe(
+      path.join(dir, 'blobs', put.sha256.slice(0, 2), put.sha256.slice(2, 4), put.sha256),
+    );
+    expect(await blobs.has(put.sha256)).toBe(true);
+    expect((await blobs.read(put.sha256)).equals(data)).toBe(true);
+    expect(await text(blobs.stream(put.sha256))).toBe(data.toString());
+  });
+
+  it('hashes a stream while writing it', async () => {
+    const parts = [Buffer.from('part one, '), Buffer.from('part two, '), Buffer.from('三')];
+    const whole = Buffer.concat(parts);
+    const put = await blobs.put(Readable.from(parts));
+    expect(put).toEqual({ sha256: sha(whole), size: whole.length });
+    expect((await blobs.read(put.sha256)).equals(whole)).toBe(true);
+  });
+
+  it('keeps one file when the same content is put twice and leaves no temp files', async () => {
+    const data = Buffer.from('same bytes');
+    const a = await blobs.put(data);
+    const b = await blobs.put(Readable.from([data]));
+    expect(b).toEqual(a);
+    expect(await readdir(path.join(dir, 'blobs', 'tmp'))).toEqual([]);
+  });
+
+  it('rejects a truncated write with BlobSizeMismatch and keeps nothing', async () => {
+    const data = Buffer.from('only part of the message');
+    await expect(blobs.put(Readable.from([data]), data.length + 100)).rejects.toMatchObject({
+      code: 'BlobSizeMismatch',
+    });
+    expect(await blobs.has(sha(data))).toBe(false);
+    expect(await readdir(path.join(dir, 'blobs', 'tmp'))).toEqual([]);
+  });
+
+  it('removes the temp file when the source stream fails', async () => {
+    const failing = new Readable({
+      read() {
+        this.destroy(Object.assign(new Error('connection reset'), { code: 'ECONNRESET' }));
+      },
+    });
+    await expect(blobs.put(failing)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(await readdir(path.join(dir, 'blobs', 'tmp'))).toEqual([]);
+  });
+
+  it('reports a missing blob as BlobNotFound and refuses names that are not a sha256', async () => {
+    const missing = sha(Buffer.from('never stored'));
+    expect(await blobs.has(missing)).toBe(false);
+    await expect(blobs.read(missing)).rejects.toMatchObject({ code: 'BlobNotFound' });
+    expect(() => blobs.path('../../etc/passwd')).toThrow(
+      expect.objectContaining({ code: 'BlobInvalidHash' }),
+    );
+    await expect(blobs.has('ABC')).rejects.toMatchObject({ code: 'BlobInvalidHash' });
+  });
+});

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { inTransaction, migrateToLatest, openDb } from '../../src/store/db.js';
+import { sql } from '../../src/store/kysely.js';
+import { DIALECTS, type TestDb, createTestDb } from '../support/db.js';
+
+const TABLES = [
+  'attachments',
+  'audit_log',
+  'cases',
+  'counters',
+  'findings',
+  'mailbox_cursors',
+  'messages',
+  'replies',
+  'submissions',
+];
+
+describe.each(DIALECTS)('store/db on %s', (dialect) => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await createTestDb(dialect);
+  });
+  afterEach(async () => {
+    await t.dispose();
+  });
+
+  it('creates every table on open', async () => {
+    const tables = (await t.db.k.introspection.getTables()).map((x) => x.name).sort();
+    expect(tables).toEqual(TABLES);
+  });
+
+  it('applies migrations once: a second run and a second open change nothing', async () => {
+    expect(await migrateToLatest(t.db)).toEqual([]);
+    const again = await t.connect();
+    expect(await migrateToLatest(again)).toEqual([]);
+    const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(t.db.k);
+    expect(applied.rows.map((r) => r.name)).toEqual(['0001_initial']);
+  });
+
+  it('rolls a failed transaction back completely', async () => {
+    const attempt = inTransaction(t.db, async (trx) => {
+      await trx.insertInto('counters').values({ name: 'x', value: 1 }).execute();
+      throw new Error('boom');
+    });
+    await expect(attempt).rejects.toThrow('boom');
+    const rows = await t.db.k.selectFrom('counters').selectAll().execute();
+    expect(rows).toEqual([]);
+  });
+
+  it('commits a transaction and returns its value', async () => {
+    const value = await inTransaction(t.db, async (trx) => {
+      await trx.insertInto('counters').values({ name: 'y', value: 7 }).execute();
+      return 'done';
+    });
+    expect(value).toBe('done');
+    const row = await t.db.k.selectFrom('counters').selectAll().executeTakeFirst();
+    expect(row).toEqual({ name: 'y', value: 7 });
+  });
+});
+
+describe('store/db on sqlite specifics', () => {
+  it('creates the folder of the database file and uses WAL', async () => {
+    const t = await createTestDb('sqlite');
+    try {
+      const file = t.url.slice('sqlite:'.length);
+      expect(existsSync(path.dirname(file))).toBe(true);
+      const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(t.db.k);
+      expect(mode.rows[0]?.journal_mode).toBe('wal');
+      const fk = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(t.db.k);
+      expect(fk.rows[0]?.foreign_keys).toBe(1);
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('refuses a database URL it does not know', async () => {
+    await expect(openDb('mysql://localhost/x')).rejects.toMatchObject({
+      code: 'UnsupportedDatabaseUrl',
+    });
+  });
+});

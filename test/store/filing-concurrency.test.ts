@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { getCase } from '../../src/store/cases.js';
+import type { Db } from '../../src/store/db.js';
+import { fileSubmission, getSubmissionByMessage } from '../../src/store/submissions.js';
+import { arrive, count, input } from './filing-support.js';
+import { DIALECTS, type TestDb, checkResult, createTestDb } from '../support/db.js';
+
+describe.each(DIALECTS)('store/fileSubmission concurrency on %s', (dialect) => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await createTestDb(dialect);
+  });
+  afterEach(async () => {
+    await t.dispose();
+  });
+
+  it('files a message once when two workers file it at the same time', async () => {
+    const other = dialect === 'postgres' ? await t.connect() : t.db;
+    const m = await arrive(t.db, '2025-10-10T02:00:00Z');
+    const results = await Promise.all([
+      fileSubmission(t.db, input(m, checkResult({}))),
+      fileSubmission(other, input(m, checkResult({}))),
+    ]);
+    expect(results.map((r) => r.created).sort()).toEqual([false, true]);
+    expect(results[0]?.submissionId).toBe(results[1]?.submissionId);
+    expect(await count(t.db, 'submissions')).toBe(1);
+  });
+
+  it('gives concurrent filings unique, gap-free case numbers and one current submission per case', async () => {
+    // On PostgreSQL each filing gets its own connection pool; SQLite serialises on its one writer.
+    const dbs: Db[] =
+      dialect === 'postgres' ? await Promise.all([1, 2, 3, 4].map(() => t.connect())) : [t.db];
+    const distinct = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => arrive(t.db, `2025-10-0${1 + (i % 9)}T02:00:00Z`)),
+    );
+    const sameCase = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => arrive(t.db, `2025-10-1${i}T02:00:00Z`)),
+    );
+    const jobs = [
+      ...distinct.map(
+        (m, i) => () =>
+          fileSubmission(
+            dbs[i % dbs.length] as Db,
+            input(m, checkResult({ organization: `机构${i}` })),
+          ),
+      ),
+      ...sameCase.map(
+        (m, i) => () =>
+          fileSubmission(
+            dbs[i % dbs.length] as Db,
+            input(m, checkResult({ organization: '共同银行' })),
+          ),
+      ),
+    ];
+    const results = await Promise.all(jobs.map((job) => job()));
+
+    const caseNos = [...new Set(results.map((r) => r.caseNo))].sort();
+    expect(caseNos).toEqual(
+      Array.from({ length: 13 }, (_, i) => `2025-${String(i + 1).padStart(4, '0')}`),
+    );
+    const shared = results.slice(12);
+    expect(new Set(shared.map((r) => r.caseId)).size).toBe(1);
+    const kase = await getCase(t.db, shared[0]?.caseId as number);
+    const latest = await getSubmissionByMessage(t.db, sameCase[5] as number);
+    expect(kase?.currentSubmissionId).toBe(latest?.id);
+    const history = await Promise.all(
+      sameCase.slice(0, 5).map((m) => getSubmissionByMessage(t.db, m)),
+    );
+    for (const s of history) expect(s?.supersededBy).not.toBeNull();
+  });
+});

@@ -1,0 +1,241 @@
+// A throwaway Dovecot per DESIGN.md §5: its own temp dir, config, random loopback port and
+// instance name, so tests can run beside another Dovecot (or another test's). Runs as root
+// (the recipe's users: dovecot, dovenull, nobody). Talks IMAP through src/intake/imap.ts, the
+// only importer of imapflow.
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { type ImapSession, createImapSession } from '../../src/intake/imap.js';
+
+const run = promisify(execFile);
+
+export interface TestDovecot {
+  host: '127.0.0.1';
+  port: number;
+  user: 'contest';
+  password: 'secret';
+  dir: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  /** SIGKILLs this instance's `imap` processes (a dropped connection); returns how many. */
+  killImapProcesses(): Promise<number>;
+  /** Re-creates the mailbox with the same messages (same bytes and INTERNALDATE) under a new UIDVALIDITY. */
+  recreateMailbox(name?: string): Promise<void>;
+  append(raw: Buffer, date?: Date, mailbox?: string): Promise<number>;
+}
+
+const NOT_INSTALLED = 'dovecot-imapd not installed: run .ci/run or apt-get install dovecot-imapd';
+
+/** `name` on PATH, or in the sbin folders a non-root PATH often lacks. */
+function findBinary(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  for (const dir of dirs.filter(Boolean)) {
+    const file = path.join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`dovecot harness: timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** `mktemp -d` folders are 0700; the `dovecot` user must traverse every folder above $T. */
+async function assertTraversable(dir: string) {
+  for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
+    if (((await stat(d)).mode & 0o001) === 0) {
+      throw new Error(`dovecot harness: ${d} is not traversable by the dovecot user (chmod o+x it or set TMPDIR)`);
+    }
+  }
+}
+
+function config(t: string, instance: string, port: number): string {
+  return `instance_name = ${instance}
+base_dir = ${t}/run
+state_dir = ${t}/state
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+log_path = ${t}/dovecot.log
+mail_location = maildir:${t}/mail/%u
+mail_fsync = never
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${t}/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=${t}/mail/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+`;
+}
+
+export async function startDovecot(): Promise<TestDovecot> {
+  const dovecot = findBinary('dovecot');
+  const doveadm = findBinary('doveadm');
+  if (!dovecot || !doveadm) throw new Error(NOT_INSTALLED);
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'intake-dovecot-'));
+  await chmod(dir, 0o755);
+  await assertTraversable(dir);
+  const conf = path.join(dir, 'dovecot.conf');
+  const instance = `intake-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  await mkdir(path.join(dir, 'mail'));
+  await chown(path.join(dir, 'mail'), 65534, 65534); // nobody:nogroup on Debian
+  await writeFile(path.join(dir, 'users'), 'contest:{PLAIN}secret::::::\n');
+  const pidFile = path.join(dir, 'run', 'master.pid');
+  const adm = (...args: string[]) => run(doveadm, ['-c', conf, ...args]);
+
+  let port = 0;
+  let running = false;
+  const launch = async () => {
+    await run(dovecot, ['-c', conf]);
+    running = true;
+    await waitFor(`dovecot to accept on port ${port} (see ${dir}/dovecot.log)`, () => accepts(port));
+  };
+  const halt = async () => {
+    if (!running) return;
+    running = false;
+    await adm('stop').catch(() => undefined);
+    await waitFor('dovecot to exit', () => !existsSync(pidFile));
+  };
+
+  // A free port can be taken between probing and binding: try a few.
+  for (let tries = 1; ; tries++) {
+    port = await freePort();
+    await writeFile(conf, config(dir, instance, port));
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      await halt();
+      if (tries >= 3) throw err;
+    }
+  }
+
+  let admin: ImapSession | undefined;
+  const session = async () => {
+    if (admin?.usable) return admin;
+    admin = createImapSession({ host: '127.0.0.1', port, secure: false, user: 'contest', password: 'secret' });
+    await admin.connect();
+    return admin;
+  };
+  const dropSession = async () => {
+    await admin?.logout(2_000);
+    admin = undefined;
+  };
+
+  const append = async (raw: Buffer, date?: Date, mailbox = 'INBOX') => {
+    // One retry: the shared session may have been killed by killImapProcesses().
+    for (let tries = 1; ; tries++) {
+      try {
+        const res = await (await session()).append(mailbox, raw, date);
+        if (!res) throw new Error(`dovecot harness: APPEND to ${mailbox} returned no UID`);
+        return res.uid;
+      } catch (err) {
+        admin = undefined;
+        if (tries >= 2) throw err;
+      }
+    }
+  };
+
+  return {
+    host: '127.0.0.1',
+    port,
+    user: 'contest',
+    password: 'secret',
+    dir,
+    append,
+    async stop() {
+      await dropSession().catch(() => undefined);
+      await halt();
+      await rm(dir, { recursive: true, force: true });
+    },
+    async restart() {
+      await dropSession().catch(() => undefined);
+      await halt();
+      await launch();
+    },
+    async killImapProcesses() {
+      // Process titles are "dovecot-<instance_name>/imap"; the instance name is ours alone.
+      const { stdout } = await run('pgrep', ['-a', '-f', `${instance}/imap`]).catch(() => ({ stdout: '' }));
+      const pids = stdout
+        .split('\n')
+        .map((line) => /^(\d+)\s+(\S+)/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null && m[2] === `dovecot-${instance}/imap`)
+        .map((m) => Number(m[1]));
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      admin = undefined;
+      return pids.length;
+    },
+    async recreateMailbox(name = 'INBOX') {
+      const s = await session();
+      await s.open(name);
+      const saved: { raw: Buffer; date: Date }[] = [];
+      for (const meta of await s.meta(await s.uidsAbove(0))) {
+        const stream = await s.download(meta.uid);
+        if (!stream) continue;
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+        saved.push({ raw: Buffer.concat(chunks), date: meta.internalDate });
+      }
+      await dropSession();
+      // INBOX cannot be deleted over IMAP; empty it and give it a new UIDVALIDITY instead.
+      await adm('expunge', '-u', 'contest', 'mailbox', name, 'all');
+      const { stdout } = await adm('-f', 'flow', 'mailbox', 'status', '-u', 'contest', 'uidvalidity', name);
+      const current = Number(/uidvalidity=(\d+)/.exec(stdout)?.[1]);
+      if (!Number.isFinite(current)) throw new Error(`dovecot harness: no UIDVALIDITY in "${stdout}"`);
+      await adm('mailbox', 'update', '-u', 'contest', '--uid-validity', String(current + 1), name);
+      for (const m of saved) await append(m.raw, m.date, name);
+    },
+  };
+}
