@@ -5,7 +5,7 @@ import type { Logger } from './log.js';
 import { MAX_ATTEMPTS } from './queue/jobs.js';
 import { UnrecoverableError } from './queue/queues.js';
 import type { BlobStore } from './store/blobs.js';
-import { fileSubmission } from './store/cases.js';
+import { fileSubmission } from './store/submissions.js';
 import type { Db } from './store/db.js';
 import { getMessage, setMessageState } from './store/messages.js';
 import { validateMessage } from './validate.js';
