@@ -52,11 +52,14 @@ export async function resolveRedis(opts: {
   dataDir: string;
   log: Logger;
   allowPrivate: boolean;
+  /** The port a machine-wide Redis is looked for on (tests use an empty one). */
+  localPort?: number;
 }): Promise<RedisTarget> {
   const none = async () => undefined;
+  const localPort = opts.localPort ?? LOCAL.port;
   if (opts.redisUrl) return { url: opts.redisUrl, stop: none };
-  if (await pingRedis(LOCAL.host, LOCAL.port)) {
-    return { url: `redis://${LOCAL.host}:${LOCAL.port}`, stop: none };
+  if (await pingRedis(LOCAL.host, localPort)) {
+    return { url: `redis://${LOCAL.host}:${localPort}`, stop: none };
   }
   const dir = path.join(opts.dataDir, 'redis');
   const portFile = path.join(dir, 'port');
@@ -68,7 +71,7 @@ export async function resolveRedis(opts: {
   }
   if (!opts.allowPrivate || !onPath('redis-server')) {
     throw new ConfigError([
-      'REDIS_URL: not set and no Redis answers on 127.0.0.1:6379. Set REDIS_URL, or install ' +
+      `REDIS_URL: not set and no Redis answers on 127.0.0.1:${localPort}. Set REDIS_URL, or install ` +
         'Redis 7 (Debian: apt-get install redis-server) and `intake start` runs a private one.',
     ]);
   }

@@ -1,0 +1,149 @@
+// The service as a newcomer meets it: `intake start` with no variables set, bad configuration,
+// and the private Redis it starts when none is running.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/env.js';
+import { createLogger } from '../../src/log.js';
+import { pingRedis, resolveRedis } from '../../src/queue/redis-server.js';
+import { openDb } from '../../src/store/db.js';
+import { sql } from '../../src/store/kysely.js';
+import { PROJECT_ROOT, waitFor } from '../support/app.js';
+import { makeMessage } from '../support/mail.js';
+
+const run = promisify(execFile);
+const BIN = path.join(PROJECT_ROOT, 'src/bin.mjs');
+const bareEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' };
+
+async function intake(args: string[], env: Record<string, string>, cwd = PROJECT_ROOT) {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], { cwd, env: { ...bareEnv, ...env } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const temps: string[] = [];
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const t of temps.splice(0)) await rm(t, { recursive: true, force: true });
+});
+async function tempDir() {
+  const d = await mkdtemp(path.join(os.tmpdir(), 'intake-cli-'));
+  temps.push(d);
+  return d;
+}
+
+describe('intake start', () => {
+  it('with no variables set, files an .eml dropped into ./data/inbox and stops on SIGTERM', async () => {
+    const cwd = await tempDir();
+    const child = spawn(process.execPath, [BIN, 'start'], { cwd, env: bareEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(child);
+    let log = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
+    await waitFor('the service to start', async () => log.includes('case-intake running'), 60_000);
+    await writeFile(path.join(cwd, 'data/inbox/submission.eml'), await makeMessage());
+
+    const dbFile = path.join(cwd, 'data/intake.sqlite');
+    await waitFor('the message to be filed', async () => {
+      if (!existsSync(dbFile)) return false;
+      const db = await openDb(`sqlite:${dbFile}`, { migrate: false });
+      try {
+        const r = await sql<{ n: number }>`select count(*) as n from submissions`.execute(db.k);
+        return Number(r.rows[0]?.n) === 1;
+      } finally {
+        await db.close();
+      }
+    }, 60_000);
+    expect(await readdir(path.join(cwd, 'data/inbox/.done'))).toEqual(['submission.eml']);
+
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
+
+describe('configuration errors', () => {
+  it('lists every problem of the environment at once and exits non-zero, without a stack', async () => {
+    const r = await intake(['start'], { IMAP_HOST: 'imap.example.org', IMAP_PORT: 'nine', SMTP_HOST: 'smtp.example.org', LOG_LEVEL: 'loud' });
+    expect(r.code).toBe(1);
+    for (const name of ['IMAP_PORT', 'IMAP_USER', 'IMAP_PASSWORD', 'REPLY_FROM', 'LOG_LEVEL']) {
+      expect(r.stderr).toContain(name);
+    }
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('names the file and every field of a malformed contest profile', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'contest.json');
+    await writeFile(file, JSON.stringify({ name: '', caseNumberPrefix: '2026', logo: { maxBytes: -1 } }));
+    const r = await intake(['start'], { CONTEST_FILE: file, DATA_DIR: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(file);
+    for (const field of ['deadline', 'logo.maxBytes', 'report', 'directions']) expect(r.stderr).toContain(field);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports a contest file that is not JSON', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'contest.json');
+    await writeFile(file, '{ "name": ');
+    const r = await intake(['check', '--contest', file, path.join(PROJECT_ROOT, 'package.json')], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('not valid JSON');
+  });
+});
+
+describe('Redis for a fresh machine', () => {
+  const freePort = () =>
+    new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as net.AddressInfo;
+        s.close(() => resolve(port));
+      });
+    });
+
+  it('starts a private append-only redis-server under DATA_DIR/redis when none answers', async () => {
+    const dataDir = await tempDir();
+    const target = await resolveRedis({
+      redisUrl: undefined,
+      dataDir,
+      log: createLogger('silent'),
+      allowPrivate: true,
+      localPort: await freePort(),
+    });
+    try {
+      const port = Number(new URL(target.url).port);
+      expect(await pingRedis('127.0.0.1', port)).toBe(true);
+      await waitFor('the append-only file', async () =>
+        (await readdir(path.join(dataDir, 'redis'))).some((n) => n.startsWith('appendonly')),
+      );
+    } finally {
+      await target.stop();
+    }
+  });
+
+  it('explains how to get Redis when it may not start one', async () => {
+    const dataDir = await tempDir();
+    await mkdir(dataDir, { recursive: true });
+    const attempt = resolveRedis({
+      redisUrl: undefined,
+      dataDir,
+      log: createLogger('silent'),
+      allowPrivate: false,
+      localPort: await freePort(),
+    });
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toThrow(/apt-get install redis-server/);
+  });
+});

@@ -1,0 +1,95 @@
+// Messages that arrive as files: the drop folder and `intake import` (a folder, a Maildir, an
+// mbox). Each message is stored once, however often it is seen.
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDropFolder } from '../../src/intake/drop-folder.js';
+import { fromPath } from '../../src/intake/sources.js';
+import { createLogger } from '../../src/log.js';
+import { sql } from '../../src/store/kysely.js';
+import { createRig, PROJECT_ROOT, type Rig } from '../support/app.js';
+import { makeMessage } from '../support/mail.js';
+
+const run = promisify(execFile);
+
+async function messageCount(rig: Rig, source: string): Promise<number> {
+  const r = await sql<{ n: number | string }>`select count(*) as n from messages where source = ${source}`.execute(rig.store.db.k);
+  return Number(r.rows[0]?.n);
+}
+
+describe('drop folder and import', () => {
+  let rig: Rig;
+  beforeEach(async () => {
+    rig = await createRig('sqlite');
+  });
+  afterEach(async () => {
+    await rig.dispose();
+  });
+
+  it('ingests each dropped .eml once, with the Received: date, and moves it to .done', async () => {
+    const app = await rig.app();
+    const inbox = path.join(rig.dataDir, 'inbox');
+    await mkdir(inbox, { recursive: true });
+    const received = new Date('2025-10-19T08:30:00Z');
+    const raw = await makeMessage({ receivedAt: received });
+    await writeFile(path.join(inbox, 'a.eml'), raw);
+    await writeFile(path.join(inbox, 'b.eml'), await makeMessage());
+    await writeFile(path.join(inbox, 'notes.txt'), 'not mail');
+    const drop = createDropFolder({ dir: inbox, ingest: app.ingest, log: createLogger('silent') });
+    await mkdir(path.join(inbox, '.done'), { recursive: true });
+    // Files just written are left for a second scan (they might still be growing).
+    expect(await drop.scan()).toBe(0);
+    expect(await drop.scan()).toBe(2);
+    expect((await readdir(inbox)).sort()).toEqual(['.done', 'notes.txt']);
+    expect((await readdir(path.join(inbox, '.done'))).sort()).toEqual(['a.eml', 'b.eml']);
+
+    // The same bytes dropped again are recognised, not stored twice.
+    await writeFile(path.join(inbox, 'a-again.eml'), raw);
+    await drop.scan();
+    await drop.scan();
+    expect(await messageCount(rig, 'drop')).toBe(2);
+    const row = await sql<{ received_at: string; received_at_source: string }>`
+      select received_at, received_at_source from messages where original_name = 'a.eml'`.execute(rig.store.db.k);
+    expect(new Date(row.rows[0]?.received_at ?? '').toISOString()).toBe(received.toISOString());
+    expect(row.rows[0]?.received_at_source).toBe('received-header');
+  });
+
+  it('reads a folder, a Maildir and an mbox, and `intake import` stores each message once', async () => {
+    const root = path.join(rig.dataDir, 'backfill');
+    const folder = path.join(root, 'folder');
+    const maildir = path.join(root, 'Maildir');
+    await mkdir(folder, { recursive: true });
+    for (const d of ['cur', 'new', 'tmp']) await mkdir(path.join(maildir, d), { recursive: true });
+    const messages = await Promise.all(Array.from({ length: 7 }, () => makeMessage()));
+    await writeFile(path.join(folder, '1.eml'), messages[0] as Buffer);
+    await writeFile(path.join(folder, '2.eml'), messages[1] as Buffer);
+    await writeFile(path.join(maildir, 'cur', '1700000000.M1P1.host:2,S'), messages[2] as Buffer);
+    await writeFile(path.join(maildir, 'new', '1700000001.M2P1.host'), messages[3] as Buffer);
+    await writeFile(path.join(maildir, 'tmp', '1700000002.M3P1.host'), await makeMessage()); // not delivered yet
+    // mboxrd: a body line starting with "From " is escaped as ">From ".
+    const escaped = Buffer.from(
+      (messages[6] as Buffer).toString('latin1').replace('\r\n\r\n', '\r\n\r\nFrom the desk of 申报人\r\n'),
+      'latin1',
+    );
+    const mbox = [messages[4], messages[5], escaped]
+      .map((m) => `From applicant@example.com Sat Oct 18 09:00:00 2025\n${(m as Buffer).toString('latin1').replace(/^From /gm, '>From ')}\n`)
+      .join('');
+    const mboxFile = path.join(root, 'archive.mbox');
+    await writeFile(mboxFile, Buffer.from(mbox, 'latin1'));
+
+    const fromMbox = [];
+    for await (const m of fromPath(mboxFile)) fromMbox.push(m);
+    expect(fromMbox).toHaveLength(3);
+    expect(fromMbox[2]?.raw.toString('latin1')).toContain('\r\nFrom the desk of');
+
+    const cli = (args: string[]) =>
+      run(process.execPath, ['src/bin.mjs', 'import', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...rig.vars } });
+    const first = await cli([folder, maildir, mboxFile]);
+    expect(first.stdout).toContain('imported 7 new message(s); 0 were already stored');
+    const again = await cli([root]);
+    expect(again.stdout).toContain('imported 0 new message(s); 7 were already stored');
+    expect(await messageCount(rig, 'import')).toBe(7);
+  });
+});
