@@ -1,0 +1,139 @@
+// `intake check FILE.eml [--json] [--received-at ISO] [--contest FILE]`: validate one message
+// offline with the same core the worker uses. Exit 0 whatever the verdict (a rejection is a
+// result, not a failure); 2 for usage errors, an unreadable file or a bad contest profile.
+import { readFile } from 'node:fs/promises';
+import { type ContestProfile, loadContest } from './config/contest.js';
+import { closePdfWorkers } from './documents/index.js';
+import { parseMail, receivedAtFromHeaders } from './mail/parse.js';
+import { localTime } from './submission/time.js';
+import type { CheckResult } from './types.js';
+import { validateMessage } from './validate.js';
+
+export interface CheckOptions {
+  json?: boolean;
+  receivedAt?: string;
+  contest?: string;
+}
+
+class UsageError extends Error {
+  readonly code = 'UsageError';
+}
+
+/** An explicit ISO time; a bare date or time without a zone is refused as ambiguous. */
+function parseReceivedAt(value: string): Date {
+  const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(
+    value.trim(),
+  );
+  const date = new Date(value.trim());
+  if (!ok || Number.isNaN(date.getTime())) {
+    throw new UsageError(
+      `--received-at: "${value}" is not an ISO time with a zone, e.g. 2025-10-18T09:12:00+08:00`,
+    );
+  }
+  return date;
+}
+
+function loadProfile(file: string | undefined): ContestProfile {
+  try {
+    return file ? loadContest(file) : loadContest();
+  } catch (err) {
+    const problems = (err as { problems?: string[] }).problems;
+    throw new UsageError(problems ? problems.join('\n') : (err as Error).message);
+  }
+}
+
+/** Receive time from the message itself when none is given: newest Received:, else Date:. */
+async function receivedAtOf(raw: Buffer, warnings: string[]): Promise<Date> {
+  const found = receivedAtFromHeaders(await parseMail(raw));
+  if (found?.source === 'received') return found.at;
+  if (found) {
+    warnings.push('邮件没有 Received 头，收件时间取自发件人的 Date 头（可能不准确）');
+    return found.at;
+  }
+  warnings.push('邮件没有 Received 和 Date 头，收件时间按当前时间计算');
+  return new Date();
+}
+
+export async function runCheck(
+  file: string,
+  opts: CheckOptions,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  let raw: Buffer;
+  let profile: ContestProfile;
+  let receivedAt: Date | undefined;
+  try {
+    profile = loadProfile(opts.contest);
+    if (opts.receivedAt !== undefined) receivedAt = parseReceivedAt(opts.receivedAt);
+    raw = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read ${file}: ${e.code ?? e.message}`);
+    });
+  } catch (e) {
+    err.write(`intake check: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const warnings: string[] = [];
+  try {
+    const at = receivedAt ?? (await receivedAtOf(raw, warnings));
+    const { result } = await validateMessage(raw, at, profile);
+    result.warnings.push(...warnings);
+    out.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result, profile));
+    return 0;
+  } catch (e) {
+    // Bad input is meant to come back as findings; reaching here is a bug in the core.
+    err.write(`intake check: internal error while checking ${file}: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    await closePdfWorkers();
+  }
+}
+
+const VERDICT: Record<CheckResult['verdict'], string> = {
+  accepted: '通过 accepted',
+  rejected: '退回 rejected',
+  needs_review: '待人工审核 needs_review',
+  not_submission: '非申报邮件 not_submission',
+};
+const ROLE: Record<string, string> = {
+  form: '申报表',
+  report: '案例报告',
+  logo: '商标',
+  scan: '盖章扫描件',
+  evidence: '证明材料',
+  archive: '压缩包',
+  other: '其他',
+};
+
+/** The readable report of `intake check` without --json. */
+export function formatReport(r: CheckResult, profile: ContestProfile): string {
+  const lines = [
+    `结论 verdict: ${VERDICT[r.verdict]}   (kind: ${r.kind})`,
+    `收件时间 received: ${localTime(new Date(r.receivedAt), profile.deadline.utcOffset)} (${r.receivedAt})`,
+    `主题 subject: ${r.subject.raw || '（空）'}`,
+    `  单位 organization: ${r.subject.organization ?? '—'}   题目 title: ${r.subject.title ?? '—'}`,
+    '',
+    `附件 attachments (${r.attachments.length}):`,
+    ...r.attachments.map(
+      (a) =>
+        `  [${ROLE[a.role] ?? a.role}] ${a.insideArchive ? `${a.insideArchive} / ` : ''}${a.filename}  ${a.detectedType}, ${a.bytes.toLocaleString('en-US')} bytes`,
+    ),
+  ];
+  if (r.report)
+    lines.push(
+      `案例报告 report: ${r.report.filename} (${r.report.source}), ${r.report.chars.toLocaleString('en-US')} 字`,
+    );
+  if (r.logo)
+    lines.push(
+      `商标 logo: ${r.logo.filename}, ${r.logo.format}, ${r.logo.width}×${r.logo.height}, ${r.logo.bytes.toLocaleString('en-US')} bytes`,
+    );
+  if (r.form) {
+    lines.push(`申报表 form: ${r.form.filename}`);
+    for (const [k, v] of Object.entries(r.form.fields)) lines.push(`  ${k}: ${v}`);
+  }
+  lines.push('', `检查项 findings (${r.findings.length}):`);
+  for (const f of r.findings)
+    lines.push(`  ${f.passed ? '✓' : '✗'} ${f.rule} [${f.severity}] ${f.message}`);
+  if (r.warnings.length > 0) lines.push('', '提示 warnings:', ...r.warnings.map((w) => `  ! ${w}`));
+  return `${lines.join('\n')}\n`;
+}

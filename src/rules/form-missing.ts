@@ -1,0 +1,35 @@
+// FORM_MISSING (error): the call requires the electronic form "Word形式" (seed §四.1). A form
+// sent only as PDF fails too, and the message says so, since a PDF cannot be read back into
+// the organisers' records.
+import type { Rule } from '../types.js';
+import { fail, pass, quoteFile } from './finding.js';
+
+export const formMissing: Rule = {
+  code: 'FORM_MISSING',
+  severity: 'error',
+  check({ form, documents }, profile) {
+    if (form) {
+      return pass(`已找到申报表${quoteFile(form.doc.entry)}`, {
+        filename: form.doc.entry.filename,
+      });
+    }
+    const keywords = profile.filenameKeywords.form;
+    const pdfForm = documents.find(
+      (d) => d.detectedType === 'pdf' && keywords.some((k) => d.entry.filename.includes(k)),
+    );
+    if (pdfForm) {
+      return fail(
+        'error',
+        `申报表${quoteFile(pdfForm.entry)}为 PDF 格式，请另附 Word 版（.docx 或 .doc）电子申报表`,
+        {
+          pdf: pdfForm.entry.filename,
+        },
+      );
+    }
+    return fail(
+      'error',
+      '附件中未找到 Word 版申报表（.docx 或 .doc），请附上填写完整的电子申报表',
+      {},
+    );
+  },
+};

@@ -1,0 +1,52 @@
+// When no separate report is attached, the report is often written into the form itself under
+// a heading such as 案例报告 / 案例介绍, or in the cell beside such a label (seed §三.2 allows
+// either). The section's labels come from the contest profile.
+import type { ContestProfile } from '../config/contest.js';
+import { countChars } from '../documents/count.js';
+import type { DocumentRead, Submission, WordContent } from '../types.js';
+import { normalizeLabel } from './form-fields.js';
+
+// `三、`, `（二）`, `2.`, `第三部分` before a heading.
+const NUMBERING =
+  /^(?:第?[一二三四五六七八九十\d]+[部分章节]?[、.．)）]?|[（(][一二三四五六七八九十\d]+[)）])\s*/u;
+
+/** `三、案例报告（3000-5000字）` is a section heading for the label `案例报告`. */
+function isSectionHeading(text: string, labels: string[]): boolean {
+  const t = normalizeLabel(text.replace(NUMBERING, ''));
+  return labels.some((l) => t.startsWith(l) && t.length <= l.length + 12);
+}
+
+function fromParagraphs(word: WordContent, labels: string[]): string {
+  const start = word.paragraphs.findIndex((p) => isSectionHeading(p, labels));
+  if (start < 0) return '';
+  return word.paragraphs
+    .slice(start + 1)
+    .join('\n')
+    .trim();
+}
+
+function fromTables(word: WordContent, labels: string[]): string {
+  let best = '';
+  for (const table of word.tables) {
+    table.forEach((row, r) => {
+      row.forEach((cell, c) => {
+        if (!isSectionHeading(cell.text, labels)) return;
+        let right = c + 1;
+        while (right < row.length && row[right]?.text === cell.text) right += 1;
+        const candidates = [row[right]?.text ?? '', table[r + 1]?.[c]?.text ?? ''];
+        for (const text of candidates) if (text.trim().length > best.length) best = text.trim();
+      });
+    });
+  }
+  return best;
+}
+
+/** The report section of the form, or null when the form has none with any text. */
+export function reportFromForm(doc: DocumentRead, profile: ContestProfile): Submission['report'] {
+  if (!doc.word) return null;
+  const labels = profile.report.formSectionLabels.map(normalizeLabel);
+  const texts = [fromParagraphs(doc.word, labels), fromTables(doc.word, labels)];
+  const text = texts.sort((a, b) => countChars(b).total - countChars(a).total)[0] ?? '';
+  const count = countChars(text);
+  return count.total > 0 ? { source: 'form', doc, text, count } : null;
+}

@@ -1,0 +1,71 @@
+// The subject must read `申报单位名称+案例题目` (seed §四.2). Applicants reply to our own
+// mail, forward from a colleague, type a full-width ＋ or wrap the subject in 【】, so the
+// subject is normalised before it is split: none of that is the applicant's mistake.
+import type { ContestProfile } from '../config/contest.js';
+import type { SubjectParts } from '../types.js';
+
+// Brackets that may wrap the whole subject: 【org+title】, [org+title], 〔…〕, 《…》 is a title
+// mark and stays.
+const WRAPPERS: [string, string][] = [
+  ['【', '】'],
+  ['[', ']'],
+  ['〔', '〕'],
+  ['〖', '〗'],
+];
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `Re:`, `RE：`, `回复：`, `Fwd[2]:` … at the start; NFKC has already turned ： into :. */
+function prefixPattern(prefixes: string[]): RegExp {
+  const alternatives = [...prefixes]
+    .map((p) => p.normalize('NFKC'))
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegExp)
+    .join('|');
+  return new RegExp(`^\\s*(${alternatives})\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*:\\s*`, 'iu');
+}
+
+function unwrap(text: string): string {
+  for (const [open, close] of WRAPPERS) {
+    if (text.startsWith(open) && text.endsWith(close) && text.length > 2) {
+      return text.slice(open.length, -close.length).trim();
+    }
+  }
+  return text;
+}
+
+/** Splits a subject into organisation and title; never throws. */
+export function parseSubject(raw: string, profile: ContestProfile): SubjectParts {
+  let text = (raw ?? '').normalize('NFKC').replace(/\s+/gu, ' ').trim();
+  const strippedPrefixes: string[] = [];
+  const pattern = prefixPattern(profile.subject.replyPrefixes);
+  for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
+    strippedPrefixes.push(m[0].trim());
+    text = text.slice(m[0].length).trim();
+  }
+  const normalized = unwrap(text);
+  const separators = profile.subject.separators.map((s) => s.normalize('NFKC'));
+  let at = -1;
+  let sepLength = 0;
+  for (const sep of separators) {
+    const i = normalized.indexOf(sep);
+    if (i >= 0 && (at < 0 || i < at)) {
+      at = i;
+      sepLength = sep.length;
+    }
+  }
+  if (at < 0) {
+    return { raw, normalized, organization: null, title: null, strippedPrefixes };
+  }
+  const organization = normalized.slice(0, at).trim();
+  const title = normalized.slice(at + sepLength).trim();
+  return {
+    raw,
+    normalized,
+    organization: organization === '' ? null : organization,
+    title: title === '' ? null : title,
+    strippedPrefixes,
+  };
+}

@@ -1,0 +1,79 @@
+// The validation core (DESIGN.md §3): raw bytes + receive time + contest profile → result. Pure:
+// no Redis, no database, so the worker and `intake check` run exactly the same code.
+import type { ContestProfile } from './config/contest.js';
+import { readDocuments } from './documents/index.js';
+import { classify } from './mail/classify.js';
+import { parseMail } from './mail/parse.js';
+import { runRules } from './rules/index.js';
+import { decideVerdict } from './rules/verdict.js';
+import { assemble } from './submission/assemble.js';
+import { isoWithOffset } from './submission/time.js';
+import type { CheckResult, Finding, MessageKind, Submission } from './types.js';
+
+export async function validateMessage(
+  raw: Buffer,
+  receivedAt: Date,
+  profile: ContestProfile,
+  opts: { ownAddresses?: string[] } = {},
+): Promise<{ result: CheckResult; submission: Submission }> {
+  const mail = await parseMail(raw);
+  const kind = classify(mail, {
+    ownAddresses: opts.ownAddresses,
+    separators: profile.subject.separators,
+  });
+  // Robots' attachments (bounced copies of someone's mail) are not read at all.
+  const documents = kind === 'auto_reply' ? [] : await readDocuments(mail.attachments, profile);
+  const submission = await assemble(mail, kind, documents, receivedAt, profile);
+  const findings = kind === 'submission' ? runRules(submission, profile) : [];
+  return { result: toCheckResult(submission, kind, findings, profile), submission };
+}
+
+/** The JSON of DESIGN.md §4. */
+export function toCheckResult(
+  s: Submission,
+  kind: MessageKind,
+  findings: Finding[],
+  profile: ContestProfile,
+): CheckResult {
+  const warnings = [...s.mail.warnings];
+  if (s.subject.strippedPrefixes.length > 0) {
+    warnings.push(
+      `邮件主题带有回复/转发前缀「${s.subject.strippedPrefixes.join(' ')}」，检查时已忽略`,
+    );
+  }
+  const logoImage = s.logo?.image;
+  return {
+    verdict: decideVerdict(kind, findings),
+    kind,
+    receivedAt: isoWithOffset(s.receivedAt, profile.deadline.utcOffset),
+    messageId: s.mail.messageId,
+    subject: { raw: s.mail.subject, organization: s.subject.organization, title: s.subject.title },
+    form: s.form ? { filename: s.form.doc.entry.filename, fields: s.form.fields } : null,
+    report: s.report
+      ? {
+          source: s.report.source,
+          filename: s.report.doc.entry.filename,
+          chars: s.report.count.total,
+        }
+      : null,
+    logo: s.logo
+      ? {
+          filename: s.logo.entry.filename,
+          format: logoImage?.format ?? s.logo.detectedType,
+          bytes: s.logo.entry.bytes,
+          width: logoImage?.width ?? 0,
+          height: logoImage?.height ?? 0,
+        }
+      : null,
+    attachments: s.documents.map((d) => ({
+      filename: d.entry.filename,
+      detectedType: d.detectedType,
+      role: s.roles.get(d) ?? 'other',
+      bytes: d.entry.bytes,
+      sha256: d.entry.sha256,
+      insideArchive: d.entry.insideArchive,
+    })),
+    findings,
+    warnings,
+  };
+}

@@ -1,0 +1,147 @@
+// `intake check` through runCheck: the JSON of DESIGN.md §4, the readable report, exit codes.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCheck } from '../../src/check.js';
+import type { CheckResult } from '../../src/types.js';
+import { chars, docxFromHtml, tempDir } from '../rules/support.js';
+import { buildEml } from './eml.js';
+
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../fixtures/documents/${name}`, import.meta.url));
+const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+const tmp = tempDir();
+let good: string;
+
+async function check(file: string, opts: Parameters<typeof runCheck>[1] = {}) {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const chunks: string[] = [];
+  const errs: string[] = [];
+  out.on('data', (c) => chunks.push(String(c)));
+  err.on('data', (c) => errs.push(String(c)));
+  const code = await runCheck(file, opts, out, err);
+  return { code, out: chunks.join(''), err: errs.join('') };
+}
+
+beforeAll(() => {
+  const sections = [
+    '创新背景与目标',
+    '技术方案架构',
+    '实施过程与难点突破',
+    '量化成效分析',
+    '可复制性及推广价值',
+  ];
+  const report = docxFromHtml(
+    tmp.dir,
+    'report.docx',
+    sections.map((s) => `<h2>${s}</h2><p>${chars(800)}</p>`).join(''),
+  );
+  good = path.join(tmp.dir, 'good.eml');
+  writeFileSync(
+    good,
+    buildEml({
+      subject: '回复：示例银行股份有限公司＋基于大模型的智能风控平台',
+      received: 'Sat, 18 Oct 2025 09:12:00 +0800',
+      date: 'Sat, 18 Oct 2025 09:10:00 +0800',
+      parts: [
+        { filename: '申报表.docx', contentType: DOCX, content: fixture('form.docx') },
+        { filename: '案例报告.docx', contentType: DOCX, content: report },
+        { filename: '商标.jpg', contentType: 'image/jpeg', content: fixture('logo.jpg') },
+        {
+          filename: '盖章扫描件.jpg',
+          contentType: 'image/jpeg',
+          content: fixture('seal-scan.jpg'),
+        },
+      ],
+    }),
+  );
+});
+afterAll(() => tmp.cleanup());
+
+describe('intake check', () => {
+  it('prints the §4 JSON: receive time from Received:, roles, report count, logo, every finding', async () => {
+    const { code, out } = await check(good, { json: true });
+    expect(code).toBe(0);
+    const r = JSON.parse(out) as CheckResult;
+    expect(r).toMatchObject({
+      kind: 'submission',
+      receivedAt: '2025-10-18T09:12:00+08:00',
+      subject: { organization: '示例银行股份有限公司', title: '基于大模型的智能风控平台' },
+      form: {
+        filename: '申报表.docx',
+        fields: { caseName: '基于大模型的智能风控平台', contactName: '张三' },
+      },
+      report: { source: 'attachment', filename: '案例报告.docx', chars: 4000 + 7 + 6 + 9 + 6 + 9 },
+      logo: { filename: '商标.jpg', format: 'jpeg', width: 600, height: 600 },
+    });
+    expect(r.attachments.map((a) => a.role)).toEqual(['form', 'report', 'logo', 'scan']);
+    expect(r.attachments[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.findings).toHaveLength(17);
+    expect(r.warnings.some((w) => w.includes('回复'))).toBe(true);
+    // The fixture form lacks e-mail, time and direction: a person looks, nothing is rejected.
+    expect(r.verdict).toBe('needs_review');
+    expect(
+      r.findings.filter((f) => !f.passed && f.severity !== 'warning').map((f) => f.rule),
+    ).toEqual(['FORM_FIELDS_INCOMPLETE']);
+  });
+
+  it('honours --received-at and rejects a late message', async () => {
+    const { code, out } = await check(good, {
+      json: true,
+      receivedAt: '2025-10-21T08:00:00+08:00',
+    });
+    expect(code).toBe(0);
+    const r = JSON.parse(out) as CheckResult;
+    expect(r.verdict).toBe('rejected');
+    expect(r.findings.find((f) => f.rule === 'LATE')).toMatchObject({
+      passed: false,
+      severity: 'error',
+    });
+  });
+
+  it('prints a readable report with ✓/✗ per finding', async () => {
+    const { code, out } = await check(good, {});
+    expect(code).toBe(0);
+    expect(out).toContain('待人工审核 needs_review');
+    expect(out).toContain('[商标] 商标.jpg');
+    expect(out).toMatch(/✓ LOGO_SIZE \[error\]/);
+    expect(out).toMatch(/✗ FORM_FIELDS_INCOMPLETE \[review\]/);
+  });
+
+  it('exits 2 with a message for a missing file, a bad --received-at or a bad contest file', async () => {
+    const missing = await check(path.join(tmp.dir, 'nope.eml'));
+    expect(missing).toMatchObject({ code: 2, out: '' });
+    expect(missing.err).toMatch(/cannot read .*nope\.eml/);
+    const badTime = await check(good, { receivedAt: 'yesterday' });
+    expect(badTime).toMatchObject({ code: 2 });
+    expect(badTime.err).toContain('--received-at');
+    const badContest = path.join(tmp.dir, 'contest.json');
+    writeFileSync(badContest, '{"name": ""}');
+    const contest = await check(good, { contest: badContest });
+    expect(contest.code).toBe(2);
+    expect(contest.err).toContain('contest.json');
+    expect(contest.err).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('falls back to the Date header, with a warning, when there is no Received:', async () => {
+    const file = path.join(tmp.dir, 'nodate.eml');
+    writeFileSync(
+      file,
+      buildEml({
+        subject: '请问截止时间是哪天？',
+        date: 'Mon, 13 Oct 2025 10:00:00 +0800',
+        parts: [],
+      }),
+    );
+    const r = JSON.parse((await check(file, { json: true })).out) as CheckResult;
+    expect(r).toMatchObject({
+      verdict: 'not_submission',
+      kind: 'inquiry',
+      receivedAt: '2025-10-13T10:00:00+08:00',
+      findings: [],
+    });
+    expect(r.warnings.join()).toContain('Date');
+  });
+});

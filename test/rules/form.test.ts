@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { formFieldsIncomplete } from '../../src/rules/form-fields-incomplete.js';
+import { formMissing } from '../../src/rules/form-missing.js';
+import { implementationDate } from '../../src/rules/implementation-date.js';
+import { subjectFormMismatch } from '../../src/rules/subject-form-mismatch.js';
+import type { DocumentRead } from '../../src/types.js';
+import { goodFields, profile, submission } from './support.js';
+
+const pdf = (filename: string): DocumentRead => ({
+  entry: {
+    filename,
+    declaredType: 'application/pdf',
+    content: Buffer.alloc(0),
+    bytes: 0,
+    sha256: 'x',
+    insideArchive: null,
+  },
+  detectedType: 'pdf',
+  pdf: { pages: 1, imageOnlyPages: 0, text: '申报表' },
+  problems: [],
+});
+
+describe('FORM_MISSING', () => {
+  it('passes with a Word form', () => {
+    expect(formMissing.check(submission({ fields: goodFields }), profile)).toMatchObject({
+      passed: true,
+    });
+  });
+
+  it('fails without one, and says so when only a PDF form came', () => {
+    expect(formMissing.check(submission({}), profile)).toMatchObject({
+      passed: false,
+      severity: 'error',
+      message: expect.stringContaining('Word 版申报表'),
+    });
+    expect(
+      formMissing.check(submission({ documents: [pdf('申报表.pdf')] }), profile),
+    ).toMatchObject({
+      passed: false,
+      message: expect.stringContaining('「申报表.pdf」为 PDF 格式'),
+    });
+  });
+});
+
+describe('FORM_FIELDS_INCOMPLETE', () => {
+  it('passes a complete form', () => {
+    expect(formFieldsIncomplete.check(submission({ fields: goodFields }), profile)).toMatchObject({
+      passed: true,
+    });
+  });
+
+  it('asks for review, listing missing or empty fields by their label', () => {
+    const fields = { ...goodFields, contactPhone: '  ', contactEmail: undefined };
+    expect(formFieldsIncomplete.check(submission({ fields }), profile)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('联系电话、邮箱'),
+      details: { missing: ['contactPhone', 'contactEmail'] },
+    });
+  });
+
+  it('is not applicable without a form', () => {
+    expect(formFieldsIncomplete.check(submission({}), profile)).toMatchObject({
+      passed: true,
+      details: { applicable: false },
+    });
+  });
+});
+
+describe('SUBJECT_FORM_MISMATCH', () => {
+  const check = (subject: string, fields = goodFields) =>
+    subjectFormMismatch.check(submission({ subject, fields }), profile);
+
+  it('matches after punctuation and width are normalised, and by containment', () => {
+    expect(check('某某银行+《智能风控平台》')).toMatchObject({ passed: true });
+    expect(
+      check('某某银行+智能风控平台', { ...goodFields, organization: '某某银行股份有限公司' }),
+    ).toMatchObject({ passed: true });
+    expect(
+      check('ABC银行+AI 平台', { ...goodFields, organization: 'ＡＢＣ银行', caseName: 'AI平台' }),
+    ).toMatchObject({ passed: true });
+  });
+
+  it('asks for review when the organisation or title differ', () => {
+    expect(check('另一家公司+智能风控平台')).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('申报单位'),
+    });
+  });
+
+  it('is not applicable when there is nothing to compare', () => {
+    expect(check('没有加号')).toMatchObject({ passed: true, details: { applicable: false } });
+  });
+});
+
+describe('IMPLEMENTATION_DATE', () => {
+  const check = (implementedAt: string | undefined) =>
+    implementationDate.check(submission({ fields: { ...goodFields, implementedAt } }), profile);
+
+  it('passes 2023-01 and later', () => {
+    expect(check('2023-01')).toMatchObject({ passed: true });
+    expect(check('2024年3月15日')).toMatchObject({
+      passed: true,
+      details: { implementedAt: '2024-03-15' },
+    });
+  });
+
+  it('asks for review before 2023-01', () => {
+    expect(check('2022-12')).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('早于 2023-01'),
+    });
+  });
+
+  it('only warns when the date is missing or unreadable', () => {
+    expect(check(undefined)).toMatchObject({
+      passed: false,
+      severity: 'warning',
+      message: expect.stringContaining('未找到实施时间'),
+    });
+    expect(check('去年春天')).toMatchObject({
+      passed: false,
+      severity: 'warning',
+      message: expect.stringContaining('无法识别'),
+    });
+  });
+});

@@ -1,0 +1,134 @@
+// LOGO_MISSING / LOGO_FORMAT / LOGO_SIZE / LOGO_DIMENSIONS on real images made by ImageMagick
+// and read by the real document reader.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logoDimensions } from '../../src/rules/logo-dimensions.js';
+import { logoFormat } from '../../src/rules/logo-format.js';
+import { logoMissing } from '../../src/rules/logo-missing.js';
+import { logoSize } from '../../src/rules/logo-size.js';
+import type { DocumentRead } from '../../src/types.js';
+import { magick, profile, read, submission, tempDir } from './support.js';
+
+const tmp = tempDir();
+const logos: Record<string, DocumentRead> = {};
+
+beforeAll(async () => {
+  const make = async (key: string, name: string, args: string[]) => {
+    logos[key] = await read(name, magick(tmp.dir, name, args));
+  };
+  await make('good', '商标.jpg', ['-size', '800x800', 'gradient:navy-white', '-quality', '85']);
+  await make('wide', 'logo-wide.jpg', [
+    '-size',
+    '1600x1200',
+    'gradient:red-white',
+    '-quality',
+    '80',
+  ]);
+  await make('min', 'logo-min.jpg', ['-size', '400x400', 'xc:navy']);
+  await make('max', 'logo-max.jpg', ['-size', '1500x1500', 'xc:navy']);
+  await make('narrow', 'logo-narrow.jpg', ['-size', '399x600', 'xc:navy']);
+  // Random noise does not compress: 600×600 at quality 95 is several hundred KB.
+  await make('heavy', 'logo-heavy.jpg', [
+    '-size',
+    '600x600',
+    'xc:',
+    '+noise',
+    'Random',
+    '-quality',
+    '95',
+  ]);
+  // A PNG given a .jpg name: the name must not fool the format check.
+  await make('png', 'logo-png.png', ['-size', '500x500', 'xc:navy']);
+  logos.png = await read('商标.jpg', logos.png?.entry.content ?? Buffer.alloc(0));
+});
+afterAll(() => tmp.cleanup());
+
+const check = (rule: typeof logoSize, logo?: DocumentRead) =>
+  rule.check(submission({ logo }), profile);
+
+describe('LOGO_MISSING', () => {
+  it('passes when a logo was found and fails with an error when none was', () => {
+    expect(check(logoMissing, logos.good)).toMatchObject({ passed: true });
+    expect(check(logoMissing)).toMatchObject({
+      passed: false,
+      severity: 'error',
+      message: expect.stringContaining('未找到商标图片'),
+    });
+  });
+});
+
+describe('LOGO_FORMAT', () => {
+  it('passes a real JPEG', () => {
+    expect(check(logoFormat, logos.good)).toMatchObject({
+      passed: true,
+      details: { format: 'jpeg' },
+    });
+  });
+
+  it('fails a PNG named .jpg, by content', () => {
+    expect(logos.png?.entry.filename).toBe('商标.jpg');
+    expect(check(logoFormat, logos.png)).toMatchObject({
+      passed: false,
+      severity: 'error',
+      message: expect.stringContaining('实际为 PNG 格式，要求 JPG 格式'),
+    });
+  });
+
+  it('is not applicable without a logo', () => {
+    expect(check(logoFormat)).toMatchObject({ passed: true, details: { applicable: false } });
+  });
+});
+
+describe('LOGO_SIZE', () => {
+  it('passes a logo under 200 KB', () => {
+    expect(logos.good?.entry.bytes).toBeLessThan(204_800);
+    expect(check(logoSize, logos.good)).toMatchObject({ passed: true });
+  });
+
+  it('fails a logo of several hundred KB, saying its size and the limit', () => {
+    const bytes = logos.heavy?.entry.bytes ?? 0;
+    expect(bytes).toBeGreaterThan(204_800);
+    const finding = check(logoSize, logos.heavy);
+    expect(finding).toMatchObject({ passed: false, severity: 'error', details: { bytes } });
+    expect(finding.message).toContain(`商标图片 ${Math.round(bytes / 1024)} KB，超过 200 KB 上限`);
+  });
+
+  it('fails at exactly 204,800 bytes and passes one byte below', () => {
+    const at = (bytes: number) => {
+      const logo = structuredClone(logos.good) as DocumentRead;
+      logo.entry.bytes = bytes;
+      return check(logoSize, logo);
+    };
+    expect(at(204_800)).toMatchObject({
+      passed: false,
+      message: expect.stringContaining('204,800 字节'),
+    });
+    expect(at(204_799)).toMatchObject({ passed: true });
+  });
+});
+
+describe('LOGO_DIMENSIONS', () => {
+  it('passes 800×800 and both inclusive bounds', () => {
+    expect(check(logoDimensions, logos.good)).toMatchObject({
+      passed: true,
+      details: { width: 800, height: 800 },
+    });
+    expect(check(logoDimensions, logos.min)).toMatchObject({ passed: true });
+    expect(check(logoDimensions, logos.max)).toMatchObject({ passed: true });
+  });
+
+  it('fails 1600×1200 and 399×600 with the measured size and the range', () => {
+    expect(check(logoDimensions, logos.wide)).toMatchObject({
+      passed: false,
+      severity: 'error',
+      message: '商标图片为 1600×1200 像素，要求宽和高均在 400–1500 像素之间',
+    });
+    expect(check(logoDimensions, logos.narrow)).toMatchObject({
+      passed: false,
+      details: { width: 399, height: 600 },
+    });
+  });
+
+  it('is not applicable without a logo', () => {
+    expect(check(logoDimensions)).toMatchObject({ passed: true, details: { applicable: false } });
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { reportLength } from '../../src/rules/report-length.js';
+import { reportNotFound } from '../../src/rules/report-not-found.js';
+import { reportSections } from '../../src/rules/report-sections.js';
+import { chars, profile, submission } from './support.js';
+
+const length = (n: number) => reportLength.check(submission({ reportText: chars(n) }), profile);
+
+describe('REPORT_LENGTH', () => {
+  it('passes 3000, 4211 and 5000 字', () => {
+    for (const n of [3000, 4211, 5000])
+      expect(length(n)).toMatchObject({ passed: true, details: { chars: n } });
+  });
+
+  it('fails far outside the range with an error saying the count', () => {
+    expect(length(2150)).toMatchObject({
+      passed: false,
+      severity: 'error',
+      message: '案例报告 2,150 字，要求 3000–5000 字，请补充内容后重新发送',
+    });
+    expect(length(6000)).toMatchObject({ passed: false, severity: 'error' });
+  });
+
+  it('asks for review within 1 % outside a bound (2980, 5040 字)', () => {
+    expect(length(2980)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      details: { nearBound: true },
+    });
+    expect(length(5040)).toMatchObject({ passed: false, severity: 'review' });
+    expect(length(2969)).toMatchObject({ severity: 'error' });
+    expect(length(5051)).toMatchObject({ severity: 'error' });
+  });
+
+  it('counts Latin words as Word does, not letters', () => {
+    const text = `${chars(2990)} ${'AI model '.repeat(5)}`;
+    expect(reportLength.check(submission({ reportText: text }), profile)).toMatchObject({
+      passed: true,
+      details: { chars: 3000 },
+    });
+  });
+
+  it('is not applicable when no report was found', () => {
+    expect(reportLength.check(submission({}), profile)).toMatchObject({
+      passed: true,
+      details: { applicable: false },
+    });
+  });
+});
+
+describe('REPORT_NOT_FOUND', () => {
+  it('passes when a report was located and asks for review when not', () => {
+    expect(reportNotFound.check(submission({ reportText: chars(10) }), profile)).toMatchObject({
+      passed: true,
+    });
+    expect(reportNotFound.check(submission({}), profile)).toMatchObject({
+      passed: false,
+      severity: 'review',
+    });
+  });
+});
+
+describe('REPORT_SECTIONS', () => {
+  it('passes a report that touches all five parts of the call', () => {
+    const text =
+      '一、创新背景与目标 二、技术方案架构 三、实施过程与难点突破 四、量化成效分析 五、可复制性及推广价值';
+    expect(reportSections.check(submission({ reportText: text }), profile)).toMatchObject({
+      passed: true,
+    });
+  });
+
+  it('warns, naming the parts it could not find', () => {
+    const finding = reportSections.check(
+      submission({ reportText: '项目背景与目标。技术方案。' }),
+      profile,
+    );
+    expect(finding).toMatchObject({ passed: false, severity: 'warning' });
+    expect(finding.details.missing).toEqual([
+      '实施过程与难点突破',
+      '量化成效分析',
+      '可复制性及推广价值',
+    ]);
+  });
+});

@@ -1,0 +1,94 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { loadContest } from '../../src/config/contest.js';
+import { parseSubject } from '../../src/submission/subject.js';
+
+const profile = loadContest();
+
+const side = fc
+  .string({
+    unit: fc.constantFrom('中', '国', '银', '行', '智', '能', 'A', 'b', '1', ' ', '-', '《', '》'),
+    minLength: 1,
+  })
+  .map((s) => s.replace(/\s+/g, ' ').trim()) // the parser collapses runs of white space
+  .filter(
+    (s) => s !== '' && s === s.normalize('NFKC') && !/^(re|fw|fwd|回复|答复|转发)\s*:/i.test(s),
+  );
+
+describe('parseSubject', () => {
+  it('splits org and title on the first plus, trimming both', () => {
+    expect(parseSubject('  中国银行 + 智能风控平台  ', profile)).toMatchObject({
+      organization: '中国银行',
+      title: '智能风控平台',
+      strippedPrefixes: [],
+    });
+    expect(parseSubject('甲公司+AI+大数据风控', profile)).toMatchObject({
+      organization: '甲公司',
+      title: 'AI+大数据风控',
+    });
+  });
+
+  it('reads a full-width plus and full-width colons through NFKC', () => {
+    expect(parseSubject('回复：甲银行＋乙案例', profile)).toMatchObject({
+      organization: '甲银行',
+      title: '乙案例',
+      strippedPrefixes: ['回复:'],
+    });
+  });
+
+  it('strips reply and forward prefixes repeatedly', () => {
+    const parts = parseSubject('RE：Fwd: 答复: 转发：FW:Re[2]: 甲+乙', profile);
+    expect(parts.strippedPrefixes).toHaveLength(6);
+    expect(parts).toMatchObject({ organization: '甲', title: '乙', normalized: '甲+乙' });
+  });
+
+  it('tolerates 【】 around the whole subject', () => {
+    expect(parseSubject('【某证券公司+智能投顾系统】', profile)).toMatchObject({
+      organization: '某证券公司',
+      title: '智能投顾系统',
+    });
+  });
+
+  it('gives null sides when the plus or a side is missing', () => {
+    expect(parseSubject('某银行 智能风控', profile)).toMatchObject({
+      organization: null,
+      title: null,
+    });
+    expect(parseSubject('某银行+', profile)).toMatchObject({ organization: '某银行', title: null });
+    expect(parseSubject('', profile)).toMatchObject({
+      organization: null,
+      title: null,
+      normalized: '',
+    });
+  });
+
+  it('parses back any org and title joined by + or ＋', () => {
+    fc.assert(
+      fc.property(side, side, fc.constantFrom('+', '＋', ' + ', '＋ '), (org, title, sep) => {
+        fc.pre(!org.includes('+') && !title.includes('+'));
+        const parts = parseSubject(`${org}${sep}${title}`, profile);
+        return parts.organization === org && parts.title === title;
+      }),
+    );
+  });
+
+  it('strips any number of prefixes and never throws', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('Re:', 'RE：', '回复：', '答复:', '转发：', 'Fwd:', 'FW: '), {
+          maxLength: 5,
+        }),
+        side,
+        side,
+        (prefixes, org, title) => {
+          fc.pre(!org.includes('+') && !title.includes('+'));
+          const parts = parseSubject(`${prefixes.join('')}${org}+${title}`, profile);
+          return parts.strippedPrefixes.length === prefixes.length && parts.organization === org;
+        },
+      ),
+    );
+    fc.assert(
+      fc.property(fc.string(), (s) => typeof parseSubject(s, profile).normalized === 'string'),
+    );
+  });
+});
