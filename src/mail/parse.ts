@@ -239,6 +239,14 @@ function collectAttachments(list: Attachment[], raw: Buffer): MailAttachment[] {
 }
 
 function repairFilename(name: string, source: () => string): string {
+  if (name.includes('\uFFFD')) return findNameInRaw(name, source()) ?? name;
+  // Raw bytes that happened to be valid UTF-8 were decoded as such ("铆" is GBK C3 AD, UTF-8
+  // "í"); give them the same second look as a raw subject. Checked before the latin1 reading
+  // below: the raw text of "楼.doc" (C2 A5) also contains "¥.doc" (A5), a false match there.
+  const utf8 = Buffer.from(name, 'utf8');
+  if (utf8.length > name.length && source().includes(utf8.toString('latin1'))) {
+    return decodeUndeclared(utf8);
+  }
   // Undeclared 8-bit name: mailparser kept the bytes as latin1 chars. Only repair when those
   // bytes really are in the message, so a genuine ISO-8859-1 name (café.doc) is left alone.
   if (looksLikeRawBytes(name)) {
@@ -247,13 +255,6 @@ function repairFilename(name: string, source: () => string): string {
     const base = name.split(/[\\/]/).pop() ?? '';
     const raw = [name, base].find((n) => n && source().includes(n));
     if (raw) return decodeBinaryString(raw);
-  }
-  if (name.includes('\uFFFD')) return findNameInRaw(name, source()) ?? name;
-  // Raw bytes that happened to be valid UTF-8 were decoded as such ("铆" is GBK C3 AD, UTF-8
-  // "í"); give them the same second look as a raw subject.
-  const utf8 = Buffer.from(name, 'utf8');
-  if (utf8.length > name.length && source().includes(utf8.toString('latin1'))) {
-    return decodeUndeclared(utf8);
   }
   return name;
 }
