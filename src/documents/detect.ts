@@ -2,13 +2,18 @@
 // MIME type in a way that matters. The only importer of file-type.
 import path from 'node:path';
 import { fileTypeFromBuffer } from 'file-type';
-import type { DetectedType } from '../types.js';
+import type { DetectedType, DocumentProblem } from '../types.js';
 import { readZipEntry } from './archive.js';
 
 export interface Detection {
   type: DetectedType;
-  /** Chinese, for the applicant; null when name and content agree (or the name says nothing). */
-  mismatch: string | null;
+  /**
+   * A disagreement between name (or declared type) and content that matters, as the problem to
+   * record: `suspicious` for a disguise (a program named .jpg, a PDF named .docx), `unreadable`
+   * for a document that is not what its name says because it is broken. Null when they agree,
+   * or differ harmlessly within one family (a PNG named .jpg: the logo rule judges formats).
+   */
+  mismatch: DocumentProblem | null;
 }
 
 // file-type reports OOXML packages by their own names; we re-read the content types ourselves.
@@ -69,6 +74,35 @@ const EXPECTED: Record<string, DetectedType[]> = {
   ppt: ['ppt', 'pptx'],
   txt: ['text'],
 };
+
+/** Kinds of file an applicant thinks in; a type change within one is a slip, not a disguise. */
+const FAMILY: Partial<Record<DetectedType, string>> = {
+  docx: 'word',
+  docm: 'word',
+  doc: 'word',
+  wps: 'word',
+  pdf: 'pdf',
+  jpeg: 'image',
+  png: 'image',
+  gif: 'image',
+  bmp: 'image',
+  tiff: 'image',
+  webp: 'image',
+  zip: 'archive',
+  rar: 'archive',
+  '7z': 'archive',
+  xlsx: 'sheet',
+  xls: 'sheet',
+  pptx: 'slides',
+  ppt: 'slides',
+  exe: 'program',
+  video: 'video',
+  text: 'text',
+};
+
+/** Names that run code when opened, whatever their content looks like. */
+const PROGRAM_EXTENSIONS = new Set(['exe', 'msi', 'com', 'scr', 'bat', 'cmd', 'ps1', 'vbs', 'js', 'jar', 'hta', 'lnk']);
+const OOXML_EXTENSIONS = new Set(['docx', 'docm', 'xlsx', 'pptx']);
 
 const LABEL: Partial<Record<DetectedType, string>> = {
   docx: 'Word 文档（docx）',
@@ -186,19 +220,26 @@ const MIME_FAMILY: [RegExp, DetectedType[]][] = [
   [/wordprocessingml/, ['docx', 'docm']],
 ];
 
-function mismatchOf(type: DetectedType, filename: string, declaredType: string | null): string | null {
+function mismatchOf(type: DetectedType, filename: string, declaredType: string | null): DocumentProblem | null {
   const ext = extensionOf(filename);
   const label = typeLabel(type);
-  if (type === 'exe') return `附件“${filename}”实际是可执行程序，出于安全原因不予处理`;
+  const suspicious = (message: string): DocumentProblem => ({ kind: 'suspicious', message });
+  if (type === 'exe' || PROGRAM_EXTENSIONS.has(ext)) {
+    return suspicious(`附件“${filename}”实际是可执行程序，出于安全原因不予处理`);
+  }
   const expected = EXPECTED[ext];
   if (expected && !expected.includes(type) && !(type === 'text' && ext === 'txt')) {
-    if (type === 'unknown') return `附件“${filename}”的内容不是有效的 .${ext} 文件，可能已损坏`;
-    return `附件“${filename}”的扩展名是 .${ext}，但内容实际是${label}，请按实际格式保存后重新发送`;
+    const broken = type === 'unknown' || (type === 'zip' && OOXML_EXTENSIONS.has(ext));
+    if (broken) {
+      return { kind: 'unreadable', message: `附件“${filename}”的内容不是有效的 .${ext} 文件，可能已损坏，请重新保存后发送` };
+    }
+    if (FAMILY[type] === FAMILY[expected[0] as DetectedType]) return null;
+    return suspicious(`附件“${filename}”的扩展名是 .${ext}，但内容实际是${label}，请按实际格式保存后重新发送`);
   }
   const declared = (declaredType ?? '').toLowerCase();
   const family = MIME_FAMILY.find(([re]) => re.test(declared));
-  if (!expected && family && type !== 'unknown' && !family[1].includes(type)) {
-    return `附件“${filename}”声明的类型是 ${declared}，但内容实际是${label}`;
+  if (!expected && family && type !== 'unknown' && !family[1].some((t) => FAMILY[t] === FAMILY[type])) {
+    return suspicious(`附件“${filename}”声明的类型是 ${declared}，但内容实际是${label}`);
   }
   return null;
 }

@@ -66,7 +66,7 @@ async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]
   );
   if (!detection) return [read];
   read.detectedType = detection.type;
-  if (detection.mismatch) read.problems.push({ kind: 'suspicious', message: detection.mismatch });
+  if (detection.mismatch) read.problems.push(detection.mismatch);
   if (entry.bytes > profile.limits.maxAttachmentBytes) {
     const mb = Math.round(profile.limits.maxAttachmentBytes / 1024 / 1024);
     read.problems.push({ kind: 'too_large', message: `附件“${entry.filename}”超过 ${mb} MB，未予读取，请压缩或拆分后重新发送` });

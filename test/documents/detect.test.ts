@@ -16,22 +16,27 @@ describe('detectType', () => {
     expect(await detectType(fixture(name), name, null)).toEqual({ type, mismatch: null });
   });
 
-  it('flags a PNG named .jpg', async () => {
+  it('does not call a PNG named .jpg a disguise: same family, the logo rule judges the format', async () => {
     const d = await detectType(fixture('png-named.jpg'), '商标.jpg', 'image/jpeg');
-    expect(d.type).toBe('png');
-    expect(d.mismatch).toContain('PNG 图片');
+    expect(d).toEqual({ type: 'png', mismatch: null });
   });
 
-  it('flags an executable named .jpg', async () => {
+  it('flags an executable named .jpg as suspicious', async () => {
     const d = await detectType(fixture('exe-named.jpg'), 'photo.jpg', 'image/jpeg');
     expect(d.type).toBe('exe');
-    expect(d.mismatch).toContain('可执行程序');
+    expect(d.mismatch).toEqual({ kind: 'suspicious', message: expect.stringContaining('可执行程序') });
   });
 
-  it('flags a plain zip named .docx', async () => {
+  it('flags a PDF named .docx as suspicious', async () => {
+    const d = await detectType(fixture('form-text.pdf'), '申报表.docx', null);
+    expect(d.type).toBe('pdf');
+    expect(d.mismatch).toEqual({ kind: 'suspicious', message: expect.stringContaining('PDF') });
+  });
+
+  it('calls a plain zip named .docx a broken document, not a disguise', async () => {
     const d = await detectType(fixture('submission.zip'), '申报表.docx', null);
     expect(d.type).toBe('zip');
-    expect(d.mismatch).toContain('.docx');
+    expect(d.mismatch).toEqual({ kind: 'unreadable', message: expect.stringContaining('.docx') });
   });
 
   it('accepts docx content under a .doc name (Word and WPS save it so)', async () => {
@@ -43,7 +48,7 @@ describe('detectType', () => {
 
   it('flags content that disagrees with the declared MIME type when the name says nothing', async () => {
     const d = await detectType(fixture('form-text.pdf'), 'attachment', 'image/jpeg');
-    expect(d).toMatchObject({ type: 'pdf', mismatch: expect.stringContaining('image/jpeg') });
+    expect(d).toMatchObject({ type: 'pdf', mismatch: { kind: 'suspicious', message: expect.stringContaining('image/jpeg') } });
   });
 });
 

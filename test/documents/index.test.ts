@@ -40,7 +40,6 @@ describe('readOne', () => {
   it.each([
     ['macro.docm', 'suspicious'],
     ['exe-named.jpg', 'suspicious'],
-    ['png-named.jpg', 'suspicious'],
     ['archive.7z', 'unsupported'],
     ['encrypted.pdf', 'encrypted'],
     ['encrypted-entry.zip', 'encrypted'],
@@ -49,6 +48,12 @@ describe('readOne', () => {
     const reads = await readOne(name, fixture(name), profile);
     expect(kinds(reads)).toContain(kind);
     for (const r of reads) for (const p of r.problems) expect(p.message).toMatch(/[\u4e00-\u9fff]/);
+  });
+
+  it('reads a PNG named .jpg as the PNG it is, with no problem: the logo rule judges formats', async () => {
+    const reads = await readOne('商标.jpg', fixture('png-named.jpg'), profile);
+    expect(reads.map((r) => r.detectedType)).toEqual(['png']);
+    expect(kinds(reads)).toEqual([]);
   });
 
   it('still reads the form inside a macro document', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachmentSuspicious } from '../../src/rules/attachment-suspicious.js';
 import { attachmentUnreadable } from '../../src/rules/attachment-unreadable.js';
@@ -102,74 +103,36 @@ describe('ATTACHMENT_UNREADABLE', () => {
 });
 
 describe('ATTACHMENT_SUSPICIOUS', () => {
-  const exe: DocumentRead = {
-    entry: {
-      filename: '申报材料.pdf',
-      declaredType: null,
-      content: Buffer.alloc(0),
-      bytes: 0,
-      sha256: 'x',
-      insideArchive: '材料.zip',
-    },
-    detectedType: 'exe',
-    problems: [],
-  };
-  const docAsDocx = {
-    ...exe,
-    entry: { ...exe.entry, filename: '申报表.doc' },
-    detectedType: 'docx' as const,
-  };
+  // Real files through the real reader: the reader decides which disagreements matter.
+  const docs = (dir: string, name: string, as: string) =>
+    read(as, readFileSync(new URL(`../../fixtures/${dir}/${name}`, import.meta.url)));
 
-  it('passes ordinary files, including a .doc that is really .docx', () => {
-    expect(
-      attachmentSuspicious.check(submission({ documents: [sealed, docAsDocx] }), profile),
-    ).toMatchObject({ passed: true });
-  });
-
-  it("re-judges the reader's type-mismatch notes: a PNG named .jpg or a broken .docx is not suspicious", () => {
-    expect(pngAsJpg.detectedType).toBe('png');
-    expect(
-      attachmentSuspicious.check(submission({ documents: [pngAsJpg] }), profile),
-    ).toMatchObject({
+  it('passes ordinary files, a .doc that is really .docx, and a PNG named .jpg', async () => {
+    const ordinary = [
+      sealed,
+      await docs('documents', 'form.docx', '申报表.doc'),
+      await docs('documents', 'png-named.jpg', '截图.jpg'),
+    ];
+    expect(attachmentSuspicious.check(submission({ documents: ordinary }), profile)).toMatchObject({
       passed: true,
     });
-    const brokenDocx: DocumentRead = {
-      ...exe,
-      entry: { ...exe.entry, filename: '案例报告.docx' },
-      detectedType: 'zip',
-      problems: [
-        { kind: 'unreadable', message: '压缩包已损坏' },
-        {
-          kind: 'suspicious',
-          message: '附件“案例报告.docx”的扩展名是 .docx，但内容实际是zip 压缩包',
-        },
-      ],
-    };
-    expect(
-      attachmentSuspicious.check(submission({ documents: [brokenDocx] }), profile),
-    ).toMatchObject({ passed: true });
   });
 
-  it('asks for review of a program named .pdf', () => {
-    expect(attachmentSuspicious.check(submission({ documents: [exe] }), profile)).toMatchObject({
+  it('asks for review of a program named .jpg, naming it', async () => {
+    const exe = await docs('documents', 'exe-named.jpg', '系统截图.jpg');
+    expect(attachmentSuspicious.check(submission({ documents: [sealed, exe] }), profile)).toMatchObject({
       passed: false,
       severity: 'review',
-      message: expect.stringContaining('附件「材料.zip / 申报材料.pdf」是可执行程序'),
+      message: expect.stringContaining('系统截图.jpg”实际是可执行程序'),
     });
   });
 
-  it('asks for review when a .jpg holds a PDF, or the reader marked the file suspicious', () => {
-    const pdfAsJpg = {
-      ...exe,
-      entry: { ...exe.entry, filename: 'a.jpg' },
-      detectedType: 'pdf' as const,
-    };
-    expect(
-      attachmentSuspicious.check(submission({ documents: [pdfAsJpg] }), profile),
-    ).toMatchObject({ passed: false });
-    const flagged = { ...pngAsJpg, problems: [{ kind: 'suspicious' as const, message: '含有宏' }] };
-    expect(attachmentSuspicious.check(submission({ documents: [flagged] }), profile)).toMatchObject(
-      { passed: false, message: expect.stringContaining('含有宏') },
-    );
+  it('asks for review of a PDF named .docx and of a macro document', async () => {
+    const pdf = await docs('documents', 'form-text.pdf', '申报表.docx');
+    const macro = await docs('documents', 'macro.docm', '申报表.docm');
+    const finding = attachmentSuspicious.check(submission({ documents: [pdf, macro] }), profile);
+    expect(finding).toMatchObject({ passed: false, severity: 'review' });
+    expect(finding.message).toContain('内容实际是PDF');
+    expect(finding.message).toContain('含宏');
   });
 });
