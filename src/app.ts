@@ -6,19 +6,20 @@ import type { Env } from './config/env.js';
 import { createDropFolder } from './intake/drop-folder.js';
 import { createIngest, type Ingest } from './intake/ingest.js';
 import { createRedisLock } from './intake/lock.js';
-import { createPoller, type PollSink } from './intake/poller.js';
+import { createPoller } from './intake/poller.js';
+import { createStoreSink } from './intake/store-sink.js';
 import type { Logger } from './log.js';
 import { createPipeline } from './pipeline.js';
 import { connectRedis, createQueues, createWorkers, type Queues } from './queue/queues.js';
 import { resolveRedis } from './queue/redis-server.js';
 import { createSweeper } from './queue/sweep.js';
+import { createReplyHandler, ownAddresses } from './replies/wiring.js';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
-import { getCursor, recordPoll, saveCursor } from './store/cursors.js';
 import { type Db, openDb } from './store/db.js';
-import { findMessageBySha, listUnfinishedMessageIds } from './store/messages.js';
+import { listUnfinishedMessageIds } from './store/messages.js';
 import { listUnfinishedReplyIds } from './store/replies.js';
 
-export type Role = 'poll' | 'worker';
+export type Role = 'poll' | 'worker' | 'web';
 
 interface Part {
   name: string;
@@ -71,8 +72,10 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
       blobs,
       profile,
       log: log.child({ component: 'pipeline' }),
-      ownAddresses: env.replyFrom ? [env.replyFrom] : [],
+      ownAddresses: ownAddresses(env),
+      enqueueReply: queues.enqueueReply,
     });
+    const replies = createReplyHandler(env, { db, profile, log: log.child({ component: 'replies' }) });
     let workers: ReturnType<typeof createWorkers> | undefined;
     parts.push({
       name: 'workers',
@@ -81,12 +84,15 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
           connection,
           prefix: opts.queuePrefix,
           concurrency: opts.concurrency ?? 2,
-          handlers: { processMessage: pipeline.processMessage },
+          handlers: { processMessage: pipeline.processMessage, sendReply: replies.sendReply },
           log: log.child({ component: 'worker' }),
           lockDurationMs: opts.lockDurationMs,
         });
       },
-      stop: async () => workers?.close(),
+      async stop() {
+        await workers?.close();
+        replies.close();
+      },
     });
     const sweeper = createSweeper({
       source: {
@@ -98,6 +104,22 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
       intervalMs: opts.sweepIntervalMs,
     });
     parts.push({ name: 'sweep', start: sweeper.start, stop: sweeper.stop });
+  }
+
+  if (opts.roles.includes('web')) {
+    // Loaded on demand: the poll and worker roles need none of the web stack.
+    const { createWebPart } = await import('./web/role.js');
+    parts.push(
+      await createWebPart({
+        env,
+        profile,
+        db,
+        blobs,
+        queues,
+        log,
+        pingRedis: () => connection.ping().then((r) => r === 'PONG'),
+      }),
+    );
   }
 
   let started: Part[] = [];
@@ -141,22 +163,11 @@ function intakePart(
     });
     return { name: 'drop-folder', start: drop.start, stop: drop.stop };
   }
-  const sink: PollSink = {
-    cursor: async (mailbox) => {
-      const c = await getCursor(db, mailbox);
-      return c && { uidValidity: c.uidValidity, lastUid: c.lastUid };
-    },
-    knownSha: async (mailbox, sha256) => Boolean(await findMessageBySha(db, mailbox, sha256)),
-    ingest: (input) =>
-      ingest({ ...input, source: 'imap', receivedAtSource: 'internaldate' }),
-    advance: (mailbox, uidValidity, lastUid) => saveCursor(db, mailbox, uidValidity, lastUid),
-    polled: (mailbox, outcome) => recordPoll(db, mailbox, outcome),
-  };
   const poller = createPoller({
     log: log.child({ component: 'poller' }),
     config: env.imap,
     lock: createRedisLock(deps.connection, { owner: `${process.pid}@${process.env.HOSTNAME ?? 'host'}` }),
-    sink,
+    sink: createStoreSink(db, ingest),
   });
   return { name: 'poller', start: poller.start, stop: poller.stop };
 }

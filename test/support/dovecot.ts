@@ -2,15 +2,15 @@
 // instance name, so tests can run beside another Dovecot (or another test's). Runs as root
 // (the recipe's users: dovecot, dovenull, nobody). Talks IMAP through src/intake/imap.ts, the
 // only importer of imapflow.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { type ImapSession, createImapSession } from '../../src/intake/imap.js';
+import { createImapSession, type ImapSession } from '../../src/intake/imap.js';
 
 const run = promisify(execFile);
 
@@ -29,11 +29,35 @@ export interface TestDovecot {
   append(raw: Buffer, date?: Date, mailbox?: string): Promise<number>;
 }
 
+/**
+ * Runs the dovecot master until it has daemonised. Not execFile: the daemon inherits the
+ * stdout/stderr pipes, so waiting for them to close would wait for Dovecot to stop.
+ */
+function daemonize(file: string, args: string[], logFile: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) return resolve();
+      readFile(logFile, 'utf8')
+        .catch(() => '')
+        .then((log) =>
+          reject(new Error(`dovecot exited with ${code}: ${log.split('\n').slice(-5).join('\n')}`)),
+        );
+    });
+  });
+}
+
 const NOT_INSTALLED = 'dovecot-imapd not installed: run .ci/run or apt-get install dovecot-imapd';
 
 /** `name` on PATH, or in the sbin folders a non-root PATH often lacks. */
 function findBinary(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  const dirs = [
+    ...(process.env.PATH ?? '').split(path.delimiter),
+    '/usr/sbin',
+    '/usr/local/sbin',
+    '/sbin',
+  ];
   for (const dir of dirs.filter(Boolean)) {
     const file = path.join(dir, name);
     try {
@@ -80,7 +104,9 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ti
 async function assertTraversable(dir: string) {
   for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
     if (((await stat(d)).mode & 0o001) === 0) {
-      throw new Error(`dovecot harness: ${d} is not traversable by the dovecot user (chmod o+x it or set TMPDIR)`);
+      throw new Error(
+        `dovecot harness: ${d} is not traversable by the dovecot user (chmod o+x it or set TMPDIR)`,
+      );
     }
   }
 }
@@ -133,20 +159,46 @@ export async function startDovecot(): Promise<TestDovecot> {
   await chown(path.join(dir, 'mail'), 65534, 65534); // nobody:nogroup on Debian
   await writeFile(path.join(dir, 'users'), 'contest:{PLAIN}secret::::::\n');
   const pidFile = path.join(dir, 'run', 'master.pid');
-  const adm = (...args: string[]) => run(doveadm, ['-c', conf, ...args]);
+  const adm = (...args: string[]) => run(doveadm, ['-c', conf, ...args], { timeout: 15_000 });
 
   let port = 0;
   let running = false;
   const launch = async () => {
-    await run(dovecot, ['-c', conf]);
+    await daemonize(dovecot, ['-c', conf], path.join(dir, 'dovecot.log'));
     running = true;
-    await waitFor(`dovecot to accept on port ${port} (see ${dir}/dovecot.log)`, () => accepts(port));
+    await waitFor(`dovecot to accept on port ${port} (see ${dir}/dovecot.log)`, () =>
+      accepts(port),
+    );
+  };
+  // Process titles are "dovecot-<instance_name>/<service>"; the instance name is ours alone.
+  const instancePids = async (service = '') => {
+    const { stdout } = await run('pgrep', ['-a', '-f', `dovecot-${instance}/${service}`]).catch(
+      () => ({ stdout: '' }),
+    );
+    return stdout
+      .split('\n')
+      .map((line) => /^(\d+)\s+dovecot-\S+?\/(\S+)/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null && (service === '' || m[2] === service))
+      .map((m) => Number(m[1]));
+  };
+  const kill = (pids: number[]) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    return pids.length;
   };
   const halt = async () => {
     if (!running) return;
     running = false;
     await adm('stop').catch(() => undefined);
     await waitFor('dovecot to exit', () => !existsSync(pidFile));
+    // A stopped master leaves its imap sessions (and their log/stats helpers) running; a real
+    // server restart drops the clients, so do that too.
+    kill(await instancePids());
   };
 
   // A free port can be taken between probing and binding: try a few.
@@ -165,7 +217,13 @@ export async function startDovecot(): Promise<TestDovecot> {
   let admin: ImapSession | undefined;
   const session = async () => {
     if (admin?.usable) return admin;
-    admin = createImapSession({ host: '127.0.0.1', port, secure: false, user: 'contest', password: 'secret' });
+    admin = createImapSession({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      user: 'contest',
+      password: 'secret',
+    });
     await admin.connect();
     return admin;
   };
@@ -182,6 +240,7 @@ export async function startDovecot(): Promise<TestDovecot> {
         if (!res) throw new Error(`dovecot harness: APPEND to ${mailbox} returned no UID`);
         return res.uid;
       } catch (err) {
+        admin?.close();
         admin = undefined;
         if (tries >= 2) throw err;
       }
@@ -206,16 +265,9 @@ export async function startDovecot(): Promise<TestDovecot> {
       await launch();
     },
     async killImapProcesses() {
-      // Process titles are "dovecot-<instance_name>/imap"; the instance name is ours alone.
-      const { stdout } = await run('pgrep', ['-a', '-f', `${instance}/imap`]).catch(() => ({ stdout: '' }));
-      const pids = stdout
-        .split('\n')
-        .map((line) => /^(\d+)\s+(\S+)/.exec(line))
-        .filter((m): m is RegExpExecArray => m !== null && m[2] === `dovecot-${instance}/imap`)
-        .map((m) => Number(m[1]));
-      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      admin?.close();
       admin = undefined;
-      return pids.length;
+      return kill(await instancePids('imap'));
     },
     async recreateMailbox(name = 'INBOX') {
       const s = await session();
@@ -231,9 +283,19 @@ export async function startDovecot(): Promise<TestDovecot> {
       await dropSession();
       // INBOX cannot be deleted over IMAP; empty it and give it a new UIDVALIDITY instead.
       await adm('expunge', '-u', 'contest', 'mailbox', name, 'all');
-      const { stdout } = await adm('-f', 'flow', 'mailbox', 'status', '-u', 'contest', 'uidvalidity', name);
+      const { stdout } = await adm(
+        '-f',
+        'flow',
+        'mailbox',
+        'status',
+        '-u',
+        'contest',
+        'uidvalidity',
+        name,
+      );
       const current = Number(/uidvalidity=(\d+)/.exec(stdout)?.[1]);
-      if (!Number.isFinite(current)) throw new Error(`dovecot harness: no UIDVALIDITY in "${stdout}"`);
+      if (!Number.isFinite(current))
+        throw new Error(`dovecot harness: no UIDVALIDITY in "${stdout}"`);
       await adm('mailbox', 'update', '-u', 'contest', '--uid-validity', String(current + 1), name);
       for (const m of saved) await append(m.raw, m.date, name);
     },

@@ -1,0 +1,48 @@
+// One active poller per mailbox (DESIGN.md §7): a Redis lock with a TTL, so a poller that dies
+// without releasing blocks the others for at most `ttlMs`. Renew and release compare the owner
+// first (in Lua, atomically), so a poller whose lock expired and was taken over can never extend
+// or delete the new owner's lock — the single-instance pattern of https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
+import type { Redis } from 'ioredis';
+import type { MailboxLock } from './poller.js';
+
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+else
+  return 0
+end`;
+
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+else
+  return 0
+end`;
+
+export interface RedisLockOptions {
+  /** How long a lock outlives its last renewal; the poller renews every ttlMs / 3. */
+  ttlMs?: number;
+  /** Unique per process (hostname:pid:random), shown in Redis when debugging who polls. */
+  owner: string;
+  /** Key prefix; tests use a unique one so they never collide with a running service. */
+  keyPrefix?: string;
+}
+
+export function createRedisLock(redis: Redis, opts: RedisLockOptions): MailboxLock {
+  const ttlMs = opts.ttlMs ?? 30_000;
+  const prefix = opts.keyPrefix ?? 'intake:lock:imap:';
+  const key = (mailbox: string) => `${prefix}${mailbox}`;
+  return {
+    ttlMs,
+    async acquire(mailbox) {
+      const res = await redis.set(key(mailbox), opts.owner, 'PX', ttlMs, 'NX');
+      // Re-acquiring a lock we already hold (e.g. after a reconnect) is a renewal.
+      if (res === 'OK') return true;
+      return (await redis.eval(RENEW, 1, key(mailbox), opts.owner, String(ttlMs))) === 1;
+    },
+    async renew(mailbox) {
+      return (await redis.eval(RENEW, 1, key(mailbox), opts.owner, String(ttlMs))) === 1;
+    },
+    async release(mailbox) {
+      await redis.eval(RELEASE, 1, key(mailbox), opts.owner);
+    },
+  };
+}

@@ -1,0 +1,366 @@
+// The IMAP poller: mailbox → sink (blob + row + job). One connection per mailbox, held only while
+// this process holds the mailbox's lock (one active poller per mailbox, DESIGN.md §7).
+// The cursor lives in the sink (the database), never in the mailbox: no \Seen, no delete, no
+// move (DESIGN.md §3); the `$Intake` keyword is only a courtesy to organisers reading the box.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../log.js';
+import {
+  createImapSession,
+  type ImapConnectionConfig,
+  type ImapSession,
+  type MessageMeta,
+  type OpenedMailbox,
+} from './imap.js';
+
+export interface PollSink {
+  cursor(mailbox: string): Promise<{ uidValidity: string | null; lastUid: number } | undefined>;
+  /** For UIDVALIDITY-change dedupe. */
+  knownSha(mailbox: string, sha256: string): Promise<boolean>;
+  /** Store the raw message (blob + row, committed) and enqueue its job. Idempotent. Returns the sha256/size it stored. */
+  ingest(input: {
+    raw: Readable;
+    expectedSize: number | undefined;
+    mailbox: string;
+    uidValidity: string;
+    uid: number;
+    receivedAt: Date;
+  }): Promise<{ sha256: string; size: number; inserted: boolean }>;
+  advance(mailbox: string, uidValidity: string, lastUid: number): Promise<void>;
+  polled(mailbox: string, outcome: { ok: true } | { ok: false; error: string }): Promise<void>;
+}
+
+export interface MailboxLock {
+  acquire(mailbox: string): Promise<boolean>;
+  renew(mailbox: string): Promise<boolean>;
+  release(mailbox: string): Promise<void>;
+  /** When known, the poller renews every ttlMs / 3 and retries a held lock as often. */
+  readonly ttlMs?: number;
+}
+
+export interface PollerConfig extends ImapConnectionConfig {
+  mailboxes: string[];
+}
+
+export interface PollerDeps {
+  log: Logger;
+  config: PollerConfig;
+  lock: MailboxLock;
+  sink: PollSink;
+  /** Catch-up sweep by UID: IDLE `exists` events are only hints (default 60 s). */
+  sweepIntervalMs?: number;
+  backoff?: { minMs: number; maxMs: number };
+}
+
+export interface Poller {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Sweep every connected mailbox now; resolves when those sweeps are done. */
+  pollNow(): Promise<void>;
+}
+
+export const INTAKE_KEYWORD = '$Intake';
+// Bounds the FETCH answer held in memory for a mailbox with a long backlog.
+const META_BATCH = 200;
+// How long stop() lets the message being stored finish before closing the connection.
+const STOP_GRACE_MS = 10_000;
+
+/** Capped exponential backoff with "equal jitter": never immediate, spread across pollers. */
+export function backoffDelay(
+  attempt: number,
+  range: { minMs: number; maxMs: number },
+  random = Math.random,
+): number {
+  const ceiling = Math.min(range.maxMs, range.minMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export function createPoller(deps: PollerDeps): Poller {
+  const watchers = deps.config.mailboxes.map((mailbox) => watchMailbox(mailbox, deps));
+  return {
+    async start() {
+      for (const w of watchers) w.start();
+    },
+    async stop() {
+      await Promise.all(watchers.map((w) => w.stop()));
+    },
+    async pollNow() {
+      await Promise.all(watchers.map((w) => w.sweep()));
+    },
+  };
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code}: ${err.message}` : err.message;
+}
+
+function sha256Of(raw: Buffer): string {
+  return createHash('sha256').update(raw).digest('hex');
+}
+
+async function toBuffer(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+/** One connection's state: errors are recorded once and end the connection. */
+interface Conn {
+  session: ImapSession;
+  ready: boolean;
+  error?: unknown;
+}
+
+function watchMailbox(mailbox: string, deps: PollerDeps) {
+  const { sink, lock, config } = deps;
+  const log = deps.log.child({ mailbox });
+  const backoff = deps.backoff ?? { minMs: 1_000, maxMs: 60_000 };
+  const renewMs = Math.max(100, Math.floor((lock.ttlMs ?? 30_000) / 3));
+  const abort = new AbortController();
+  let stopped = false;
+  let holding = false;
+  let running: Promise<void> | undefined;
+  let conn: Conn | undefined;
+  let sweeping: Promise<void> | undefined;
+  let again = false;
+  let attempt = 0;
+  let health: 'unknown' | 'connected' | 'failing' = 'unknown';
+  let standbyLogged = false;
+  let renewTimer: NodeJS.Timeout | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  // Progress of a rescan after a UIDVALIDITY change. The cursor only moves once the rescan is
+  // complete, so a restart mid-rescan rescans again (with dedupe) instead of skipping the rest.
+  let rescan: { uidValidity: string; lastUid: number } | undefined;
+  // A mailbox being recreated (a migration) may still be filling when the rescan ends; copied
+  // messages keep their INTERNALDATE, so ones older than the change's detection are deduped too.
+  let changed: { uidValidity: string; at: Date } | undefined;
+
+  const pause = (ms: number) =>
+    sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined);
+
+  function failed(err: unknown) {
+    if (health !== 'failing') log.warn({ err }, 'IMAP polling failing; reconnecting with backoff');
+    else log.debug({ err }, 'IMAP reconnect failed');
+    health = 'failing';
+    sink
+      .polled(mailbox, { ok: false, error: describe(err) })
+      .catch((e) => log.warn({ err: e }, 'recording poll outcome failed'));
+  }
+
+  function succeeded() {
+    if (health !== 'connected') log.info('IMAP polling healthy');
+    health = 'connected';
+    attempt = 0;
+    sink
+      .polled(mailbox, { ok: true })
+      .catch((e) => log.warn({ err: e }, 'recording poll outcome failed'));
+  }
+
+  function lockLost(err?: unknown) {
+    if (!holding) return;
+    holding = false;
+    clearInterval(renewTimer);
+    log.warn({ err }, 'mailbox lock lost: polling of this mailbox stops until it is re-acquired');
+    conn?.session.close();
+  }
+
+  async function tryAcquire(): Promise<boolean> {
+    try {
+      if (await lock.acquire(mailbox)) {
+        holding = true;
+        standbyLogged = false;
+        log.info('mailbox lock acquired');
+        renewTimer = setInterval(() => {
+          lock.renew(mailbox).then((ok) => ok || lockLost(), lockLost);
+        }, renewMs);
+        renewTimer.unref();
+        return true;
+      }
+      if (!standbyLogged) log.info('another poller holds the mailbox lock; standing by');
+    } catch (err) {
+      if (!standbyLogged) log.warn({ err }, 'mailbox lock unavailable; retrying');
+    }
+    standbyLogged = true;
+    return false;
+  }
+
+  async function ingestOne(c: Conn, box: OpenedMailbox, meta: MessageMeta, dedupe: boolean) {
+    const stream = await c.session.download(meta.uid);
+    if (!stream) {
+      log.warn({ uid: meta.uid }, 'message vanished before download (expunged elsewhere); skipped');
+      return;
+    }
+    const input = {
+      expectedSize: meta.size,
+      mailbox,
+      uidValidity: box.uidValidity,
+      uid: meta.uid,
+      receivedAt: meta.internalDate,
+    };
+    try {
+      if (dedupe) {
+        // A rescan sees old messages under new UIDs: hash first, ingest only unknown bytes.
+        const raw = await toBuffer(stream);
+        if (await sink.knownSha(mailbox, sha256Of(raw))) {
+          log.debug({ uid: meta.uid }, 'rescan: message already stored; skipped');
+        } else {
+          await sink.ingest({ ...input, raw: Readable.from(raw) });
+        }
+      } else {
+        await sink.ingest({ ...input, raw: stream });
+      }
+    } finally {
+      stream.destroy();
+    }
+    // After the store commit only. imapflow drops keywords PERMANENTFLAGS does not allow.
+    const allowed = box.permanentFlags;
+    if (allowed?.has('\\*') || allowed?.has(INTAKE_KEYWORD)) {
+      await c.session.addKeyword(meta.uid, INTAKE_KEYWORD);
+    }
+  }
+
+  async function sweepOnce(c: Conn) {
+    // Dovecot (for one) reports changes made by other sessions only when a command syncs the
+    // mailbox; SEARCH does not, so without this a sweep keeps seeing a stale mailbox.
+    await c.session.refresh();
+    const box = c.session.current();
+    if (!box)
+      throw Object.assign(new Error(`mailbox ${mailbox} is no longer selected`), {
+        code: 'NotSelected',
+      });
+    const cursor = await sink.cursor(mailbox);
+    const uv = box.uidValidity;
+    let from = cursor?.lastUid ?? 0;
+    if (cursor?.uidValidity != null && cursor.uidValidity !== uv) {
+      if (rescan?.uidValidity !== uv) {
+        log.warn(
+          { was: cursor.uidValidity, now: uv },
+          'UIDVALIDITY changed: rescanning from UID 1, skipping stored messages',
+        );
+        rescan = { uidValidity: uv, lastUid: 0 };
+        changed = { uidValidity: uv, at: new Date() };
+      }
+      from = rescan.lastUid;
+    } else {
+      rescan = undefined;
+    }
+    const uids = await c.session.uidsAbove(from);
+    for (let i = 0; i < uids.length; i += META_BATCH) {
+      // Listed in full before any download: no command may run inside a FETCH (DESIGN.md §6).
+      const metas = await c.session.meta(uids.slice(i, i + META_BATCH));
+      if (c.session.current()?.uidValidity !== uv)
+        throw Object.assign(new Error('UIDVALIDITY changed during a sweep'), {
+          code: 'UidValidityChanged',
+        });
+      for (const meta of metas) {
+        if (stopped || !holding) return;
+        const copied = changed?.uidValidity === uv && meta.internalDate < changed.at;
+        await ingestOne(c, box, meta, rescan !== undefined || copied);
+        if (rescan) rescan.lastUid = meta.uid;
+        else await sink.advance(mailbox, uv, meta.uid);
+      }
+    }
+    if (rescan) {
+      await sink.advance(mailbox, uv, rescan.lastUid);
+      log.info(
+        { uidValidity: uv, lastUid: rescan.lastUid },
+        'rescan after UIDVALIDITY change complete',
+      );
+      rescan = undefined;
+    }
+    succeeded();
+  }
+
+  /** Sweeps are serialised; a request during a sweep makes it run once more before resolving. */
+  function sweep(): Promise<void> {
+    again = true;
+    const c = conn;
+    if (!c?.ready) return Promise.resolve();
+    if (sweeping) return sweeping;
+    const run = async () => {
+      try {
+        while (again && c.ready && !stopped && holding) {
+          again = false;
+          await sweepOnce(c);
+        }
+      } catch (err) {
+        c.error ??= err;
+        c.session.close();
+      }
+    };
+    sweeping = run().finally(() => {
+      sweeping = undefined;
+    });
+    return sweeping;
+  }
+
+  async function serveOneConnection() {
+    const c: Conn = {
+      session: createImapSession(config, { log: log.child({ source: 'imapflow' }) }),
+      ready: false,
+    };
+    const closed = new Promise<Error | undefined>((resolve) => c.session.onClose(resolve));
+    conn = c;
+    try {
+      await c.session.connect();
+      await c.session.open(mailbox);
+      if (stopped || !holding) return;
+      c.ready = true;
+      c.session.onExists(() => void sweep());
+      void sweep(); // after every (re)connect: events missed while disconnected
+      const closeErr = await closed;
+      if (!stopped && holding) failed(c.error ?? closeErr ?? new Error('IMAP connection closed'));
+    } catch (err) {
+      if (!stopped && holding) failed(c.error ?? err);
+    } finally {
+      c.ready = false;
+      c.session.close();
+      if (conn === c) conn = undefined;
+    }
+  }
+
+  async function loop() {
+    while (!stopped) {
+      if (!holding && !(await tryAcquire())) {
+        await pause(renewMs);
+        continue;
+      }
+      if (stopped) break;
+      await serveOneConnection();
+      if (stopped || !holding) continue;
+      await pause(backoffDelay(attempt++, backoff));
+    }
+  }
+
+  return {
+    sweep,
+    start() {
+      if (running || stopped) return;
+      running = loop();
+      sweepTimer = setInterval(() => void sweep(), deps.sweepIntervalMs ?? 60_000);
+      sweepTimer.unref();
+    },
+    async stop() {
+      stopped = true;
+      abort.abort();
+      clearInterval(sweepTimer);
+      clearInterval(renewTimer);
+      // The sweep checks `stopped` between messages: let the current one finish storing.
+      if (sweeping) await Promise.race([sweeping, sleep(STOP_GRACE_MS, undefined, { ref: false })]);
+      await conn?.session.logout();
+      await running;
+      clearInterval(renewTimer); // an acquire in flight during stop() may have started one
+      if (holding) {
+        holding = false;
+        await lock
+          .release(mailbox)
+          .catch((err) =>
+            log.warn({ err }, 'releasing the mailbox lock failed; it expires by itself'),
+          );
+      }
+    },
+  };
+}

@@ -1,0 +1,20 @@
+// The poller's sink backed by the real store: cursors and known hashes from the database,
+// messages through ingest (blob + row + job).
+import type { Db } from '../store/db.js';
+import { getCursor, recordPoll, saveCursor } from '../store/cursors.js';
+import { findMessageBySha } from '../store/messages.js';
+import type { Ingest } from './ingest.js';
+import type { PollSink } from './poller.js';
+
+export function createStoreSink(db: Db, ingest: Ingest): PollSink {
+  return {
+    cursor: async (mailbox) => {
+      const c = await getCursor(db, mailbox);
+      return c && { uidValidity: c.uidValidity, lastUid: c.lastUid };
+    },
+    knownSha: async (mailbox, sha256) => Boolean(await findMessageBySha(db, mailbox, sha256)),
+    ingest: (input) => ingest({ ...input, source: 'imap', receivedAtSource: 'internaldate' }),
+    advance: (mailbox, uidValidity, lastUid) => saveCursor(db, mailbox, uidValidity, lastUid),
+    polled: (mailbox, outcome) => recordPoll(db, mailbox, outcome),
+  };
+}

@@ -1,0 +1,76 @@
+// The throwaway Dovecot harness itself: private instances side by side, APPEND with an
+// INTERNALDATE, a UIDVALIDITY change that keeps the messages, killing only its own processes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createImapSession } from '../../src/intake/imap.js';
+import { startDovecot, type TestDovecot } from '../support/dovecot.js';
+
+describe('startDovecot', () => {
+  let one: TestDovecot;
+  let two: TestDovecot;
+  beforeAll(async () => {
+    [one, two] = await Promise.all([startDovecot(), startDovecot()]);
+  });
+  afterAll(async () => {
+    await Promise.all([one?.stop(), two?.stop()]);
+  });
+
+  const open = async (d: TestDovecot) => {
+    const s = createImapSession({
+      host: d.host,
+      port: d.port,
+      secure: false,
+      user: d.user,
+      password: d.password,
+    });
+    await s.connect();
+    return { s, box: await s.open('INBOX') };
+  };
+
+  it('runs private instances side by side on random ports', async () => {
+    expect(one.port).not.toBe(two.port);
+    expect(one.dir).not.toBe(two.dir);
+    expect(await one.append(Buffer.from('Subject: a\r\n\r\none\r\n'))).toBe(1);
+    const { s, box } = await open(two);
+    expect(box.exists).toBe(0); // the other instance's mailbox is untouched
+    await s.logout();
+  });
+
+  it('appends with the given INTERNALDATE and offers \\* in PERMANENTFLAGS', async () => {
+    const date = new Date('2025-10-20T15:59:59Z');
+    const uid = await two.append(Buffer.from('Subject: b\r\n\r\ntwo\r\n'), date);
+    const { s, box } = await open(two);
+    const [meta] = await s.meta([uid]);
+    expect(meta?.internalDate.toISOString()).toBe(date.toISOString());
+    expect(box.permanentFlags?.has('\\*')).toBe(true);
+    await s.logout();
+  });
+
+  it('recreateMailbox gives a new UIDVALIDITY and keeps the same messages', async () => {
+    const before = await open(two);
+    const uids = await before.s.uidsAbove(0);
+    await before.s.logout();
+    await two.recreateMailbox();
+    const after = await open(two);
+    expect(after.box.uidValidity).not.toBe(before.box.uidValidity);
+    expect(await after.s.uidsAbove(0)).toHaveLength(uids.length);
+    await after.s.logout();
+  });
+
+  it('killImapProcesses drops this instance’s connections only', async () => {
+    const mine = await open(one);
+    const other = await open(two);
+    const closed = new Promise<void>((resolve) => mine.s.onClose(() => resolve()));
+    expect(await one.killImapProcesses()).toBeGreaterThan(0);
+    await closed;
+    expect(other.s.usable).toBe(true);
+    await other.s.uidsAbove(0); // still answers
+    await other.s.logout();
+  });
+
+  it('restart keeps the mail and the port', async () => {
+    await one.restart();
+    const { s, box } = await open(one);
+    expect(box.exists).toBe(1);
+    await s.logout();
+  });
+});

@@ -1,0 +1,82 @@
+// The mailbox lock against the machine's Redis (a unique key prefix per test), and the
+// reconnect backoff.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRedisLock } from '../../src/intake/lock.js';
+import { backoffDelay } from '../../src/intake/poller.js';
+
+describe('createRedisLock', () => {
+  let redis: Redis;
+  let keyPrefix: string;
+  beforeEach(async () => {
+    redis = new Redis({
+      host: '127.0.0.1',
+      port: 6379,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+    });
+    await redis.connect();
+    keyPrefix = `test:intake:lock:${process.pid}:${randomBytes(4).toString('hex')}:`;
+  });
+  afterEach(async () => {
+    const keys = await redis.keys(`${keyPrefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('lets one owner hold a mailbox; the other can neither take, renew nor release it', async () => {
+    const a = createRedisLock(redis, { owner: 'a', keyPrefix });
+    const b = createRedisLock(redis, { owner: 'b', keyPrefix });
+    expect(await a.acquire('INBOX')).toBe(true);
+    expect(await b.acquire('INBOX')).toBe(false);
+    expect(await b.renew('INBOX')).toBe(false);
+    await b.release('INBOX');
+    expect(await redis.get(`${keyPrefix}INBOX`)).toBe('a');
+    expect(await b.acquire('Submissions')).toBe(true); // locks are per mailbox
+  });
+
+  it('renews with the TTL, re-acquires its own lock, and hands over after release', async () => {
+    const a = createRedisLock(redis, { owner: 'a', keyPrefix, ttlMs: 10_000 });
+    const b = createRedisLock(redis, { owner: 'b', keyPrefix, ttlMs: 10_000 });
+    expect(a.ttlMs).toBe(10_000);
+    expect(await a.acquire('INBOX')).toBe(true);
+    await redis.pexpire(`${keyPrefix}INBOX`, 500);
+    expect(await a.renew('INBOX')).toBe(true);
+    expect(await redis.pttl(`${keyPrefix}INBOX`)).toBeGreaterThan(500);
+    expect(await a.acquire('INBOX')).toBe(true);
+    await a.release('INBOX');
+    expect(await b.acquire('INBOX')).toBe(true);
+  });
+
+  it('expires when its holder stops renewing, so a crashed poller blocks others for one TTL at most', async () => {
+    const a = createRedisLock(redis, { owner: 'a', keyPrefix, ttlMs: 200 });
+    const b = createRedisLock(redis, { owner: 'b', keyPrefix, ttlMs: 200 });
+    expect(await a.acquire('INBOX')).toBe(true);
+    while ((await redis.exists(`${keyPrefix}INBOX`)) === 1) await sleep(50);
+    expect(await b.acquire('INBOX')).toBe(true);
+    expect(await a.renew('INBOX')).toBe(false); // the old holder learns it lost the lock
+  });
+});
+
+describe('backoffDelay', () => {
+  const range = { minMs: 1_000, maxMs: 60_000 };
+
+  it('grows exponentially from minMs and is capped at maxMs', () => {
+    const ceiling = (attempt: number) => backoffDelay(attempt, range, () => 1);
+    expect([0, 1, 2, 3].map(ceiling)).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect(ceiling(10)).toBe(60_000);
+    expect(ceiling(10_000)).toBe(60_000);
+  });
+
+  it('jitters between half and all of the ceiling, never retrying at once', () => {
+    expect(backoffDelay(3, range, () => 0)).toBe(4_000);
+    expect(backoffDelay(3, range, () => 0.5)).toBe(6_000);
+    for (let i = 0; i < 100; i++) {
+      const d = backoffDelay(20, range);
+      expect(d).toBeGreaterThanOrEqual(30_000);
+      expect(d).toBeLessThanOrEqual(60_000);
+    }
+  });
+});

@@ -1,0 +1,246 @@
+// The poller's end-to-end scenarios against a real Dovecot and the machine's Redis, written once
+// and run with any PollSink: the in-memory reference sink (imap-poller.test.ts) and the real
+// store on SQLite/PostgreSQL. `makeSink` must return an empty store each time it is called.
+import { PassThrough, pipeline } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { INTAKE_KEYWORD, type PollSink } from '../../src/intake/poller.js';
+import { corpusFound } from '../support/corpus.js';
+import {
+  expected,
+  fingerprint,
+  generatedMessage,
+  type ScenarioSink,
+  testMessages,
+  useRig,
+  waitUntil,
+} from './poller-rig.js';
+
+export type { ScenarioSink, StoredRow } from './poller-rig.js';
+
+const BOX = 'INBOX';
+
+/** Wraps a sink to observe ingests: `onData` sees each download's first chunk. */
+function observed(inner: PollSink, onData?: (uid: number) => void) {
+  const stats = { ingests: 0, failures: 0, cursorCalls: 0, outcomes: [] as boolean[] };
+  const sink: PollSink = {
+    ...inner,
+    polled: (m, outcome) => {
+      stats.outcomes.push(outcome.ok);
+      return inner.polled(m, outcome);
+    },
+    cursor: (m) => {
+      stats.cursorCalls++;
+      return inner.cursor(m);
+    },
+    async ingest(input) {
+      stats.ingests++;
+      let raw = input.raw;
+      if (onData) {
+        // A tap, not a 'data' listener: that would switch the stream to flowing mode.
+        let seen = false;
+        const tap = new PassThrough({
+          transform(chunk, _enc, done) {
+            if (!seen) onData(input.uid);
+            seen = true;
+            done(null, chunk);
+          },
+        });
+        raw = pipeline(input.raw, tap, () => undefined);
+      }
+      try {
+        return await inner.ingest({ ...input, raw });
+      } catch (err) {
+        stats.failures++;
+        throw err;
+      }
+    },
+  };
+  return { sink, stats };
+}
+
+export function runPollerScenarios(
+  makeSink: () => Promise<ScenarioSink> | ScenarioSink,
+  label = 'memory sink',
+): void {
+  describe(`IMAP poller against Dovecot (${label})`, () => {
+    const rig = useRig();
+    let store: ScenarioSink | undefined;
+    const newStore = async () => {
+      store = await makeSink();
+      return store;
+    };
+    afterEach(async () => {
+      // Pollers first: a store must not close under a poller still writing to it.
+      await rig.stopPollers();
+      await store?.close();
+      store = undefined;
+    });
+    const count = (s: ScenarioSink) => async () => (await s.rows(BOX)).length;
+
+    it('ingests every message once, with its exact bytes and INTERNALDATE as receivedAt, then after a restart only the new ones', async () => {
+      const { poller, appendAll } = rig.get();
+      const s = await newStore();
+      const first = testMessages('first', 50, corpusFound ? 20 : 0);
+      await appendAll(first.slice(0, 40));
+      const p1 = poller(s.sink);
+      await p1.start();
+      await appendAll(first.slice(40)); // these arrive while IDLE
+      await waitUntil('50 messages are stored', async () => (await count(s)()) >= 50);
+      await p1.pollNow();
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected(first));
+
+      await p1.stop();
+      const more = testMessages('second', 10);
+      await appendAll(more);
+      const p2 = poller(s.sink);
+      await p2.start();
+      await waitUntil('60 messages are stored', async () => (await count(s)()) >= 60);
+      await p2.pollNow();
+      const rows = await s.rows(BOX);
+      expect(fingerprint(rows)).toEqual(expected([...first, ...more]));
+      expect(new Set(rows.map((r) => `${r.uidValidity}/${r.uid}`)).size).toBe(60);
+    });
+
+    it('survives Dovecot killing its imap processes mid-download: reconnects, nothing lost or doubled', async () => {
+      const { poller, appendAll, dovecot } = rig.get();
+      const s = await newStore();
+      const big = [1, 2, 3].map((i) => ({
+        raw: generatedMessage('big', i, 5 * 1024 * 1024),
+        date: new Date(Date.UTC(2025, 9, 2, 8, i)),
+      }));
+      const msgs = [...testMessages('small', 3), ...big];
+      await appendAll(msgs);
+      let killed: Promise<number> | undefined;
+      const { sink, stats } = observed(s.sink, (uid) => {
+        // The first big message (UID 4) has started to stream: drop every connection now.
+        if (uid === 4 && !killed) killed = dovecot.killImapProcesses();
+      });
+      const p = poller(sink);
+      await p.start();
+      await waitUntil('all 6 messages are stored', async () => (await count(s)()) >= 6);
+      await p.pollNow();
+      expect(await killed).toBeGreaterThan(0);
+      expect(stats.failures).toBeGreaterThan(0); // the interrupted download was not stored
+      const rows = await s.rows(BOX);
+      expect(fingerprint(rows)).toEqual(expected(msgs));
+      expect(rows.map((r) => r.uid).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+
+    it('reconnects after Dovecot restarts, records the failure and the recovery, and misses nothing', async () => {
+      const { poller, appendAll, dovecot } = rig.get();
+      const s = await newStore();
+      const o = observed(s.sink);
+      const p = poller(o.sink);
+      await p.start();
+      const before = testMessages('before-restart', 2);
+      await appendAll(before);
+      await waitUntil('2 messages are stored', async () => (await count(s)()) >= 2);
+      await dovecot.restart();
+      const after = testMessages('after-restart', 2);
+      await appendAll(after);
+      await waitUntil('4 messages are stored', async () => (await count(s)()) >= 4);
+      await p.pollNow();
+      expect(o.stats.outcomes).toContain(false);
+      expect(o.stats.outcomes.at(-1)).toBe(true);
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected([...before, ...after]));
+    });
+
+    it('after a UIDVALIDITY change rescans without duplicating stored messages and ingests the new ones', async () => {
+      const { poller, appendAll, dovecot } = rig.get();
+      const s = await newStore();
+      const old = testMessages('old', 5, corpusFound ? 2 : 0);
+      await appendAll(old);
+      const p1 = poller(s.sink);
+      await p1.start();
+      await waitUntil('5 messages are stored', async () => (await count(s)()) >= 5);
+      await p1.stop();
+      const before = await s.sink.cursor(BOX);
+
+      await dovecot.recreateMailbox(BOX);
+      const fresh = testMessages('fresh', 3);
+      await appendAll(fresh);
+      const p2 = poller(s.sink);
+      await p2.start();
+      await waitUntil(
+        'the cursor moves to the new UIDVALIDITY and 8 messages are stored',
+        async () => {
+          const c = await s.sink.cursor(BOX);
+          return c?.uidValidity !== before?.uidValidity && (await count(s)()) >= 8;
+        },
+      );
+      await p2.pollNow();
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected([...old, ...fresh]));
+      expect((await s.sink.cursor(BOX))?.lastUid).toBeGreaterThanOrEqual(8);
+    });
+
+    it('notices a UIDVALIDITY change while connected, also while the mailbox is being refilled', async () => {
+      const { poller, appendAll, dovecot } = rig.get();
+      const s = await newStore();
+      const old = testMessages('old', 5);
+      await appendAll(old);
+      const p = poller(s.sink);
+      await p.start();
+      await waitUntil('5 messages are stored', async () => (await count(s)()) >= 5);
+      const before = await s.sink.cursor(BOX);
+      // The poller may sweep at any point of this: empty mailbox, half refilled, done.
+      await dovecot.recreateMailbox(BOX);
+      const fresh = testMessages('fresh', 3);
+      await appendAll(fresh);
+      await waitUntil(
+        'the cursor moves to the new UIDVALIDITY and 8 messages are stored',
+        async () => {
+          const c = await s.sink.cursor(BOX);
+          return c?.uidValidity !== before?.uidValidity && (await count(s)()) >= 8;
+        },
+      );
+      await p.pollNow();
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected([...old, ...fresh]));
+    });
+
+    it('a second poller with the same lock stands by while the first polls, and takes over when it stops', async () => {
+      const { poller, appendAll } = rig.get();
+      const s = await newStore();
+      const a = observed(s.sink);
+      const b = observed(s.sink);
+      const pa = poller(a.sink, { owner: 'poller-a' });
+      await pa.start();
+      const one = testMessages('lock-one', 3);
+      await appendAll(one);
+      await waitUntil('A stored 3 messages', async () => (await count(s)()) >= 3);
+      const pb = poller(b.sink, { owner: 'poller-b' });
+      await pb.start();
+      const two = testMessages('lock-two', 2);
+      await appendAll(two);
+      await waitUntil('A stored 5 messages', async () => (await count(s)()) >= 5);
+      await pa.pollNow();
+      await pb.pollNow();
+      expect(b.stats.cursorCalls).toBe(0); // B never touched the mailbox
+      expect(a.stats.ingests).toBe(5);
+
+      await pa.stop();
+      const three = testMessages('lock-three', 2);
+      await appendAll(three);
+      await waitUntil('B stored the 2 newest messages', async () => (await count(s)()) >= 7);
+      await pb.pollNow();
+      expect(b.stats.ingests).toBe(2);
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected([...one, ...two, ...three]));
+    });
+
+    it('never sets \\Seen and marks stored messages with the $Intake keyword', async () => {
+      const { poller, appendAll, flags } = rig.get();
+      const s = await newStore();
+      await appendAll(testMessages('flags', 5));
+      const p = poller(s.sink);
+      await p.start();
+      await waitUntil('5 messages are stored', async () => (await count(s)()) >= 5);
+      await p.pollNow();
+      await p.stop();
+      const all = await flags();
+      expect(all).toHaveLength(5);
+      for (const f of all) {
+        expect(f.has('\\Seen')).toBe(false);
+        expect(f.has(INTAKE_KEYWORD)).toBe(true);
+      }
+    });
+  });
+}
