@@ -147,3 +147,10 @@ describe('Redis for a fresh machine', () => {
     await expect(attempt).rejects.toThrow(/apt-get install redis-server/);
   });
 });
+
+describe('role entry points', () => {
+  it.each(['start', 'poll', 'worker'])('workers/%s.ts runs the %s role of the CLI', async (role) => {
+    const r = await run(process.execPath, ['--import', 'tsx', `workers/${role}.ts`, '--help'], { cwd: PROJECT_ROOT });
+    expect(r.stdout).toContain(`Usage: intake ${role}`);
+  });
+});
