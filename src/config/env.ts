@@ -18,7 +18,10 @@ const core = z.object({
   DATABASE_URL: optionalText.pipe(
     z
       .string()
-      .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with postgres://, postgresql:// or sqlite:')
+      .regex(
+        /^(postgres(ql)?:\/\/|sqlite:)/,
+        'must start with postgres://, postgresql:// or sqlite:',
+      )
       .optional(),
   ),
   CONTEST_FILE: optionalText,
@@ -38,7 +41,12 @@ const imap = z.discriminatedUnion('mode', [
     mailboxes: z
       .string()
       .default('INBOX')
-      .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean)),
+      .transform((v) =>
+        v
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
+      ),
   }),
 ]);
 
@@ -90,7 +98,8 @@ function issues(source: Source, names: Record<string, string>, error: z.ZodError
     const key = String(i.path[0] ?? '');
     const name = names[key] ?? key;
     const value = source[name];
-    const got = value === undefined || value === '' ? 'is required' : `${i.message} (got "${value}")`;
+    const got =
+      value === undefined || value === '' ? 'is required' : `${i.message} (got "${value}")`;
     return `${name}: ${i.code === 'custom' || i.code === 'too_small' ? i.message : got}`;
   });
 }
@@ -135,7 +144,8 @@ export function loadEnv(source: Source = process.env): Env {
         }
       : { mode: 'outbox' },
   );
-  if (!s.success) problems.push(...issues(source, { port: 'SMTP_PORT', secure: 'SMTP_SECURE' }, s.error));
+  if (!s.success)
+    problems.push(...issues(source, { port: 'SMTP_PORT', secure: 'SMTP_SECURE' }, s.error));
 
   const w = web.safeParse({
     host: source.WEB_HOST,
@@ -143,11 +153,17 @@ export function loadEnv(source: Source = process.env): Env {
     adminUser: source.ADMIN_USER || undefined,
     adminPassword: source.ADMIN_PASSWORD,
   });
-  if (!w.success) problems.push(...issues(source, { port: 'WEB_PORT', adminUser: 'ADMIN_USER' }, w.error));
+  if (!w.success)
+    problems.push(...issues(source, { port: 'WEB_PORT', adminUser: 'ADMIN_USER' }, w.error));
 
   const replyFrom = source.REPLY_FROM?.trim() || undefined;
-  if (replyFrom !== undefined && !/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>\s*$/.test(replyFrom)) {
-    problems.push('REPLY_FROM: must be an address such as intake@example.org or "名称 <intake@example.org>"');
+  if (
+    replyFrom !== undefined &&
+    !/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>\s*$/.test(replyFrom)
+  ) {
+    problems.push(
+      'REPLY_FROM: must be an address such as intake@example.org or "名称 <intake@example.org>"',
+    );
   }
   if (s.success && s.data.mode === 'smtp' && !replyFrom) {
     problems.push('REPLY_FROM: is required when SMTP_HOST is set');

@@ -7,7 +7,12 @@ import type { Logger } from '../log.js';
 import type { Ingest } from './ingest.js';
 import { fromPath } from './sources.js';
 
-export function createDropFolder(deps: { dir: string; ingest: Ingest; log: Logger; intervalMs?: number }) {
+export function createDropFolder(deps: {
+  dir: string;
+  ingest: Ingest;
+  log: Logger;
+  intervalMs?: number;
+}) {
   const { dir, ingest, log } = deps;
   const done = path.join(dir, '.done');
   const seen = new Map<string, string>(); // file → "size:mtime" at the previous scan

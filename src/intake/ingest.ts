@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { BlobStore } from '../store/blobs.js';
 import type { Db } from '../store/db.js';
-import { type NewMessage, insertMessage } from '../store/messages.js';
+import { insertMessage, type NewMessage } from '../store/messages.js';
 
 export interface IngestInput {
   raw: Buffer | Readable;
@@ -53,7 +53,10 @@ export function createIngest(deps: {
       await enqueue(id).catch((err) =>
         log.warn({ err, messageId: id }, 'enqueue failed; the sweep will pick the message up'),
       );
-      log.info({ messageId: id, source: input.source, mailbox: input.mailbox, uid: input.uid, size }, 'message stored');
+      log.info(
+        { messageId: id, source: input.source, mailbox: input.mailbox, uid: input.uid, size },
+        'message stored',
+      );
     }
     return { id, sha256, size, inserted };
   };

@@ -71,7 +71,10 @@ async function looksLikeMail(file: string): Promise<boolean> {
 /** mboxrd: messages start at `From ` lines; `>From ` lines inside were escaped once. */
 async function* fromMbox(file: string): AsyncGenerator<FileMessage> {
   const { mtime } = await stat(file);
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'latin1' }), crlfDelay: Infinity });
+  const lines = createInterface({
+    input: createReadStream(file, { encoding: 'latin1' }),
+    crlfDelay: Infinity,
+  });
   let current: string[] | null = null;
   let index = 0;
   const flush = async (): Promise<FileMessage | null> => {

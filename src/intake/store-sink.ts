@@ -1,7 +1,8 @@
 // The poller's sink backed by the real store: cursors and known hashes from the database,
 // messages through ingest (blob + row + job).
-import type { Db } from '../store/db.js';
+
 import { getCursor, recordPoll, saveCursor } from '../store/cursors.js';
+import type { Db } from '../store/db.js';
 import { findMessageBySha } from '../store/messages.js';
 import type { Ingest } from './ingest.js';
 import type { PollSink } from './poller.js';

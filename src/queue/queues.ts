@@ -10,7 +10,9 @@ export { UnrecoverableError };
 /** A connection BullMQ can block on: workers need `maxRetriesPerRequest: null` (DESIGN.md §6). */
 export function connectRedis(target: string | { path: string }, extra: RedisOptions = {}): Redis {
   const options: RedisOptions = { maxRetriesPerRequest: null, lazyConnect: false, ...extra };
-  return typeof target === 'string' ? new Redis(target, options) : new Redis({ ...options, path: target.path });
+  return typeof target === 'string'
+    ? new Redis(target, options)
+    : new Redis({ ...options, path: target.path });
 }
 
 export interface Queues {
@@ -110,7 +112,11 @@ export function createWorkers(opts: {
   const { sendReply } = handlers;
   if (sendReply) {
     workers.push(
-      new Worker(QUEUES.reply, (job) => sendReply(JOBS.sendReply.payload.parse(job.data), job), common),
+      new Worker(
+        QUEUES.reply,
+        (job) => sendReply(JOBS.sendReply.payload.parse(job.data), job),
+        common,
+      ),
     );
   }
   for (const w of workers) {

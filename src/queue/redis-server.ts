@@ -79,8 +79,22 @@ export async function resolveRedis(opts: {
   const port = await freePort();
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes',
-      '--save', '', '--maxmemory-policy', 'noeviction', '--logfile', 'redis.log'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--logfile',
+      'redis.log',
+    ],
     { stdio: 'ignore' },
   );
   for (let i = 0; i < 100 && !(await pingRedis(LOCAL.host, port, 200)); i++) {
@@ -89,10 +103,15 @@ export async function resolveRedis(opts: {
   }
   if (!(await pingRedis(LOCAL.host, port))) {
     child.kill();
-    throw new ConfigError([`REDIS_URL: the private redis-server did not start; see ${dir}/redis.log`]);
+    throw new ConfigError([
+      `REDIS_URL: the private redis-server did not start; see ${dir}/redis.log`,
+    ]);
   }
   await writeFile(portFile, String(port));
-  opts.log.info({ port, dir }, 'no Redis configured or running: started a private redis-server (append-only)');
+  opts.log.info(
+    { port, dir },
+    'no Redis configured or running: started a private redis-server (append-only)',
+  );
   return {
     url: `redis://${LOCAL.host}:${port}`,
     async stop() {

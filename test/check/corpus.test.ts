@@ -9,7 +9,10 @@ import { validateMessage } from '../../src/validate.js';
 import { corpusDir, corpusFiles, corpusFound } from '../support/corpus.js';
 
 const profile = loadContest();
-const emails = corpusFiles('emails', (f) => !f.endsWith('.tsv') && !path.basename(f).startsWith('.'));
+const emails = corpusFiles(
+  'emails',
+  (f) => !f.endsWith('.tsv') && !path.basename(f).startsWith('.'),
+);
 
 afterAll(closePdfWorkers);
 
@@ -22,7 +25,11 @@ describe.skipIf(!corpusFound)(`validateMessage over ${corpusDir}/emails`, () => 
     '%s: a verdict, within a few seconds',
     async (_name, file) => {
       const started = Date.now();
-      const { result } = await validateMessage(readFileSync(file), new Date('2025-10-18T10:00:00+08:00'), profile);
+      const { result } = await validateMessage(
+        readFileSync(file),
+        new Date('2025-10-18T10:00:00+08:00'),
+        profile,
+      );
       expect(['accepted', 'rejected', 'needs_review', 'not_submission']).toContain(result.verdict);
       expect(result.findings.every((f) => !f.message.startsWith('规则检查出错'))).toBe(true);
       expect(result.subject.raw).not.toContain('\uFFFD');

@@ -45,7 +45,11 @@ async function tempDir() {
 describe('intake start', () => {
   it('with no variables set, files an .eml dropped into ./data/inbox and stops on SIGTERM', async () => {
     const cwd = await tempDir();
-    const child = spawn(process.execPath, [BIN, 'start'], { cwd, env: bareEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'start'], {
+      cwd,
+      env: bareEnv,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     children.push(child);
     let log = '';
     child.stderr?.on('data', (d: Buffer) => {
@@ -55,16 +59,20 @@ describe('intake start', () => {
     await writeFile(path.join(cwd, 'data/inbox/submission.eml'), await makeMessage());
 
     const dbFile = path.join(cwd, 'data/intake.sqlite');
-    await waitFor('the message to be filed', async () => {
-      if (!existsSync(dbFile)) return false;
-      const db = await openDb(`sqlite:${dbFile}`, { migrate: false });
-      try {
-        const r = await sql<{ n: number }>`select count(*) as n from submissions`.execute(db.k);
-        return Number(r.rows[0]?.n) === 1;
-      } finally {
-        await db.close();
-      }
-    }, 60_000);
+    await waitFor(
+      'the message to be filed',
+      async () => {
+        if (!existsSync(dbFile)) return false;
+        const db = await openDb(`sqlite:${dbFile}`, { migrate: false });
+        try {
+          const r = await sql<{ n: number }>`select count(*) as n from submissions`.execute(db.k);
+          return Number(r.rows[0]?.n) === 1;
+        } finally {
+          await db.close();
+        }
+      },
+      60_000,
+    );
     expect(await readdir(path.join(cwd, 'data/inbox/.done'))).toEqual(['submission.eml']);
 
     const exited = new Promise<number | null>((r) => child.once('exit', r));
@@ -75,7 +83,12 @@ describe('intake start', () => {
 
 describe('configuration errors', () => {
   it('lists every problem of the environment at once and exits non-zero, without a stack', async () => {
-    const r = await intake(['start'], { IMAP_HOST: 'imap.example.org', IMAP_PORT: 'nine', SMTP_HOST: 'smtp.example.org', LOG_LEVEL: 'loud' });
+    const r = await intake(['start'], {
+      IMAP_HOST: 'imap.example.org',
+      IMAP_PORT: 'nine',
+      SMTP_HOST: 'smtp.example.org',
+      LOG_LEVEL: 'loud',
+    });
     expect(r.code).toBe(1);
     for (const name of ['IMAP_PORT', 'IMAP_USER', 'IMAP_PASSWORD', 'REPLY_FROM', 'LOG_LEVEL']) {
       expect(r.stderr).toContain(name);
@@ -86,11 +99,15 @@ describe('configuration errors', () => {
   it('names the file and every field of a malformed contest profile', async () => {
     const dir = await tempDir();
     const file = path.join(dir, 'contest.json');
-    await writeFile(file, JSON.stringify({ name: '', caseNumberPrefix: '2026', logo: { maxBytes: -1 } }));
+    await writeFile(
+      file,
+      JSON.stringify({ name: '', caseNumberPrefix: '2026', logo: { maxBytes: -1 } }),
+    );
     const r = await intake(['start'], { CONTEST_FILE: file, DATA_DIR: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(file);
-    for (const field of ['deadline', 'logo.maxBytes', 'report', 'directions']) expect(r.stderr).toContain(field);
+    for (const field of ['deadline', 'logo.maxBytes', 'report', 'directions'])
+      expect(r.stderr).toContain(field);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -98,7 +115,10 @@ describe('configuration errors', () => {
     const dir = await tempDir();
     const file = path.join(dir, 'contest.json');
     await writeFile(file, '{ "name": ');
-    const r = await intake(['check', '--contest', file, path.join(PROJECT_ROOT, 'package.json')], {});
+    const r = await intake(
+      ['check', '--contest', file, path.join(PROJECT_ROOT, 'package.json')],
+      {},
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('not valid JSON');
   });
@@ -149,8 +169,13 @@ describe('Redis for a fresh machine', () => {
 });
 
 describe('role entry points', () => {
-  it.each(['start', 'poll', 'worker'])('workers/%s.ts runs the %s role of the CLI', async (role) => {
-    const r = await run(process.execPath, ['--import', 'tsx', `workers/${role}.ts`, '--help'], { cwd: PROJECT_ROOT });
-    expect(r.stdout).toContain(`Usage: intake ${role}`);
-  });
+  it.each(['start', 'poll', 'worker'])(
+    'workers/%s.ts runs the %s role of the CLI',
+    async (role) => {
+      const r = await run(process.execPath, ['--import', 'tsx', `workers/${role}.ts`, '--help'], {
+        cwd: PROJECT_ROOT,
+      });
+      expect(r.stdout).toContain(`Usage: intake ${role}`);
+    },
+  );
 });

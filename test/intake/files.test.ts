@@ -15,7 +15,9 @@ import { makeMessage } from '../support/mail.js';
 const run = promisify(execFile);
 
 async function messageCount(rig: Rig, source: string): Promise<number> {
-  const r = await sql<{ n: number | string }>`select count(*) as n from messages where source = ${source}`.execute(rig.store.db.k);
+  const r = await sql<{
+    n: number | string;
+  }>`select count(*) as n from messages where source = ${source}`.execute(rig.store.db.k);
   return Number(r.rows[0]?.n);
 }
 
@@ -51,7 +53,9 @@ describe('drop folder and import', () => {
     await drop.scan();
     expect(await messageCount(rig, 'drop')).toBe(2);
     const row = await sql<{ received_at: string; received_at_source: string }>`
-      select received_at, received_at_source from messages where original_name = 'a.eml'`.execute(rig.store.db.k);
+      select received_at, received_at_source from messages where original_name = 'a.eml'`.execute(
+      rig.store.db.k,
+    );
     expect(new Date(row.rows[0]?.received_at ?? '').toISOString()).toBe(received.toISOString());
     expect(row.rows[0]?.received_at_source).toBe('received-header');
   });
@@ -70,11 +74,16 @@ describe('drop folder and import', () => {
     await writeFile(path.join(maildir, 'tmp', '1700000002.M3P1.host'), await makeMessage()); // not delivered yet
     // mboxrd: a body line starting with "From " is escaped as ">From ".
     const escaped = Buffer.from(
-      (messages[6] as Buffer).toString('latin1').replace('\r\n\r\n', '\r\n\r\nFrom the desk of 申报人\r\n'),
+      (messages[6] as Buffer)
+        .toString('latin1')
+        .replace('\r\n\r\n', '\r\n\r\nFrom the desk of 申报人\r\n'),
       'latin1',
     );
     const mbox = [messages[4], messages[5], escaped]
-      .map((m) => `From applicant@example.com Sat Oct 18 09:00:00 2025\n${(m as Buffer).toString('latin1').replace(/^From /gm, '>From ')}\n`)
+      .map(
+        (m) =>
+          `From applicant@example.com Sat Oct 18 09:00:00 2025\n${(m as Buffer).toString('latin1').replace(/^From /gm, '>From ')}\n`,
+      )
       .join('');
     const mboxFile = path.join(root, 'archive.mbox');
     await writeFile(mboxFile, Buffer.from(mbox, 'latin1'));
@@ -85,7 +94,10 @@ describe('drop folder and import', () => {
     expect(fromMbox[2]?.raw.toString('latin1')).toContain('\r\nFrom the desk of');
 
     const cli = (args: string[]) =>
-      run(process.execPath, ['src/bin.mjs', 'import', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...rig.vars } });
+      run(process.execPath, ['src/bin.mjs', 'import', ...args], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, ...rig.vars },
+      });
     const first = await cli([folder, maildir, mboxFile]);
     expect(first.stdout).toContain('imported 7 new message(s); 0 were already stored');
     const again = await cli([root]);

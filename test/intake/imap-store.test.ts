@@ -28,8 +28,17 @@ async function storeSink(dialect: (typeof DIALECTS)[number]): Promise<ScenarioSi
   return {
     sink: createStoreSink(store.db, ingest),
     async rows(mailbox) {
-      const r = await sql<{ id: number; uidvalidity: string; uid: number; sha256: string; size: number; received_at: string }>`
-        select id, uidvalidity, uid, sha256, size, received_at from messages where mailbox = ${mailbox} order by id`.execute(store.db.k);
+      const r = await sql<{
+        id: number;
+        uidvalidity: string;
+        uid: number;
+        sha256: string;
+        size: number;
+        received_at: string;
+      }>`
+        select id, uidvalidity, uid, sha256, size, received_at from messages where mailbox = ${mailbox} order by id`.execute(
+        store.db.k,
+      );
       const rows = [];
       for (const row of r.rows) {
         const bytes = await blobs.read(row.sha256);
@@ -42,7 +51,8 @@ async function storeSink(dialect: (typeof DIALECTS)[number]): Promise<ScenarioSi
           receivedAt: new Date(row.received_at),
         });
         // Every stored row was handed to the queue exactly when it was first stored.
-        if (!enqueued.includes(Number(row.id))) throw new Error(`message ${row.id} was never enqueued`);
+        if (!enqueued.includes(Number(row.id)))
+          throw new Error(`message ${row.id} was never enqueued`);
       }
       return rows;
     },

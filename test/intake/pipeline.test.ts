@@ -2,8 +2,8 @@
 // processed exactly once, whatever happens to Redis or to a worker process.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from '../../src/store/kysely.js';
-import { DIALECTS } from '../support/db.js';
 import { createRig, type Rig, waitFor } from '../support/app.js';
+import { DIALECTS } from '../support/db.js';
 import { makeMessage } from '../support/mail.js';
 
 async function counts(rig: Rig) {
@@ -48,7 +48,13 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
     await worker.start(); // the start-up sweep re-enqueues the 12 unfinished rows
     await waitFor('all 12 processed', async () => (await counts(rig)).processed === 12);
     const c = await counts(rig);
-    expect(c).toMatchObject({ messages: 12, submissions: 12, distinctSubmitted: 12, cases: 12, distinctCaseNos: 12 });
+    expect(c).toMatchObject({
+      messages: 12,
+      submissions: 12,
+      distinctSubmitted: 12,
+      cases: 12,
+      distinctCaseNos: 12,
+    });
   });
 
   it('files a message once when its worker is killed with SIGKILL mid-job', async () => {
@@ -68,19 +74,35 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
     }
     const child = await rig.spawnWorker();
     const k = rig.store.db.k;
-    await waitFor('a job in flight', async () => {
-      const r = await sql<{ n: number | string }>`select count(*) as n from messages where state = 'processing'`.execute(k);
-      return Number(r.rows[0]?.n) > 0;
-    }, 30_000);
+    await waitFor(
+      'a job in flight',
+      async () => {
+        const r = await sql<{
+          n: number | string;
+        }>`select count(*) as n from messages where state = 'processing'`.execute(k);
+        return Number(r.rows[0]?.n) > 0;
+      },
+      30_000,
+    );
     child.kill('SIGKILL');
     const killedAt = await counts(rig);
     expect(killedAt.processed).toBeLessThan(8);
 
     const worker = await rig.app({ roles: ['worker'] });
     await worker.start();
-    await waitFor('all 8 processed after the kill', async () => (await counts(rig)).processed === 8, 90_000);
+    await waitFor(
+      'all 8 processed after the kill',
+      async () => (await counts(rig)).processed === 8,
+      90_000,
+    );
     const c = await counts(rig);
-    expect(c).toMatchObject({ messages: 8, submissions: 8, distinctSubmitted: 8, cases: 8, distinctCaseNos: 8 });
+    expect(c).toMatchObject({
+      messages: 8,
+      submissions: 8,
+      distinctSubmitted: 8,
+      cases: 8,
+      distinctCaseNos: 8,
+    });
     // No attachment row was written twice for any submission.
     const dup = await sql<{ n: number | string }>`
       select count(*) as n from (
@@ -88,7 +110,9 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
         group by submission_id, sha256, filename having count(*) > 1) d`.execute(k);
     expect(Number(dup.rows[0]?.n)).toBe(0);
     // The killed job was attempted more than once: the restart really redid it.
-    const retried = await sql<{ n: number | string }>`select count(*) as n from messages where attempts > 1`.execute(k);
+    const retried = await sql<{
+      n: number | string;
+    }>`select count(*) as n from messages where attempts > 1`.execute(k);
     expect(Number(retried.rows[0]?.n)).toBeGreaterThan(0);
   });
 });

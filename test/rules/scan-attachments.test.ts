@@ -10,7 +10,6 @@ import { magick, profile, read, submission, tempDir } from './support.js';
 const tmp = tempDir();
 let sealed: DocumentRead;
 let plain: DocumentRead;
-let pngAsJpg: DocumentRead;
 let truncated: DocumentRead;
 
 beforeAll(async () => {
@@ -39,7 +38,6 @@ beforeAll(async () => {
     ]),
   );
   plain = await read('扫描件.jpg', magick(tmp.dir, 'p.jpg', page));
-  pngAsJpg = await read('截图.jpg', magick(tmp.dir, 'x.png', ['-size', '300x200', 'xc:gray']));
   truncated = await read('损坏.pdf', Buffer.from('%PDF-1.4\n1 0 obj broken'));
 });
 afterAll(() => tmp.cleanup());
@@ -120,7 +118,9 @@ describe('ATTACHMENT_SUSPICIOUS', () => {
 
   it('asks for review of a program named .jpg, naming it', async () => {
     const exe = await docs('documents', 'exe-named.jpg', '系统截图.jpg');
-    expect(attachmentSuspicious.check(submission({ documents: [sealed, exe] }), profile)).toMatchObject({
+    expect(
+      attachmentSuspicious.check(submission({ documents: [sealed, exe] }), profile),
+    ).toMatchObject({
       passed: false,
       severity: 'review',
       message: expect.stringContaining('系统截图.jpg”实际是可执行程序'),

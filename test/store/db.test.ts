@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inTransaction, migrateToLatest, openDb } from '../../src/store/db.js';
 import { sql } from '../../src/store/kysely.js';
-import { DIALECTS, type TestDb, createTestDb } from '../support/db.js';
+import { createTestDb, DIALECTS, type TestDb } from '../support/db.js';
 
 const TABLES = [
   'attachments',

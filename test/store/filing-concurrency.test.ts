@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getCase } from '../../src/store/cases.js';
 import type { Db } from '../../src/store/db.js';
 import { fileSubmission, getSubmissionByMessage } from '../../src/store/submissions.js';
+import { checkResult, createTestDb, DIALECTS, type TestDb } from '../support/db.js';
 import { arrive, count, input } from './filing-support.js';
-import { DIALECTS, type TestDb, checkResult, createTestDb } from '../support/db.js';
 
 describe.each(DIALECTS)('store/fileSubmission concurrency on %s', (dialect) => {
   let t: TestDb;

@@ -7,8 +7,15 @@ import {
   getSubmission,
   getSubmissionByMessage,
 } from '../../src/store/submissions.js';
+import {
+  checkResult,
+  createTestDb,
+  DIALECTS,
+  fakeSha,
+  finding,
+  type TestDb,
+} from '../support/db.js';
 import { arrive, count, input } from './filing-support.js';
-import { DIALECTS, type TestDb, checkResult, createTestDb, fakeSha, finding } from '../support/db.js';
 
 describe('store/cases caseKey', () => {
   it('ignores width, case, whitespace, punctuation and zero-width characters', () => {

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getCursor, recordPoll, saveCursor } from '../../src/store/cursors.js';
 import {
-  type NewMessage,
   countMessages,
   findMessageBySha,
   getMessage,
   insertMessage,
   listUnfinishedMessageIds,
+  type NewMessage,
   setMessageState,
 } from '../../src/store/messages.js';
 import { listUnfinishedReplyIds } from '../../src/store/replies.js';
-import { DIALECTS, type TestDb, createTestDb, fakeSha } from '../support/db.js';
+import { createTestDb, DIALECTS, fakeSha, type TestDb } from '../support/db.js';
 
 function imapMessage(uid: number, over: Partial<NewMessage> = {}): NewMessage {
   return {

@@ -25,11 +25,20 @@ export interface Rig {
   dispose(): Promise<void>;
 }
 
-export async function createRig(dialect: Dialect, extraVars: Record<string, string> = {}): Promise<Rig> {
+export async function createRig(
+  dialect: Dialect,
+  extraVars: Record<string, string> = {},
+): Promise<Rig> {
   const redis = await startRedis();
   const store = await createTestDb(dialect);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'intake-app-'));
-  const vars = { DATA_DIR: dataDir, DATABASE_URL: store.url, REDIS_URL: redis.url, LOG_LEVEL: 'warn', ...extraVars };
+  const vars = {
+    DATA_DIR: dataDir,
+    DATABASE_URL: store.url,
+    REDIS_URL: redis.url,
+    LOG_LEVEL: 'warn',
+    ...extraVars,
+  };
   const env = loadEnv(vars);
   const apps: App[] = [];
   const children: ChildProcess[] = [];
@@ -55,7 +64,11 @@ export async function createRig(dialect: Dialect, extraVars: Record<string, stri
       const child = spawn(
         process.execPath,
         ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/support/worker-process.ts')],
-        { cwd: PROJECT_ROOT, env: { ...process.env, ...vars }, stdio: ['ignore', 'pipe', 'inherit'] },
+        {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, ...vars },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
       );
       children.push(child);
       await new Promise<void>((resolve, reject) => {
