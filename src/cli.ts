@@ -85,14 +85,37 @@ function program(setCode: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError();
   p.command('start')
-    .description('everything in one process: poller (or drop-folder watcher) and workers')
-    .action(run(() => runRoles(['poll', 'worker'], true)));
+    .description('everything in one process: poller (or drop-folder watcher), workers, dashboard')
+    .action(run(() => runRoles(['poll', 'worker', 'web'], true)));
   p.command('poll')
     .description('only the IMAP poller (or drop-folder watcher); one active per mailbox')
     .action(run(() => runRoles(['poll'], false)));
   p.command('worker')
     .description('only the queue workers (run as many as you like, on many machines)')
     .action(run(() => runRoles(['worker'], false)));
+  p.command('web')
+    .description('only the dashboard (WEB_HOST, WEB_PORT, ADMIN_USER, ADMIN_PASSWORD)')
+    .action(run(() => runRoles(['web'], false)));
+  p.command('report')
+    .description('the validation report of all cases')
+    .requiredOption('--format <format>', 'html | csv | xlsx | json')
+    .option('--out <file>', 'write to this file instead of standard output')
+    .action(
+      run(async (opts: { format: string; out?: string }) => {
+        const { runReport } = await import('./report/commands.js');
+        return runReport(loadEnv(), opts, process.stdout, process.stderr);
+      }),
+    );
+  p.command('reprocess')
+    .description('re-run validation after a rule or profile change (replaces verdicts; audited)')
+    .option('--case <id>', 'one case: its number (2025-0007) or id')
+    .option('--all', 'every case')
+    .action(
+      run(async (opts: { case?: string; all?: boolean }) => {
+        const { runReprocess } = await import('./report/commands.js');
+        return runReprocess(loadEnv(), opts, process.stdout, process.stderr);
+      }),
+    );
   p.command('check')
     .description('validate one message offline (no Redis, no database); exit 0 whatever the verdict')
     .argument('<file>', 'an .eml file')

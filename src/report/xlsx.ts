@@ -1,0 +1,59 @@
+// The report as an Excel workbook (the only importer of exceljs): a sheet with one row per
+// case, filterable and frozen at the header, and a sheet of the failed findings.
+import ExcelJS from 'exceljs';
+import {
+  CASE_COLUMNS,
+  type CaseReportRow,
+  FINDING_COLUMNS,
+  type FindingReportRow,
+} from './rows.js';
+
+export async function reportToXlsx(
+  rows: { cases: CaseReportRow[]; findings: FindingReportRow[] },
+  baseUrl?: string,
+): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = 'case-intake';
+  wb.created = new Date();
+  const cases = wb.addWorksheet('案例', { views: [{ state: 'frozen', ySplit: 1 }] });
+  cases.columns = CASE_COLUMNS.map((c) => ({ header: c.header, key: c.key, width: c.width }));
+  for (const r of rows.cases) {
+    const added = cases.addRow(r);
+    if (baseUrl) {
+      added.getCell('caseNo').value = { text: r.caseNo, hyperlink: `${baseUrl}/cases/${r.id}` };
+    }
+  }
+  cases.getRow(1).font = { bold: true };
+  cases.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: CASE_COLUMNS.length } };
+
+  const findings = wb.addWorksheet('问题清单', { views: [{ state: 'frozen', ySplit: 1 }] });
+  findings.columns = FINDING_COLUMNS.map((c) => ({ header: c.header, key: c.key, width: c.width }));
+  for (const f of rows.findings) findings.addRow(f);
+  findings.getRow(1).font = { bold: true };
+  findings.autoFilter = {
+    from: { row: 1, column: 1 },
+    to: { row: 1, column: FINDING_COLUMNS.length },
+  };
+
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+/** Reads a workbook back (tests, and anyone checking an export): sheet name → rows of values. */
+export async function readXlsx(data: Buffer): Promise<Record<string, unknown[][]>> {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(data as unknown as ArrayBuffer);
+  const out: Record<string, unknown[][]> = {};
+  wb.eachSheet((ws) => {
+    const rows: unknown[][] = [];
+    ws.eachRow((row) => {
+      const values = (row.values as unknown[]).slice(1);
+      rows.push(
+        values.map((v) =>
+          v && typeof v === 'object' && 'text' in v ? (v as { text: unknown }).text : v,
+        ),
+      );
+    });
+    out[ws.name] = rows;
+  });
+  return out;
+}

@@ -1,0 +1,24 @@
+// bull-board at /admin/queues (the only importer of @bull-board/*). It sits behind the same
+// login hook as every other page because it is registered on the same Fastify instance.
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Queues } from '../queue/queues.js';
+
+export const BOARD_PATH = '/admin/queues';
+
+export async function mountQueueBoard(app: FastifyInstance, queues: Queues): Promise<void> {
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(BOARD_PATH);
+  createBullBoard({
+    queues: [new BullMQAdapter(queues.process), new BullMQAdapter(queues.reply)],
+    // @bull-board/fastify 9.10.1 bundles its own @bull-board/api 9.10.1 beside our 9.10.2: the
+    // classes are the same, their declarations differ only by copy.
+    serverAdapter: serverAdapter as unknown as Parameters<
+      typeof createBullBoard
+    >[0]['serverAdapter'],
+    options: { uiConfig: { boardTitle: '案例征集队列' } },
+  });
+  await app.register(serverAdapter.registerPlugin(), { prefix: BOARD_PATH });
+}

@@ -1,0 +1,71 @@
+// Running the validation core again on a stored message: for `reprocess` (a fresh verdict) and
+// for the report excerpt on a case page (the store keeps the 字数, not the text).
+// The attachment loop mirrors src/pipeline.ts processMessage, so a re-run stores the same rows.
+import type { ContestProfile } from '../config/contest.js';
+import type { BlobStore } from '../store/blobs.js';
+import type { Evaluate } from '../store/reprocess.js';
+import { validateMessage } from '../validate.js';
+
+export function createEvaluator(deps: {
+  blobs: BlobStore;
+  profile: ContestProfile;
+  ownAddresses?: string[];
+}): Evaluate {
+  return async ({ sha256, receivedAt }) => {
+    const raw = await deps.blobs.read(sha256);
+    const { result, submission } = await validateMessage(raw, receivedAt, deps.profile, {
+      ownAddresses: deps.ownAddresses,
+    });
+    const attachments = [];
+    for (const [i, doc] of submission.documents.entries()) {
+      await deps.blobs.put(doc.entry.content);
+      attachments.push({
+        filename: doc.entry.filename,
+        detectedType: doc.detectedType,
+        role: result.attachments[i]?.role ?? submission.roles.get(doc) ?? 'other',
+        bytes: doc.entry.bytes,
+        sha256: doc.entry.sha256,
+        insideArchive: doc.entry.insideArchive,
+      });
+    }
+    return { result, attachments };
+  };
+}
+
+export interface ReportText {
+  chars: number;
+  excerpt: string;
+  text: string;
+}
+
+const EXCERPT_CHARS = 400;
+const CACHE_SIZE = 64;
+
+/** Report text of a stored message, recomputed on demand and kept in a small LRU cache. */
+export function createReportReader(deps: { blobs: BlobStore; profile: ContestProfile }) {
+  const cache = new Map<string, ReportText | null>();
+  return async (sha256: string, receivedAt: Date): Promise<ReportText | null> => {
+    const hit = cache.get(sha256);
+    if (hit !== undefined) {
+      cache.delete(sha256);
+      cache.set(sha256, hit);
+      return hit;
+    }
+    let value: ReportText | null = null;
+    try {
+      const raw = await deps.blobs.read(sha256);
+      const { submission } = await validateMessage(raw, receivedAt, deps.profile);
+      const r = submission.report;
+      if (r) {
+        const text = r.text.replace(/\s+/g, ' ').trim();
+        value = { chars: r.count.total, text, excerpt: text.slice(0, EXCERPT_CHARS) };
+      }
+    } catch {
+      // The page still shows the stored 字数; a missing blob or unreadable file is no error here.
+      value = null;
+    }
+    cache.set(sha256, value);
+    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    return value;
+  };
+}

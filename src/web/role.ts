@@ -1,0 +1,79 @@
+// The `web` role: the dashboard as a start/stop part for src/app.ts.
+import type { ContestProfile } from '../config/contest.js';
+import type { Env } from '../config/env.js';
+import type { Logger } from '../log.js';
+import type { Queues } from '../queue/queues.js';
+import { queueDecisionReply } from '../replies/index.js';
+import type { BlobStore } from '../store/blobs.js';
+import type { Db } from '../store/db.js';
+import { resolveCredentials } from './auth.js';
+import { createEvaluator } from './evaluate.js';
+import { buildWebServer, type DecisionReplyArgs, type FastifyInstance } from './server.js';
+
+export interface WebPartDeps {
+  env: Env;
+  profile: ContestProfile;
+  db: Db;
+  blobs: BlobStore;
+  queues: Queues;
+  log: Logger;
+  pingRedis: () => Promise<boolean>;
+  /** Where start() writes the generated password (stderr by default). */
+  announce?: (line: string) => void;
+}
+
+/** The dashboard's "send the decision notice" option, through the replies module. */
+export function decisionReplyFor(
+  deps: Pick<WebPartDeps, 'db' | 'queues'>,
+  ownAddresses: string[] = [],
+) {
+  return async (args: DecisionReplyArgs) => {
+    await queueDecisionReply(deps.db, deps.queues, { ...args, ownAddresses });
+  };
+}
+
+export async function createWebPart(deps: WebPartDeps) {
+  const { env, log } = deps;
+  const credentials = resolveCredentials(env.web);
+  // No password set: nobody chose to expose this, so only this machine may reach it.
+  const host = credentials.generated ? '127.0.0.1' : (env.web.host ?? '0.0.0.0');
+  let server: FastifyInstance | undefined;
+  return {
+    name: 'web',
+    get server() {
+      return server;
+    },
+    async start() {
+      server = await buildWebServer({
+        db: deps.db,
+        blobs: deps.blobs,
+        queues: deps.queues,
+        profile: deps.profile,
+        log: log.child({ component: 'web' }),
+        credentials,
+        evaluate: createEvaluator({
+          blobs: deps.blobs,
+          profile: deps.profile,
+          ownAddresses: env.replyFrom ? [env.replyFrom] : [],
+        }),
+        decisionReply: decisionReplyFor(deps, env.replyFrom ? [env.replyFrom] : []),
+        pingRedis: deps.pingRedis,
+      });
+      const address = await server.listen({ host, port: env.web.port });
+      if (credentials.generated) {
+        if (env.web.host && env.web.host !== host)
+          log.warn(
+            { webHost: env.web.host },
+            'no ADMIN_PASSWORD: WEB_HOST ignored, listening on 127.0.0.1 only',
+          );
+        (deps.announce ?? ((l) => process.stderr.write(`${l}\n`)))(
+          `dashboard: ${address}  user: ${credentials.user}  password (generated for this run; set ADMIN_PASSWORD to fix one): ${credentials.password}`,
+        );
+      }
+      log.info({ address }, 'dashboard listening');
+    },
+    async stop() {
+      await server?.close();
+    },
+  };
+}

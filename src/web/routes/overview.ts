@@ -1,0 +1,35 @@
+// `/`: how the campaign stands — counts, submissions per day against the deadline, mailbox and
+// queue health, replies that did not go out.
+import type { FastifyInstance } from 'fastify';
+import { getOverview } from '../../store/review.js';
+import type { WebDeps } from '../server.js';
+import { overviewPage } from '../views/pages.js';
+
+export function offsetMinutes(utcOffset: string): number {
+  const m = /^([+-])(\d{2}):(\d{2})$/.exec(utcOffset);
+  if (!m) return 480;
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+}
+
+/** ioredis queues commands while disconnected (maxRetriesPerRequest: null): never wait on it. */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+export function overviewRoutes(app: FastifyInstance, deps: WebDeps): void {
+  app.get('/', async (req, reply) => {
+    const overview = await getOverview(deps.db, offsetMinutes(deps.profile.deadline.utcOffset));
+    // Redis down must not take the overview down with it: show "unknown" instead.
+    const depths = await withTimeout(deps.queues.depths(), 2_000).catch(() => null);
+    reply.type('text/html; charset=utf-8');
+    return overviewPage(
+      { overview, depths, deadlineDay: deps.profile.deadline.date, contestName: deps.profile.name },
+      req.user ?? '',
+      reply.generateCsrf(),
+    );
+  });
+}

@@ -1,0 +1,125 @@
+// The organisers' dashboard (Fastify, server-rendered HTML). The only importer of fastify and
+// its plugins. Everything but /healthz and /readyz is behind the login; every form carries a
+// CSRF token; login attempts are rate-limited.
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { ContestProfile } from '../config/contest.js';
+import type { Logger } from '../log.js';
+import type { Queues } from '../queue/queues.js';
+import type { BlobStore } from '../store/blobs.js';
+import type { Db } from '../store/db.js';
+import type { Evaluate } from '../store/reprocess.js';
+import { basicUser, type Credentials, cookieSecret, SESSION_COOKIE, sessionUser } from './auth.js';
+import { mountQueueBoard } from './board.js';
+import { createMetrics } from './metrics.js';
+import { authRoutes } from './routes/auth.js';
+import { caseRoutes } from './routes/cases.js';
+import { exportRoutes } from './routes/exports.js';
+import { fileRoutes } from './routes/files.js';
+import { opsRoutes } from './routes/ops.js';
+import { overviewRoutes } from './routes/overview.js';
+
+export interface DecisionReplyArgs {
+  submissionId: number;
+  verdict: 'accepted' | 'rejected' | 'needs_review';
+  reason: string;
+  /** The organiser, for the audit log. */
+  actor: string;
+}
+
+export interface WebDeps {
+  db: Db;
+  blobs: BlobStore;
+  queues: Queues;
+  profile: ContestProfile;
+  log: Logger;
+  credentials: Credentials;
+  evaluate: Evaluate;
+  /** Queues the applicant's decision notice (src/replies); absent → the option is refused. */
+  decisionReply?: (args: DecisionReplyArgs) => Promise<void>;
+  /** Is Redis reachable? (The store is checked with a query.) */
+  pingRedis: () => Promise<boolean>;
+  loginAttemptsPerMinute?: number;
+  /** Absolute URL for links in exported files, e.g. http://intake.example.org:8080 */
+  baseUrl?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: string | null;
+  }
+}
+
+const PUBLIC = new Set(['/healthz', '/readyz', '/login']);
+
+export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    // One line per page view is noise; errors are still logged by the onError hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+  });
+  app.addHook('onError', async (req, _reply, err) => {
+    // 4xx (a bad CSRF token, a malformed form) are the client's business, not an incident.
+    if ((err.statusCode ?? 500) >= 500)
+      req.log.error({ err, url: req.url, method: req.method }, 'request failed');
+  });
+  await app.register(cookie, { secret: cookieSecret(deps.credentials) });
+  await app.register(formbody);
+  await app.register(csrf, {
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', signed: true, secure: 'auto' },
+  });
+  await app.register(rateLimit, { global: false });
+  app.decorateRequest('user', null);
+  app.addHook('onRequest', async (req, reply) => authenticate(deps.credentials, req, reply));
+  // Every response: no sniffing, no framing, no referrer leaking case ids to other sites.
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('Referrer-Policy', 'same-origin');
+  });
+
+  const metrics = createMetrics(deps.db);
+  opsRoutes(app, deps, metrics);
+  authRoutes(app, deps);
+  overviewRoutes(app, deps);
+  caseRoutes(app, deps);
+  fileRoutes(app, deps);
+  exportRoutes(app, deps);
+  await mountQueueBoard(app, deps.queues);
+  return app;
+}
+
+async function authenticate(c: Credentials, req: FastifyRequest, reply: FastifyReply) {
+  const path = req.url.split('?')[0] ?? '/';
+  if (PUBLIC.has(path)) return;
+  const signed = req.cookies[SESSION_COOKIE];
+  const unsigned = signed ? req.unsignCookie(signed) : null;
+  const user =
+    sessionUser(c, unsigned?.valid ? unsigned.value : null) ??
+    basicUser(c, req.headers.authorization);
+  if (user) {
+    req.user = user;
+    return;
+  }
+  // A person in a browser goes to the form; a script learns it may use Basic.
+  if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) {
+    return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 302);
+  }
+  return reply
+    .code(401)
+    .header('WWW-Authenticate', 'Basic realm="case-intake", charset="UTF-8"')
+    .type('text/plain; charset=utf-8')
+    .send('需要登录');
+}
+
+export type { FastifyInstance };

@@ -1,0 +1,130 @@
+// Who gets in: every route but the health checks refuses a visitor without credentials, Basic
+// works for scripts, login attempts are rate-limited, /readyz tells when Redis is gone.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pingRedis } from '../../src/queue/redis-server.js';
+import { buildWebServer } from '../../src/web/server.js';
+import { basicAuth, CREDENTIALS, type Populated, populate } from './populated.js';
+
+let p: Populated;
+
+beforeAll(async () => {
+  p = await populate();
+});
+afterAll(async () => {
+  await p?.dispose();
+});
+
+const PROTECTED_GET = [
+  '/',
+  '/cases',
+  '/cases?status=rejected',
+  '/cases/1',
+  '/files/1',
+  '/files/1/view',
+  '/export.xlsx',
+  '/export.csv',
+  '/api/cases',
+  '/metrics',
+  '/admin/queues',
+  '/admin/queues/api/queues',
+  '/no-such-page',
+];
+const PROTECTED_POST = ['/cases/1/override', '/cases/1/reprocess', '/cases/1/withdraw', '/logout'];
+
+describe('access control', () => {
+  it('refuses every route but health to a request without credentials', async () => {
+    for (const url of PROTECTED_GET) {
+      const res = await fetch(`${p.baseUrl}${url}`, { redirect: 'manual' });
+      expect(res.status, url).toBe(401);
+      expect(res.headers.get('www-authenticate'), url).toMatch(/^Basic /);
+      expect(await res.text(), url).toBe('需要登录');
+    }
+    for (const url of PROTECTED_POST) {
+      const res = await fetch(`${p.baseUrl}${url}`, { method: 'POST', redirect: 'manual' });
+      expect(res.status, url).toBe(401);
+    }
+    const status = await p.app.db.k
+      .selectFrom('cases')
+      .select('status')
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    expect(status.status).not.toBe('withdrawn');
+  });
+
+  it('sends a browser to the login form, keeping only a local return path', async () => {
+    const res = await fetch(`${p.baseUrl}/cases/1`, {
+      redirect: 'manual',
+      headers: { accept: 'text/html' },
+    });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/login?next=%2Fcases%2F1');
+    const evil = await fetch(`${p.baseUrl}/login?next=//evil.example/x`);
+    expect(await evil.text()).toContain('name="next" value="/"');
+  });
+
+  it('refuses wrong Basic credentials and a forged session cookie', async () => {
+    const wrong = await fetch(`${p.baseUrl}/api/cases`, {
+      headers: { authorization: basicAuth({ ...CREDENTIALS, password: 'nope' }) },
+    });
+    expect(wrong.status).toBe(401);
+    const forged = await fetch(`${p.baseUrl}/api/cases`, {
+      headers: { cookie: 'intake_session=b3JnYW5pc2Vy.9999999999999' },
+    });
+    expect(forged.status).toBe(401);
+  });
+
+  it('serves health without login and everything else with Basic', async () => {
+    expect((await fetch(`${p.baseUrl}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${p.baseUrl}/readyz`);
+    expect(await ready.json()).toEqual({ ok: true, store: true, redis: true });
+    const api = await fetch(`${p.baseUrl}/api/cases`, { headers: { authorization: basicAuth() } });
+    expect(api.status).toBe(200);
+    expect(((await api.json()) as unknown[]).length).toBeGreaterThan(25);
+  });
+
+  it('exposes the service metrics to Prometheus', async () => {
+    const text = await (
+      await fetch(`${p.baseUrl}/metrics`, { headers: { authorization: basicAuth() } })
+    ).text();
+    expect(text).toMatch(/intake_messages_ingested\{state="processed"\} 34/);
+    expect(text).toMatch(/intake_submissions\{verdict="rejected"\} \d+/);
+    expect(text).toMatch(/intake_replies\{state="sent"\} \d+/);
+    expect(text).toMatch(/intake_processing_seconds\{quantile="0.5"\} [\d.]+/);
+    expect(text).toContain('# HELP intake_last_poll_age_seconds');
+  });
+
+  it('rate-limits login attempts', async () => {
+    const server = await buildWebServer({ ...p.deps, loginAttemptsPerMinute: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await server.inject({
+          method: 'POST',
+          url: '/login',
+          payload: 'username=a&password=b',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        statuses.push(res.statusCode);
+      }
+      // Three attempts are judged (403: no CSRF token), then the limit answers 429.
+      expect(statuses).toEqual([403, 403, 403, 429, 429]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reports not ready when Redis is gone', async () => {
+    // Port 1 on loopback: nothing listens there, as when the Redis server is down.
+    const server = await buildWebServer({
+      ...p.deps,
+      pingRedis: () => pingRedis('127.0.0.1', 1, 500),
+    });
+    try {
+      const res = await server.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ ok: false, store: true, redis: false });
+    } finally {
+      await server.close();
+    }
+  });
+});
