@@ -14,11 +14,14 @@ import { createImapSession, type ImapSession } from '../../src/intake/imap.js';
 
 const run = promisify(execFile);
 
+/** Distinctive, so a test can prove it never reaches a log. */
+export const DOVECOT_PASSWORD = 'dovecot-Intake-pw-7f3a';
+
 export interface TestDovecot {
   host: '127.0.0.1';
   port: number;
   user: 'contest';
-  password: 'secret';
+  password: string;
   dir: string;
   stop(): Promise<void>;
   restart(): Promise<void>;
@@ -157,7 +160,7 @@ export async function startDovecot(): Promise<TestDovecot> {
   const instance = `intake-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   await mkdir(path.join(dir, 'mail'));
   await chown(path.join(dir, 'mail'), 65534, 65534); // nobody:nogroup on Debian
-  await writeFile(path.join(dir, 'users'), 'contest:{PLAIN}secret::::::\n');
+  await writeFile(path.join(dir, 'users'), `contest:{PLAIN}${DOVECOT_PASSWORD}::::::\n`);
   const pidFile = path.join(dir, 'run', 'master.pid');
   const adm = (...args: string[]) => run(doveadm, ['-c', conf, ...args], { timeout: 15_000 });
 
@@ -222,7 +225,7 @@ export async function startDovecot(): Promise<TestDovecot> {
       port,
       secure: false,
       user: 'contest',
-      password: 'secret',
+      password: DOVECOT_PASSWORD,
     });
     await admin.connect();
     return admin;
@@ -251,7 +254,7 @@ export async function startDovecot(): Promise<TestDovecot> {
     host: '127.0.0.1',
     port,
     user: 'contest',
-    password: 'secret',
+    password: DOVECOT_PASSWORD,
     dir,
     append,
     async stop() {
