@@ -18,6 +18,7 @@ import { reportNotFound } from './report-not-found.js';
 import { reportSections } from './report-sections.js';
 import { scanMissing } from './scan-missing.js';
 import { sealNotDetected } from './seal-not-detected.js';
+import { senderAuthentication } from './sender-authentication.js';
 import { subjectFormMismatch } from './subject-form-mismatch.js';
 import { subjectFormat } from './subject-format.js';
 
@@ -39,6 +40,7 @@ export const RULES: readonly Rule[] = [
   attachmentSuspicious,
   reportSections,
   sealNotDetected,
+  senderAuthentication,
 ];
 
 /** One finding per rule, in list order; a passed finding carries the rule's own severity. */

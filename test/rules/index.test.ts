@@ -13,10 +13,10 @@ const finding = (severity: Finding['severity'], passed: boolean): Finding => ({
 });
 
 describe('runRules', () => {
-  it('evaluates every rule of the list once, passed or not, and none of the pipeline-only ones', () => {
+  it('evaluates every rule of the list once (the 17 of DESIGN.md §2 and SENDER_UNVERIFIED), passed or not, and none of the pipeline-only ones', () => {
     const findings = runRules(submission({ fields: goodFields }), profile);
     expect(findings.map((f) => f.rule)).toEqual(RULES.map((r) => r.code));
-    expect(new Set(findings.map((f) => f.rule)).size).toBe(17);
+    expect(new Set(findings.map((f) => f.rule)).size).toBe(18);
     expect(findings.map((f) => f.rule)).not.toContain('RESUBMISSION');
     expect(findings.filter((f) => !f.passed).map((f) => f.rule)).toEqual([
       'LOGO_MISSING',
