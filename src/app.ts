@@ -75,7 +75,11 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
       ownAddresses: ownAddresses(env),
       enqueueReply: queues.enqueueReply,
     });
-    const replies = createReplyHandler(env, { db, profile, log: log.child({ component: 'replies' }) });
+    const replies = createReplyHandler(env, {
+      db,
+      profile,
+      log: log.child({ component: 'replies' }),
+    });
     let workers: ReturnType<typeof createWorkers> | undefined;
     parts.push({
       name: 'workers',

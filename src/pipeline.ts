@@ -4,6 +4,7 @@ import type { ContestProfile } from './config/contest.js';
 import type { Logger } from './log.js';
 import { MAX_ATTEMPTS } from './queue/jobs.js';
 import { UnrecoverableError } from './queue/queues.js';
+import { planReply } from './replies/plan.js';
 import type { BlobStore } from './store/blobs.js';
 import { fileSubmission } from './store/submissions.js';
 import type { Db } from './store/db.js';
@@ -16,6 +17,8 @@ export function createPipeline(deps: {
   profile: ContestProfile;
   log: Logger;
   ownAddresses?: string[];
+  /** Enqueues a planned reply; without it the sweep sends pending replies later. */
+  enqueueReply?: (replyId: number) => Promise<void>;
 }) {
   const { db, blobs, profile, log } = deps;
 
@@ -48,14 +51,39 @@ export function createPipeline(deps: {
           insideArchive: doc.entry.insideArchive,
         });
       }
-      const filed = await fileSubmission(db, {
-        messageRowId: messageId,
-        messageIdHeader: submission.mail.messageId,
-        fromAddress: submission.mail.from?.address ?? null,
-        result,
-        attachments,
-        caseNumberPrefix: profile.caseNumberPrefix,
-      });
+      const filed = await fileSubmission(
+        db,
+        {
+          messageRowId: messageId,
+          messageIdHeader: submission.mail.messageId,
+          fromAddress: submission.mail.from?.address ?? null,
+          result,
+          attachments,
+          caseNumberPrefix: profile.caseNumberPrefix,
+        },
+        {
+          // The reply row commits with the filing (a crash in between would lose the reply).
+          reply: (f) =>
+            planReply({
+              result,
+              mail: submission.mail,
+              filed: f,
+              ownAddresses: deps.ownAddresses ?? [],
+              profile,
+            }),
+        },
+      );
+      if (filed.reply?.state === 'pending' && deps.enqueueReply) {
+        // Redis trouble here is not the filing's: the sweep re-enqueues pending replies.
+        await deps
+          .enqueueReply(filed.reply.id)
+          .catch((err) =>
+            log.warn(
+              { err, messageId, replyId: filed.reply?.id },
+              'reply not enqueued; the sweep will',
+            ),
+          );
+      }
       log.info(
         { messageId, caseNo: filed.caseNo, verdict: result.verdict, ms: Date.now() - started },
         filed.created ? 'submission filed' : 'submission was already filed',

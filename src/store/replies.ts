@@ -1,6 +1,9 @@
 // Replies to applicants. The row (unique per submission and kind) is the idempotency record:
 // a reply job that runs twice finds the row already `sent`.
-import type { Db } from './db.js';
+import { writeAudit } from './audit.js';
+import { type Db, type Dialect, inTransaction, nowIso } from './db.js';
+import { type Kysely, type Selectable, sql } from './kysely.js';
+import type { Database, ReplyState, ReplyTable } from './schema.js';
 
 /** Replies still to send, oldest first: the sweep re-enqueues them after a Redis loss. */
 export async function listUnfinishedReplyIds(db: Db, limit = 1000): Promise<number[]> {
@@ -12,4 +15,208 @@ export async function listUnfinishedReplyIds(db: Db, limit = 1000): Promise<numb
     .limit(limit)
     .execute();
   return rows.map((r) => r.id);
+}
+
+export interface ReplyRow {
+  id: number;
+  submissionId: number;
+  kind: string;
+  state: ReplyState;
+  recipient: string | null;
+  messageId: string | null;
+  attempts: number;
+  lastError: string | null;
+  suppressedReason: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+/** What the planner decided for one submission, written in the filing transaction. */
+export interface PlannedReply {
+  kind: string;
+  recipient: string | null;
+  /** Set when the guard already said no (robot, own address, duplicate). */
+  suppressedReason: string | null;
+  /** Per-recipient limits; absent for replies an organiser asked for. */
+  limits?: { perHour: number; perDay: number };
+}
+
+const HOUR_MS = 3_600_000;
+
+function toReplyRow(r: Selectable<ReplyTable>): ReplyRow {
+  return {
+    id: r.id,
+    submissionId: r.submission_id,
+    kind: r.kind,
+    state: r.state,
+    recipient: r.recipient,
+    messageId: r.message_id,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    suppressedReason: r.suppressed_reason,
+    createdAt: new Date(r.created_at),
+    sentAt: r.sent_at === null ? null : new Date(r.sent_at),
+  };
+}
+
+/**
+ * Inserts the planned reply unless (submission, kind) already has one; returns the row either
+ * way. The per-recipient limits are counted here, inside the caller's transaction, from every
+ * reply to the address that is pending or sent: counting only `sent` would let a burst through
+ * while the first replies still wait in the queue.
+ */
+export async function insertPlannedReply(
+  trx: Kysely<Database>,
+  dialect: Dialect,
+  submissionId: number,
+  plan: PlannedReply,
+  at: string = nowIso(),
+): Promise<ReplyRow> {
+  const existing = await trx
+    .selectFrom('replies')
+    .selectAll()
+    .where('submission_id', '=', submissionId)
+    .where('kind', '=', plan.kind)
+    .executeTakeFirst();
+  if (existing) return toReplyRow(existing);
+  const recipient = plan.recipient?.trim().toLowerCase() || null;
+  let reason = plan.suppressedReason ?? (recipient ? null : 'no-recipient');
+  if (!reason && recipient && plan.limits) {
+    // Two PostgreSQL filings for one address could both count 4 and both insert; the
+    // transaction-scoped advisory lock makes them take turns (SQLite writers already do).
+    if (dialect === 'postgres')
+      await sql`select pg_advisory_xact_lock(hashtext(${recipient}))`.execute(trx);
+    reason = await limitReason(
+      trx,
+      recipient,
+      plan.limits,
+      Date.parse(at),
+      ['pending', 'sent'],
+      'created_at',
+    );
+  }
+  const row = await trx
+    .insertInto('replies')
+    .values({
+      submission_id: submissionId,
+      kind: plan.kind,
+      state: reason ? 'suppressed' : 'pending',
+      recipient,
+      attempts: 0,
+      suppressed_reason: reason,
+      created_at: at,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  if (reason) await auditSuppressed(trx, row.id, reason, at);
+  return toReplyRow(row);
+}
+
+async function limitReason(
+  k: Kysely<Database>,
+  recipient: string,
+  limits: { perHour: number; perDay: number },
+  now: number,
+  states: ReplyState[],
+  column: 'created_at' | 'sent_at',
+  excludeId?: number,
+): Promise<string | null> {
+  const count = async (sinceMs: number) => {
+    let q = k
+      .selectFrom('replies')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('recipient', '=', recipient)
+      .where('state', 'in', states)
+      .where(column, '>=', new Date(now - sinceMs).toISOString());
+    if (excludeId !== undefined) q = q.where('id', '!=', excludeId);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  };
+  if ((await count(HOUR_MS)) >= limits.perHour) return `rate-limit-hour:${limits.perHour}`;
+  if ((await count(24 * HOUR_MS)) >= limits.perDay) return `rate-limit-day:${limits.perDay}`;
+  return null;
+}
+
+/** The send job's re-check: replies actually sent to the address in the last hour / day. */
+export function sentLimitReason(
+  db: Db,
+  reply: { id: number; recipient: string },
+  limits: { perHour: number; perDay: number },
+  now = Date.now(),
+): Promise<string | null> {
+  return limitReason(db.k, reply.recipient, limits, now, ['sent'], 'sent_at', reply.id);
+}
+
+/** A reply outside a filing (an organiser's decision): its own transaction, same rules. */
+export function createReply(db: Db, submissionId: number, plan: PlannedReply): Promise<ReplyRow> {
+  return inTransaction(db, (trx) => insertPlannedReply(trx, db.dialect, submissionId, plan));
+}
+
+export async function getReply(db: Db, id: number): Promise<ReplyRow | undefined> {
+  const r = await db.k.selectFrom('replies').selectAll().where('id', '=', id).executeTakeFirst();
+  return r && toReplyRow(r);
+}
+
+export async function listRepliesForSubmission(db: Db, submissionId: number): Promise<ReplyRow[]> {
+  const rows = await db.k
+    .selectFrom('replies')
+    .selectAll()
+    .where('submission_id', '=', submissionId)
+    .orderBy('id')
+    .execute();
+  return rows.map(toReplyRow);
+}
+
+/** Counts an attempt before the send; returns the new count. */
+export async function countReplyAttempt(db: Db, id: number): Promise<number> {
+  const r = await db.k
+    .updateTable('replies')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('id', '=', id)
+    .returning('attempts')
+    .executeTakeFirstOrThrow();
+  return r.attempts;
+}
+
+export async function markReplySent(db: Db, id: number, messageId: string): Promise<void> {
+  await db.k
+    .updateTable('replies')
+    .set({ state: 'sent', message_id: messageId, sent_at: nowIso(), last_error: null })
+    .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .execute();
+}
+
+/** Only a pending reply changes: a late job never turns `sent` back into something else. */
+export async function markReplyFailed(db: Db, id: number, error: string): Promise<void> {
+  await db.k
+    .updateTable('replies')
+    .set({ state: 'failed', last_error: error })
+    .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .execute();
+}
+
+export async function recordReplyError(db: Db, id: number, error: string): Promise<void> {
+  await db.k.updateTable('replies').set({ last_error: error }).where('id', '=', id).execute();
+}
+
+export async function markReplySuppressed(db: Db, id: number, reason: string): Promise<void> {
+  const at = nowIso();
+  await inTransaction(db, async (trx) => {
+    const r = await trx
+      .updateTable('replies')
+      .set({ state: 'suppressed', suppressed_reason: reason })
+      .where('id', '=', id)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) await auditSuppressed(trx, id, reason, at);
+  });
+}
+
+function auditSuppressed(k: Kysely<Database>, id: number, reason: string, at: string) {
+  return writeAudit(
+    k,
+    { actor: 'system', entity: 'reply', entityId: id, action: 'suppressed', detail: { reason } },
+    at,
+  );
 }

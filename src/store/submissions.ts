@@ -4,6 +4,7 @@ import type { Finding } from '../types.js';
 import { fileIntoCase } from './case-filing.js';
 import { type Db, type Dialect, StoreError, inTransaction, nowIso } from './db.js';
 import type { Kysely, Selectable } from './kysely.js';
+import { insertPlannedReply, type PlannedReply, type ReplyRow } from './replies.js';
 import type { Database, MessageTable, SubmissionTable } from './schema.js';
 import {
   type Ctx,
@@ -19,39 +20,61 @@ export type {
 } from './submission-rows.js';
 export { getSubmission, getSubmissionByMessage } from './submission-rows.js';
 
+export interface FileSubmissionOptions {
+  /**
+   * Decides the reply once the filing is known (kind depends on `supersedes`/`duplicateOf`).
+   * Its row is written in the same transaction: a crash between filing and planning would
+   * otherwise lose the reply, since a processed message is never processed again.
+   */
+  reply?: (filed: FileSubmissionResult) => PlannedReply | null;
+}
+
 export async function fileSubmission(
   db: Db,
   input: FileSubmissionInput,
-): Promise<FileSubmissionResult> {
+  options: FileSubmissionOptions = {},
+): Promise<FileSubmissionResult & { reply?: ReplyRow | null }> {
   return inTransaction(db, async (trx) => {
-    const message = await lockMessage(trx, db.dialect, input.messageRowId);
-    const prior = await trx
-      .selectFrom('submissions')
-      .selectAll()
-      .where('message_row_id', '=', message.id)
-      .executeTakeFirst();
-    if (prior) return describeExisting(trx, prior);
-
-    const ctx: Ctx = { trx, dialect: db.dialect, input, message, at: nowIso() };
-    const original = await findOriginal(trx, message);
-    if (original) return fileDuplicate(ctx, original);
-    if (input.result.verdict === 'not_submission') {
-      const submissionId = await insertSubmission(
-        ctx,
-        { caseId: null, duplicateOf: null, supersededBy: null },
-        [],
-      );
-      return {
-        submissionId,
-        caseId: null,
-        caseNo: null,
-        duplicateOf: null,
-        supersedes: null,
-        created: true,
-      };
-    }
-    return fileIntoCase(ctx);
+    const filed = await fileInTransaction(db, trx, input);
+    if (!filed.created || !options.reply) return filed;
+    const plan = options.reply(filed);
+    const reply = plan ? await insertPlannedReply(trx, db.dialect, filed.submissionId, plan) : null;
+    return { ...filed, reply };
   });
+}
+
+async function fileInTransaction(
+  db: Db,
+  trx: Kysely<Database>,
+  input: FileSubmissionInput,
+): Promise<FileSubmissionResult> {
+  const message = await lockMessage(trx, db.dialect, input.messageRowId);
+  const prior = await trx
+    .selectFrom('submissions')
+    .selectAll()
+    .where('message_row_id', '=', message.id)
+    .executeTakeFirst();
+  if (prior) return describeExisting(trx, prior);
+
+  const ctx: Ctx = { trx, dialect: db.dialect, input, message, at: nowIso() };
+  const original = await findOriginal(trx, message);
+  if (original) return fileDuplicate(ctx, original);
+  if (input.result.verdict === 'not_submission') {
+    const submissionId = await insertSubmission(
+      ctx,
+      { caseId: null, duplicateOf: null, supersededBy: null },
+      [],
+    );
+    return {
+      submissionId,
+      caseId: null,
+      caseNo: null,
+      duplicateOf: null,
+      supersedes: null,
+      created: true,
+    };
+  }
+  return fileIntoCase(ctx);
 }
 
 // Two workers given the same message id (a stalled BullMQ job runs twice) queue here; the

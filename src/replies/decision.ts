@@ -1,0 +1,79 @@
+// The reply after an organiser overrides a verdict on the dashboard. One row per (submission,
+// verdict): calling again for the same decision changes nothing and sends nothing twice; a later,
+// different decision gets its own reply. The organiser's reason is kept in the audit log and
+// read back when the reply is rendered.
+import { recipientGuardReason } from '../mail/reply-guard.js';
+import type { Queues } from '../queue/queues.js';
+import { listAudit, writeAudit } from '../store/audit.js';
+import { type Db, inTransaction, nowIso, StoreError } from '../store/db.js';
+import { insertPlannedReply, listRepliesForSubmission, type ReplyRow } from '../store/replies.js';
+import { getSubmission } from '../store/submissions.js';
+
+export const DECISION_VERDICTS = ['accepted', 'rejected', 'needs_review'] as const;
+export type DecisionVerdict = (typeof DECISION_VERDICTS)[number];
+
+export interface DecisionReplyInput {
+  submissionId: number;
+  verdict: DecisionVerdict;
+  /** Shown to the applicant as 说明; may be empty. */
+  reason: string;
+  /** Who decided, for the audit log (default `system`). */
+  actor?: string;
+  /** REPLY_FROM and other own addresses: never answered. */
+  ownAddresses?: string[];
+}
+
+/**
+ * Creates (idempotently) the `decision-<verdict>` reply row and enqueues it. If Redis is down
+ * the row stays pending and the sweep sends it later. Throws StoreError `SubmissionNotFound`.
+ */
+export async function queueDecisionReply(
+  db: Db,
+  queues: Pick<Queues, 'enqueueReply'>,
+  input: DecisionReplyInput,
+): Promise<ReplyRow> {
+  const submission = await getSubmission(db, input.submissionId);
+  if (!submission) {
+    throw new StoreError('SubmissionNotFound', `no submission ${input.submissionId}`);
+  }
+  const kind = `decision-${input.verdict}`;
+  const earlier = await listRepliesForSubmission(db, submission.id);
+  const existing = earlier.find((r) => r.kind === kind);
+  if (existing) return existing;
+  // The automatic reply's recipient already honoured Reply-To; the bare From is the fallback.
+  const recipient = earlier.find((r) => r.recipient)?.recipient ?? submission.fromAddress;
+  const reason =
+    submission.duplicateOf !== null
+      ? 'duplicate'
+      : recipientGuardReason(recipient, input.ownAddresses ?? []);
+  // Row and reason commit together: the sweep may send the row the moment it exists.
+  const row = await inTransaction(db, async (trx) => {
+    const created = await insertPlannedReply(trx, db.dialect, submission.id, {
+      kind,
+      recipient,
+      suppressedReason: reason,
+    });
+    await writeAudit(
+      trx,
+      {
+        actor: input.actor ?? 'system',
+        entity: 'reply',
+        entityId: created.id,
+        action: 'decision',
+        detail: { verdict: input.verdict, reason: input.reason },
+      },
+      nowIso(),
+    );
+    return created;
+  });
+  if (row.state === 'pending') await queues.enqueueReply(row.id);
+  return row;
+}
+
+/** The organiser's reason recorded with a decision reply, if any. */
+export async function decisionReason(db: Db, replyId: number): Promise<string | null> {
+  const entries = await listAudit(db, 'reply', replyId);
+  const last = entries.filter((e) => e.action === 'decision').at(-1);
+  const reason = last?.detail?.reason;
+  return typeof reason === 'string' ? reason : null;
+}

@@ -1,0 +1,153 @@
+// The `send-reply` job: one reply row → guard re-check → compose → SMTP or outbox → `sent`.
+// Idempotent: a row that is not pending is done. A worker killed after the server accepted the
+// message but before `sent` was recorded sends it once more with the same Message-ID (the
+// accepted cost: at most one extra copy, never a lost reply).
+import type { ContestProfile } from '../config/contest.js';
+import type { Logger } from '../log.js';
+import { composeReply } from '../mail/compose.js';
+import { classifyDeliveryError } from '../mail/delivery-error.js';
+import { recipientGuardReason } from '../mail/reply-guard.js';
+import type { Sender } from '../mail/send.js';
+import { UnrecoverableError } from '../queue/queues.js';
+import { getCase } from '../store/cases.js';
+import type { Db } from '../store/db.js';
+import {
+  countReplyAttempt,
+  getReply,
+  markReplyFailed,
+  markReplySent,
+  markReplySuppressed,
+  type ReplyRow,
+  recordReplyError,
+  sentLimitReason,
+} from '../store/replies.js';
+import { getSubmission } from '../store/submissions.js';
+import { type ReplyFacts, replyValues } from './content.js';
+import { decisionReason } from './decision.js';
+import { REPLY_KINDS, type ReplyKind, type Templates } from './templates.js';
+
+/** Transient failures are retried (BullMQ backoff, then the sweep) until a reply is this old. */
+const GIVE_UP_AFTER_MS = 2 * 24 * 3_600_000;
+
+export interface ReplyJobDeps {
+  db: Db;
+  profile: ContestProfile;
+  templates: Templates;
+  sender: Sender;
+  /** REPLY_FROM (or the outbox default). */
+  from: string;
+  ownAddresses: string[];
+  log: Logger;
+  now?: () => Date;
+}
+
+export function createReplyJob(deps: ReplyJobDeps) {
+  const { db, log } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function sendReply({ replyId }: { replyId: number }): Promise<void> {
+    const row = await getReply(db, replyId);
+    if (!row) throw new UnrecoverableError(`reply ${replyId} does not exist`);
+    if (row.state !== 'pending') return;
+    const attempts = await countReplyAttempt(db, replyId);
+    const stop = await guardAtSend(row);
+    if (stop) {
+      await markReplySuppressed(db, replyId, stop);
+      log.info({ replyId, reason: stop }, 'reply suppressed');
+      return;
+    }
+    const reply = await compose(row).catch(async (err) => {
+      // A missing submission or a broken template does not heal on retry: show it as failed.
+      if (err instanceof UnrecoverableError) await markReplyFailed(db, replyId, err.message);
+      throw err;
+    });
+    try {
+      await deps.sender.deliver(reply);
+    } catch (err) {
+      const d = classifyDeliveryError(err);
+      const tooOld = now().getTime() - row.createdAt.getTime() > GIVE_UP_AFTER_MS;
+      if (d.permanent || tooOld) {
+        await markReplyFailed(db, replyId, d.message);
+        log.error({ replyId, code: d.code, attempts }, 'reply failed for good');
+        throw new UnrecoverableError(d.message);
+      }
+      await recordReplyError(db, replyId, d.message);
+      log.warn({ replyId, code: d.code, attempts }, 'reply not delivered; will retry');
+      throw err;
+    }
+    await markReplySent(db, replyId, reply.messageId);
+    log.info({ replyId, kind: row.kind, messageId: reply.messageId }, 'reply sent');
+  }
+
+  /** Addresses and limits may have changed since planning (REPLY_FROM, a burst of replies). */
+  async function guardAtSend(row: ReplyRow): Promise<string | null> {
+    const address = recipientGuardReason(row.recipient, deps.ownAddresses);
+    if (address || !row.recipient) return address ?? 'no-recipient';
+    // An organiser's decision is not a loop risk; the limits are for automatic replies.
+    if (row.kind.startsWith('decision')) return null;
+    const { perRecipientPerHour: perHour, perRecipientPerDay: perDay } = deps.profile.replies;
+    return sentLimitReason(
+      db,
+      { id: row.id, recipient: row.recipient },
+      { perHour, perDay },
+      now().getTime(),
+    );
+  }
+
+  async function compose(row: ReplyRow) {
+    const facts = await loadFacts(row);
+    let content: { subject: string; text: string; html: string };
+    try {
+      content = deps.templates.render(
+        facts.kind,
+        replyValues(facts, deps.profile, deps.templates, now()),
+      );
+    } catch (err) {
+      throw new UnrecoverableError(`reply ${row.id}: template: ${(err as Error).message}`);
+    }
+    return composeReply({
+      submissionId: row.submissionId,
+      kind: row.kind,
+      from: deps.from,
+      to: row.recipient ?? '',
+      originalMessageId: facts.originalMessageId,
+      content,
+      date: now(),
+    });
+  }
+
+  async function loadFacts(
+    row: ReplyRow,
+  ): Promise<ReplyFacts & { originalMessageId: string | null }> {
+    const submission = await getSubmission(db, row.submissionId);
+    if (!submission)
+      throw new UnrecoverableError(`reply ${row.id}: submission ${row.submissionId} is gone`);
+    const kase = submission.caseId === null ? undefined : await getCase(db, submission.caseId);
+    const decision = row.kind.startsWith('decision-')
+      ? {
+          verdict: row.kind.slice('decision-'.length),
+          reason: (await decisionReason(db, row.id)) ?? kase?.overrideReason ?? null,
+        }
+      : null;
+    const kind = (decision ? 'decision' : row.kind) as ReplyKind;
+    if (!REPLY_KINDS.includes(kind))
+      throw new UnrecoverableError(`reply ${row.id}: unknown kind ${row.kind}`);
+    const previousId = submission.result.findings.find((f) => f.rule === 'RESUBMISSION')?.details
+      .supersededSubmissionId;
+    const previous =
+      typeof previousId === 'number' ? await getSubmission(db, previousId) : undefined;
+    return {
+      kind,
+      caseNo: kase?.caseNo ?? null,
+      organization: kase?.organization ?? submission.result.subject.organization ?? '',
+      title: kase?.title ?? submission.result.subject.title ?? '',
+      receivedAt: submission.receivedAt,
+      result: submission.result,
+      previous: previous ? { receivedAt: previous.receivedAt, result: previous.result } : null,
+      decision,
+      originalMessageId: submission.messageIdHeader,
+    };
+  }
+
+  return { sendReply };
+}

@@ -1,0 +1,67 @@
+// Which SMTP failures are permanent: error shapes as nodemailer and Node produce them.
+import { describe, expect, it } from 'vitest';
+import { classifyDeliveryError } from '../../src/mail/delivery-error.js';
+
+const smtpError = (code: string, responseCode: number, response: string) =>
+  Object.assign(new Error(`Can't send mail - ${response}`), { code, responseCode, response });
+
+describe('classifyDeliveryError', () => {
+  it('treats a 5xx reply as permanent and keeps the server words', () => {
+    const d = classifyDeliveryError(
+      smtpError('EENVELOPE', 550, '550 5.1.1 <x@y.cn>: user unknown'),
+    );
+    expect(d).toMatchObject({ permanent: true, code: 'SMTP550' });
+    expect(d.message).toContain('user unknown');
+  });
+
+  it('treats 4xx replies as transient (greylisting, mailbox busy, too many connections)', () => {
+    for (const [status, text] of [
+      [451, '451 4.7.1 greylisted, try again later'],
+      [421, '421 4.3.2 too many connections'],
+      [452, '452 4.2.2 mailbox full'],
+    ] as const) {
+      expect(classifyDeliveryError(smtpError('EENVELOPE', status, text))).toMatchObject({
+        permanent: false,
+        code: `SMTP${status}`,
+      });
+    }
+  });
+
+  it('reads the status from the response text when responseCode is missing', () => {
+    expect(classifyDeliveryError({ response: '554 5.7.1 rejected as spam' })).toMatchObject({
+      permanent: true,
+      code: 'SMTP554',
+    });
+    expect(classifyDeliveryError({ response: '450-4.2.0 later' })).toMatchObject({
+      permanent: false,
+      code: 'SMTP450',
+    });
+  });
+
+  it('treats network errors as transient', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2525'), {
+      code: 'ECONNREFUSED',
+      errno: -111,
+    });
+    const timeout = Object.assign(new Error('Greeting never received'), { code: 'ETIMEDOUT' });
+    const conn = Object.assign(new Error('Connection closed unexpectedly'), {
+      code: 'ECONNECTION',
+    });
+    for (const err of [refused, timeout, conn]) {
+      const d = classifyDeliveryError(err);
+      expect(d.permanent).toBe(false);
+      expect(d.code).toBe(err.code);
+    }
+  });
+
+  it('never calls an unknown failure permanent (a retry is the safe side)', () => {
+    expect(classifyDeliveryError(new Error('something odd'))).toMatchObject({
+      permanent: false,
+      code: 'UNKNOWN',
+    });
+    expect(classifyDeliveryError('a string')).toMatchObject({ permanent: false });
+    expect(classifyDeliveryError({ responseCode: 250, response: '250 ok' })).toMatchObject({
+      permanent: false,
+    });
+  });
+});

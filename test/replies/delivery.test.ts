@@ -1,0 +1,102 @@
+// The send-reply job against a real SMTP sink, Redis and database: outages, permanent refusals,
+// a worker killed between the server's acceptance and the database update.
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Rig, waitFor } from '../support/app.js';
+import type { SmtpSink } from '../support/smtp-sink.js';
+import { ingestSubmissions, replyRows, sleep, smtpRig } from './rig.js';
+
+describe('send-reply over SMTP (sqlite)', () => {
+  let rig: Rig;
+  let sink: SmtpSink;
+  afterEach(async () => {
+    await rig?.dispose();
+    await sink?.stop();
+  });
+
+  it('delivers every reply after the SMTP server refused connections for 30 s, none twice', async () => {
+    ({ rig, sink } = await smtpRig('sqlite'));
+    await sink.refuse();
+    const refusedAt = Date.now();
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await ingestSubmissions(await rig.app(), 6);
+    await waitFor('every reply to have failed once', async () => {
+      const rows = await replyRows(rig);
+      return (
+        rows.length === 6 &&
+        rows.every((r) => r.attempts >= 1 && r.last_error?.includes('ECONNREFUSED'))
+      );
+    });
+    expect(sink.messages).toHaveLength(0);
+    await sleep(Math.max(0, 30_000 - (Date.now() - refusedAt)));
+    expect((await replyRows(rig)).every((r) => r.state === 'pending')).toBe(true);
+    await sink.accept();
+    await waitFor(
+      'all 6 sent',
+      async () => (await replyRows(rig)).every((r) => r.state === 'sent'),
+      60_000,
+    );
+    const rows = await replyRows(rig);
+    expect(rows.some((r) => r.attempts > 2)).toBe(true);
+    expect(sink.messages).toHaveLength(6);
+    const byId = sink.byMessageId();
+    expect([...byId.values()].every((copies) => copies.length === 1)).toBe(true);
+    expect(new Set(rows.map((r) => r.message_id))).toEqual(new Set(byId.keys()));
+    for (const r of rows) expect(byId.get(r.message_id ?? '')?.[0]?.to).toEqual([r.recipient]);
+  });
+
+  it('marks a reply failed on a 5xx refusal and does not retry it', async () => {
+    ({ rig, sink } = await smtpRig('sqlite'));
+    sink.recipientStatus = (address) => (address === 'applicant1@example.cn' ? 550 : null);
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await ingestSubmissions(await rig.app(), 3);
+    await waitFor('all replies settled', async () => {
+      const rows = await replyRows(rig);
+      return rows.length === 3 && rows.every((r) => r.state !== 'pending');
+    });
+    await sleep(3_000); // room for a wrong retry to show up
+    const rows = await replyRows(rig);
+    const refused = rows.find((r) => r.recipient === 'applicant1@example.cn');
+    expect(refused).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(refused?.last_error).toContain('recipient refused by test sink');
+    expect(rows.filter((r) => r.state === 'sent')).toHaveLength(2);
+    expect(sink.messages).toHaveLength(2);
+  });
+
+  it('loses no reply when the worker is killed after the server accepted it, and resends at most one copy with the same Message-ID', async () => {
+    ({ rig, sink } = await smtpRig('sqlite'));
+    await ingestSubmissions(await rig.app(), 4);
+    const child = await rig.spawnWorker();
+    let killedId: string | null = null;
+    sink.onMessage = async (m) => {
+      if (killedId !== null) return;
+      killedId = m.messageId;
+      // Dies before it can read the 250 and record `sent`.
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    };
+    await waitFor('the first reply to arrive', async () => killedId !== null, 60_000);
+    const atKill = await replyRows(rig);
+    expect(atKill.find((r) => r.message_id === killedId)).toBeUndefined();
+
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await waitFor(
+      'all 4 replies sent',
+      async () => {
+        const rows = await replyRows(rig);
+        return rows.length === 4 && rows.every((r) => r.state === 'sent');
+      },
+      90_000,
+    );
+    const rows = await replyRows(rig);
+    const byId = sink.byMessageId();
+    expect(new Set(byId.keys())).toEqual(new Set(rows.map((r) => r.message_id)));
+    for (const [id, copies] of byId) {
+      expect(copies.length).toBeLessThanOrEqual(id === killedId ? 2 : 1);
+    }
+    expect(byId.get(killedId ?? '')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,134 @@
+// Replies with no SMTP configured (written to DATA_DIR/outbox/), on SQLite and PostgreSQL: the
+// per-recipient limit, the organiser's decision reply, and the written file parsed back.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseMail } from '../../src/mail/parse.js';
+import { queueDecisionReply } from '../../src/replies/index.js';
+import { listAudit } from '../../src/store/audit.js';
+import { createReply } from '../../src/store/replies.js';
+import { createRig, type Rig, waitFor } from '../support/app.js';
+import { DIALECTS } from '../support/db.js';
+import { ingestSubmissions, replyRows } from './rig.js';
+
+const outboxFiles = (rig: Rig) => {
+  try {
+    return readdirSync(path.join(rig.dataDir, 'outbox')).filter((f) => f.endsWith('.eml'));
+  } catch {
+    return [];
+  }
+};
+
+describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
+  let rig: Rig;
+  beforeEach(async () => {
+    rig = await createRig(dialect);
+  });
+  afterEach(async () => {
+    await rig.dispose();
+  });
+
+  it('suppresses and records the sixth reply to one address within an hour', async () => {
+    const worker = await rig.app({ roles: ['worker'], concurrency: 4 });
+    await worker.start();
+    await ingestSubmissions(await rig.app(), 7, () => '同一联系人 <same@example.cn>');
+    await waitFor('7 replies settled', async () => {
+      const rows = await replyRows(rig);
+      return rows.length === 7 && rows.every((r) => r.state !== 'pending');
+    });
+    const rows = await replyRows(rig);
+    expect(rows.filter((r) => r.state === 'sent')).toHaveLength(5);
+    const suppressed = rows.filter((r) => r.state === 'suppressed');
+    expect(suppressed).toHaveLength(2);
+    for (const r of suppressed) {
+      expect(r.suppressed_reason).toBe('rate-limit-hour:5');
+      expect((await listAudit(rig.store.db, 'reply', r.id)).map((a) => a.action)).toEqual([
+        'suppressed',
+      ]);
+    }
+    expect(outboxFiles(rig)).toHaveLength(5);
+  });
+
+  it('writes a reply that parses back with its Chinese subject, body and headers', async () => {
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await ingestSubmissions(await rig.app(), 1);
+    await waitFor('the reply written', async () => (await replyRows(rig))[0]?.state === 'sent');
+    const [row] = await replyRows(rig);
+    const file = path.join(rig.dataDir, 'outbox', `${row?.message_id?.slice(1, -1)}.eml`);
+    const reply = await parseMail(readFileSync(file));
+    expect(row?.message_id).toMatch(/^<reply-\d+-rejection@localhost>$/);
+    expect(reply.messageId).toBe(row?.message_id);
+    expect(reply.subject).toMatch(/^【2025-\d{4}】申报材料需修改：测试单位0有限公司\+测试案例0$/);
+    expect(reply.from?.address).toBe('case-intake@localhost');
+    expect(reply.to.map((a) => a.address)).toEqual(['applicant0@example.cn']);
+    expect(reply.text).toContain('测试单位0有限公司：');
+    expect(reply.text).toMatch(/未找到 ?Word/);
+    expect(reply.text).toContain('修改方法：请附上 Word 格式');
+    expect(reply.headers['auto-submitted']?.[0]).toBe('auto-replied');
+    expect(reply.headers['content-type']?.[0]).toContain('multipart/alternative');
+    expect(reply.subject + reply.text).not.toContain('\uFFFD');
+  });
+
+  it("sends a decision reply once per decision, with the organiser's reason", async () => {
+    const intake = await rig.app();
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await ingestSubmissions(intake, 1);
+    await waitFor(
+      'the automatic reply sent',
+      async () => (await replyRows(rig))[0]?.state === 'sent',
+    );
+    const submissionId = (await replyRows(rig))[0]?.submission_id ?? 0;
+    const input = {
+      submissionId,
+      verdict: 'accepted' as const,
+      reason: '材料已线下补齐',
+      actor: 'admin',
+    };
+    const first = await queueDecisionReply(rig.store.db, intake.queues, input);
+    const again = await queueDecisionReply(rig.store.db, intake.queues, input);
+    expect(again.id).toBe(first.id);
+    await waitFor('the decision sent', async () =>
+      (await replyRows(rig)).every((r) => r.state === 'sent'),
+    );
+    const rows = await replyRows(rig);
+    expect(rows.map((r) => r.kind)).toEqual(['rejection', 'decision-accepted']);
+    const reply = await parseMail(
+      readFileSync(path.join(rig.dataDir, 'outbox', `${rows[1]?.message_id?.slice(1, -1)}.eml`)),
+    );
+    expect(reply.subject).toContain('审核结果通知');
+    expect(reply.text).toContain('结果为：已受理');
+    expect(reply.text).toContain('说明：材料已线下补齐');
+    expect(outboxFiles(rig)).toHaveLength(2);
+    await expect(
+      queueDecisionReply(rig.store.db, intake.queues, { ...input, submissionId: 99_999 }),
+    ).rejects.toThrow(/no submission/);
+  });
+
+  it('re-checks the guard in the send job: a pending reply to our own address is suppressed', async () => {
+    const intake = await rig.app();
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await ingestSubmissions(intake, 1);
+    await waitFor(
+      'the automatic reply sent',
+      async () => (await replyRows(rig))[0]?.state === 'sent',
+    );
+    const submissionId = (await replyRows(rig))[0]?.submission_id ?? 0;
+    // As if planned before REPLY_FROM named this address.
+    const row = await createReply(rig.store.db, submissionId, {
+      kind: 'ack',
+      recipient: 'Case-Intake@localhost',
+      suppressedReason: null,
+    });
+    expect(row.state).toBe('pending');
+    await intake.queues.enqueueReply(row.id);
+    await waitFor('the reply settled', async () => (await replyRows(rig))[1]?.state !== 'pending');
+    expect((await replyRows(rig))[1]).toMatchObject({
+      state: 'suppressed',
+      suppressed_reason: 'own-address',
+    });
+    expect(outboxFiles(rig)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,114 @@
+// An in-process SMTP server (the `smtp-server` package) that keeps every message it accepts,
+// for reply tests. It can refuse connections for a while (the listener really closes: clients
+// get ECONNREFUSED), answer chosen recipients with a status code, and run a hook when a message
+// has arrived but before it is acknowledged (to kill the sending worker at that instant).
+import net from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+export interface SinkMessage {
+  raw: Buffer;
+  messageId: string | null;
+  from: string;
+  to: string[];
+}
+
+export interface SmtpSink {
+  host: '127.0.0.1';
+  port: number;
+  messages: SinkMessage[];
+  /** Called with each message before the 250 reply; the reply waits for it. */
+  onMessage?: (m: SinkMessage) => Promise<void> | void;
+  /** A status (e.g. 550, 451) to refuse a recipient with, or null to accept. */
+  recipientStatus?: (address: string) => number | null;
+  /** Closes the listener now; connections are refused until `accept()`. */
+  refuse(): Promise<void>;
+  accept(): Promise<void>;
+  byMessageId(): Map<string, SinkMessage[]>;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const headerOf = (raw: Buffer, name: string) =>
+  new RegExp(`^${name}:[ \\t]*(\\S[^\\r\\n]*)`, 'im').exec(
+    raw.toString('latin1').split(/\r?\n\r?\n/)[0] ?? '',
+  )?.[1] ?? null;
+
+export async function startSmtpSink(): Promise<SmtpSink> {
+  const port = await freePort();
+  let server: SMTPServer | undefined;
+
+  const sink: SmtpSink = {
+    host: '127.0.0.1',
+    port,
+    messages: [],
+    async refuse() {
+      const s = server;
+      server = undefined;
+      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+    async accept() {
+      if (server) return;
+      // A fresh server per period: a closed SMTPServer is not meant to listen again.
+      const s = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['STARTTLS', 'AUTH'],
+        logger: false,
+        closeTimeout: 1_000,
+        onRcptTo(address, _session, callback) {
+          const status = sink.recipientStatus?.(address.address) ?? null;
+          if (status === null) return callback();
+          callback(
+            Object.assign(new Error(`recipient refused by test sink (${status})`), {
+              responseCode: status,
+            }),
+          );
+        },
+        onData(stream, session, callback) {
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('end', () => {
+            const raw = Buffer.concat(chunks);
+            const message: SinkMessage = {
+              raw,
+              messageId: headerOf(raw, 'Message-ID'),
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              to: session.envelope.rcptTo.map((r) => r.address),
+            };
+            sink.messages.push(message);
+            Promise.resolve(sink.onMessage?.(message)).then(
+              () => callback(),
+              (err: Error) => callback(err),
+            );
+          });
+        },
+      });
+      s.on('error', () => undefined);
+      await new Promise<void>((resolve, reject) => {
+        s.server.once('error', reject);
+        s.listen(port, '127.0.0.1', () => resolve());
+      });
+      server = s;
+    },
+    byMessageId() {
+      const out = new Map<string, SinkMessage[]>();
+      for (const m of sink.messages) {
+        const key = m.messageId ?? '(none)';
+        out.set(key, [...(out.get(key) ?? []), m]);
+      }
+      return out;
+    },
+    stop: () => sink.refuse(),
+  };
+  await sink.accept();
+  return sink;
+}
