@@ -1,8 +1,10 @@
 // Whom a reply goes to, and whether it may go at all (DESIGN.md §6, RFC 3834 §2): never to a
 // machine, never to ourselves. The robot detection is classify.ts's `autoReplyReason`, applied
 // to the message and again to the address the reply would go to (a person's mail whose Reply-To
-// is a no-reply box must not be answered either). Per-recipient limits are counted by the store.
+// is a no-reply box must not be answered either), nor to an address our mail server could not
+// verify (DMARC fail). Per-recipient limits are counted by the store.
 import type { ParsedMail } from '../types.js';
+import { dmarcFailed } from './auth-results.js';
 import { autoReplyReason } from './classify.js';
 
 /**
@@ -19,7 +21,9 @@ export function mailGuardReason(mail: ParsedMail, ownAddresses: string[]): strin
   const recipient = replyRecipient(mail);
   if (!recipient) return 'no-recipient';
   const own = ownAddresses.map(bareAddress);
-  return autoReplyReason(mail, own) ?? recipientGuardReason(recipient, own);
+  const robot = autoReplyReason(mail, own) ?? recipientGuardReason(recipient, own);
+  // A forged From: would turn our replies into spam to a third party (SENDER_UNVERIFIED).
+  return robot ?? (dmarcFailed(mail) ? 'dmarc-fail' : null);
 }
 
 /** The checks that need only the address: robot local parts and our own addresses. */
