@@ -43,7 +43,9 @@ const headerOf = (raw: Buffer, name: string) =>
     raw.toString('latin1').split(/\r?\n\r?\n/)[0] ?? '',
   )?.[1] ?? null;
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+export async function startSmtpSink(
+  opts: { auth?: { user: string; pass: string } } = {},
+): Promise<SmtpSink> {
   const port = await freePort();
   let server: SMTPServer | undefined;
 
@@ -60,8 +62,14 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       if (server) return;
       // A fresh server per period: a closed SMTPServer is not meant to listen again.
       const s = new SMTPServer({
-        authOptional: true,
-        disabledCommands: ['STARTTLS', 'AUTH'],
+        authOptional: !opts.auth,
+        // With credentials: AUTH over plain TCP (loopback only), checked like a real relay.
+        allowInsecureAuth: true,
+        disabledCommands: opts.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+        onAuth(auth, _session, callback) {
+          const ok = auth.username === opts.auth?.user && auth.password === opts.auth?.pass;
+          callback(ok ? null : new Error('invalid credentials'), ok ? { user: auth.username } : undefined);
+        },
         logger: false,
         closeTimeout: 1_000,
         onRcptTo(address, _session, callback) {
