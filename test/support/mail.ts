@@ -6,6 +6,7 @@ export interface MakeMessage {
   subject?: string;
   from?: string;
   text?: string;
+  html?: string;
   /** Date of a `Received:` header added on top (the receiving server's clock). */
   receivedAt?: Date;
   attachments?: { filename: string; content: Buffer; contentType?: string }[];
@@ -22,6 +23,7 @@ export async function makeMessage(m: MakeMessage = {}): Promise<Buffer> {
     to: 'contest@example.org',
     subject: m.subject ?? `示例单位${counter}+示例案例${counter}`,
     text: m.text ?? `您好，附件为申报材料。(${counter})`,
+    html: m.html,
     date: new Date('2025-10-10T10:00:00+08:00'),
     messageId: m.messageId ?? `<test-${process.pid}-${counter}-${Date.now()}@example.com>`,
     attachments: m.attachments,
