@@ -39,6 +39,8 @@ export interface ParsedMail {
   forwarded: boolean;
   /** Things repaired or doubted while parsing, in Chinese, shown to organisers. */
   warnings: string[];
+  /** Set when the MIME structure could not be parsed: its attachments were not read at all. */
+  structureError?: string;
 }
 
 export type MessageKind = 'submission' | 'inquiry' | 'auto_reply';

@@ -18,6 +18,8 @@ export type ArchiveLimits = ContestProfile['limits']['archive'];
 export interface ArchiveBudget {
   entries: number;
   bytes: number;
+  /** Set once a limit is hit: the rest of the attachment is not read, and one problem says why. */
+  exhausted?: boolean;
 }
 
 export interface Unpacked {
@@ -57,11 +59,21 @@ function tooBig(limits: ArchiveLimits): LimitError {
   });
 }
 
-function bomb(): LimitError {
+function bomb(name: string): LimitError {
   return new LimitError({
     kind: 'suspicious',
-    message: '压缩包压缩比异常（疑似“压缩炸弹”），未予解压，请直接发送附件或重新压缩',
+    message: `压缩包“${name}”压缩比异常（疑似“压缩炸弹”），未予解压，请直接发送附件或重新压缩`,
   });
+}
+
+// Characters that could forge or hide text where a name is shown (C0/C1 controls, bidi overrides).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A name as it may appear in a message: no control or bidi characters, at most 80 characters. */
+export function displayName(name: string): string {
+  const chars = Array.from(name.replace(UNSHOWABLE, ''));
+  return chars.length > 80 ? `${chars.slice(0, 40).join('')}…${chars.slice(-20).join('')}` : chars.join('');
 }
 
 /** Decodes a zip entry name: Info-ZIP 0x7075 field or UTF-8 flag → UTF-8; else UTF-8 if valid, else GB18030. */
@@ -85,17 +97,31 @@ export function decodeZipName(raw: Buffer, flags: number, extra: { id: number; d
   return new TextDecoder('ibm866').decode(raw);
 }
 
-/** yauzl's validateFileName idea: relative, no `..`, forward slashes. Returns null for a bad name. */
+/**
+ * yauzl's validateFileName idea: relative, no `..`, forward slashes, no control or bidi
+ * characters. Returns null for a bad name.
+ */
 export function sanitizeEntryPath(name: string): string | null {
-  const clean = name.replace(/\\/g, '/').replace(/\0/g, '');
+  const clean = name.replace(/\\/g, '/').replace(UNSHOWABLE, '');
   if (clean.startsWith('/') || /^[A-Za-z]:/.test(clean)) return null;
   if (clean.split('/').includes('..')) return null;
   return clean;
 }
 
+// As for mail attachments (src/mail/charset.ts): a name longer than this is cut, extension kept.
+const MAX_FILENAME_CHARS = 200;
+
+function shortName(name: string): string {
+  const chars = Array.from(name);
+  if (chars.length <= MAX_FILENAME_CHARS) return name;
+  const ext = path.posix.extname(name);
+  const keep = ext.length <= 16 ? Array.from(ext) : [];
+  return chars.slice(0, MAX_FILENAME_CHARS - keep.length).join('') + keep.join('');
+}
+
 function makeEntry(fullPath: string, content: Buffer, insideArchive: string): FileEntry {
   return {
-    filename: path.posix.basename(fullPath),
+    filename: shortName(path.posix.basename(fullPath)),
     archivePath: fullPath,
     declaredType: null,
     content,
@@ -122,6 +148,43 @@ export async function readZipEntry(
       if (entry.isEncrypted()) return null;
       return await inflate(zipfile, entry, maxBytes, () => new Error('entry too large'));
     }
+  } finally {
+    zipfile.close();
+  }
+}
+
+/**
+ * The first entry whose name matches and whose content is over `maxBytes`, or null. Content is
+ * measured by inflating and discarding (headers can lie, and yauzl stops a stream that outgrows
+ * its declared size), so a reader that inflates whole parts (mammoth's JSZip) is only handed a
+ * package whose parts are known to be small. Past `maxEntries` the package itself is the problem.
+ */
+export async function oversizedEntry(
+  zip: Buffer,
+  match: (name: string) => boolean,
+  maxBytes: number,
+  maxEntries: number,
+): Promise<string | null> {
+  const zipfile = await yauzl.fromBufferPromise(zip, { lazyEntries: true, decodeStrings: false });
+  try {
+    let count = 0;
+    for (let entry = await nextEntry(zipfile); entry; entry = await nextEntry(zipfile)) {
+      const name = entry.fileNameRaw.toString('utf8');
+      if (++count > maxEntries) return `${maxEntries} 个以上部件`;
+      if (!match(name) || entry.isEncrypted()) continue;
+      if (entry.uncompressedSize > maxBytes) return name;
+      const stream = await zipfile.openReadStreamPromise(entry);
+      let total = 0;
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          total += chunk.length;
+          if (total > maxBytes) return name;
+        }
+      } finally {
+        stream.destroy();
+      }
+    }
+    return null;
   } finally {
     zipfile.close();
   }
@@ -195,7 +258,7 @@ export async function unpackZip(
       if (++budget.entries > limits.maxEntries) throw tooMany(limits);
       const safe = sanitizeEntryPath(name);
       if (!safe) {
-        out.problems.push({ kind: 'suspicious', message: `压缩包中的文件路径不安全（${name}），已跳过` });
+        out.problems.push({ kind: 'suspicious', message: `压缩包“${insideArchive}”中的文件路径不安全（${displayName(name)}），已跳过该文件` });
         continue;
       }
       if (entry.isEncrypted()) {
@@ -205,20 +268,25 @@ export async function unpackZip(
       const compressed = Math.max(entry.compressedSize, 1);
       const room = Math.min(limits.maxEntryBytes, limits.maxTotalBytes - budget.bytes);
       const content = await inflate(zipfile, entry, room, () => tooBig(limits), (n) => {
-        if (n > RATIO_FLOOR_BYTES && n / compressed > limits.maxRatio) throw bomb();
+        if (n > RATIO_FLOOR_BYTES && n / compressed > limits.maxRatio) throw bomb(insideArchive);
       });
       budget.bytes += content.length;
       out.entries.push(makeEntry(safe, content, insideArchive));
     }
   } catch (err) {
     // Past a limit the archive is not unpacked at all ("未予解压"): half of it would mislead.
-    if (err instanceof LimitError) return { entries: [], problems: [err.problem] };
+    if (err instanceof LimitError) return exhaust(budget, err);
     out.problems.push(zipBroken(insideArchive));
   } finally {
     zipfile.close();
   }
   if (encrypted > 0) out.problems.push(encryptedProblem(insideArchive, encrypted));
   return out;
+}
+
+function exhaust(budget: ArchiveBudget, err: LimitError): Unpacked {
+  budget.exhausted = true;
+  return { entries: [], problems: [err.problem] };
 }
 
 function zipBroken(name: string): DocumentProblem {
@@ -262,7 +330,7 @@ export async function unpackRar(
       }
       planned += h.unpSize;
       if (h.unpSize > limits.maxEntryBytes || planned > limits.maxTotalBytes) throw tooBig(limits);
-      if (h.unpSize > RATIO_FLOOR_BYTES && h.unpSize / Math.max(h.packSize, 1) > limits.maxRatio) throw bomb();
+      if (h.unpSize > RATIO_FLOOR_BYTES && h.unpSize / Math.max(h.packSize, 1) > limits.maxRatio) throw bomb(insideArchive);
       wanted.push(h.name);
     }
     if (encrypted > 0) out.problems.push(encryptedProblem(insideArchive, encrypted));
@@ -277,7 +345,7 @@ export async function unpackRar(
       if (safe) out.entries.push(makeEntry(safe, Buffer.from(bytes), insideArchive));
     }
   } catch (err) {
-    if (err instanceof LimitError) return { entries: [], problems: [err.problem] };
+    if (err instanceof LimitError) return exhaust(budget, err);
     out.problems.push(
       { kind: 'unreadable', message: `RAR 压缩包“${insideArchive}”无法解压（可能已损坏或设置了密码），请改用 zip 压缩或直接发送附件` },
     );

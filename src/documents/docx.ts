@@ -4,6 +4,7 @@
 // which is what Word's 字数 counts anyway.
 import mammoth from 'mammoth';
 import type { TableCell, WordContent } from '../types.js';
+import { oversizedEntry } from './archive.js';
 import { DocumentError } from './problems.js';
 import { type Block, buildWordContent, makeCell, symbolFontText } from './word-content.js';
 
@@ -17,6 +18,11 @@ interface Element {
 }
 
 const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
+// mammoth (JSZip) inflates every XML part it reads whole and builds a DOM of it: a 200 MB
+// document.xml compressed to 200 KB would take gigabytes. A 5000-字 report with heavy formatting
+// is about 1 MB of XML; 16 MB leaves room for long forms and still keeps the DOM a few hundred MB.
+const MAX_XML_PART_BYTES = 16 * 1024 * 1024;
+const MAX_PACKAGE_ENTRIES = 10_000;
 
 export async function readDocx(buf: Buffer): Promise<WordContent> {
   // A .docx saved with a password is an OLE container (EncryptionInfo + EncryptedPackage).
@@ -24,6 +30,13 @@ export async function readDocx(buf: Buffer): Promise<WordContent> {
     throw new DocumentError({
       kind: 'encrypted',
       message: 'Word 文档设置了打开密码，无法读取，请去掉密码后重新发送',
+    });
+  }
+  const oversized = await oversizedEntry(buf, (n) => /\.(xml|rels)$/i.test(n), MAX_XML_PART_BYTES, MAX_PACKAGE_ENTRIES);
+  if (oversized) {
+    throw new DocumentError({
+      kind: 'too_large',
+      message: `Word 文档内部内容异常庞大（${oversized} 解压后超过 16 MB），未予读取，请删除多余内容后另存为新的 .docx 再发送`,
     });
   }
   let tree: Element | null = null;

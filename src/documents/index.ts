@@ -110,6 +110,10 @@ async function readPdfInto(read: DocumentRead, profile: ContestProfile): Promise
   const result = await guarded(read, timeout, () => readPdf(read.entry.content, pdfLimits, { renderPages }));
   if (!result) return;
   read.pdf = result.content;
+  if (result.content.pages > pdfLimits.maxPages) {
+    const max = pdfLimits.maxPages;
+    read.problems.push({ kind: 'too_large', message: `PDF“${read.entry.filename}”共 ${result.content.pages.toLocaleString('en-US')} 页，超过 ${max} 页的读取上限，只读取了前 ${max} 页，请删去多余页面后重新发送` });
+  }
   if (result.garbled) {
     read.problems.push({ kind: 'unreadable', message: `PDF“${read.entry.filename}”中的文字无法正确提取（字体缺少编码信息），请另存为 Word 或重新导出 PDF 后发送` });
   }
@@ -143,11 +147,15 @@ async function readImageInto(read: DocumentRead, profile: ContestProfile): Promi
 async function readArchive(read: DocumentRead, ctx: Context): Promise<DocumentRead[]> {
   const { entry, detectedType } = read;
   const limits = ctx.profile.limits.archive;
+  // One limit hit ends the unpacking of the whole attachment: a nested bomb gets one problem,
+  // not one per copy it holds.
+  if (ctx.budget.exhausted) return [];
+  const name = entry.insideArchive ? `${entry.insideArchive} / ${entry.filename}` : entry.filename;
   if (ctx.depth + 1 > limits.maxDepth) {
-    read.problems.push({ kind: 'suspicious', message: `压缩包嵌套超过 ${limits.maxDepth} 层（${entry.filename}），未予解压，请直接发送附件` });
+    ctx.budget.exhausted = true;
+    read.problems.push({ kind: 'suspicious', message: `压缩包嵌套超过 ${limits.maxDepth} 层（${name}），未予解压，请直接发送附件` });
     return [];
   }
-  const name = entry.insideArchive ? `${entry.insideArchive} / ${entry.filename}` : entry.filename;
   const unpack = detectedType === 'rar' ? unpackRar : unpackZip;
   const unpacked = await guarded(read, ctx.profile.limits.documentTimeoutMs, () =>
     unpack(entry.content, name, limits, ctx.budget),

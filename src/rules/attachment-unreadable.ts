@@ -8,7 +8,16 @@ const KINDS = new Set(['unreadable', 'encrypted', 'unsupported', 'too_large']);
 export const attachmentUnreadable: Rule = {
   code: 'ATTACHMENT_UNREADABLE',
   severity: 'review',
-  check({ documents }) {
+  check({ documents, mail }) {
+    if (mail.structureError) {
+      return fail(
+        'review',
+        `邮件结构无法解析（${mail.structureError}），附件未能读取，需人工查看原邮件`,
+        {
+          structureError: mail.structureError,
+        },
+      );
+    }
     const problems = documents.flatMap((d) =>
       d.problems.filter((p) => KINDS.has(p.kind)).map((p) => ({ doc: d, problem: p })),
     );

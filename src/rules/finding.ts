@@ -1,6 +1,6 @@
 // Helpers shared by the rules: a finding is built the same way everywhere, and numbers are
 // written the way applicants read them (`2,150 字`, `312 KB`).
-import type { Finding, Severity } from '../types.js';
+import type { Finding, Severity, Submission } from '../types.js';
 
 export type RuleOutcome = Omit<Finding, 'rule'>;
 
@@ -30,4 +30,25 @@ export function quoteFile(entry: { filename: string; insideArchive: string | nul
   return entry.insideArchive
     ? `「${entry.insideArchive} / ${entry.filename}」`
     : `「${entry.filename}」`;
+}
+
+const ARCHIVES = new Set(['zip', 'rar', '7z']);
+
+/**
+ * Why some attached content was never looked at — the MIME structure did not parse, or an
+ * archive was not (fully) unpacked — or null. Then "not found" is a guess, and DESIGN.md §2
+ * never rejects on a guess: the missing-material rules fail as `review` instead of `error`.
+ */
+export function unseenContent({ mail, documents }: Submission): string | null {
+  if (mail.structureError) return '邮件结构无法解析，附件未能读取';
+  const archive = documents.find((d) => ARCHIVES.has(d.detectedType) && d.problems.length > 0);
+  return archive ? `压缩包${quoteFile(archive.entry)}未能完整解压` : null;
+}
+
+/** A "not found" failure: `error`, or `review` with the reason when content went unseen. */
+export function missing(submission: Submission, message: string): RuleOutcome {
+  const unseen = unseenContent(submission);
+  return unseen
+    ? fail('review', `${message}（${unseen}，材料可能在其中，需人工核查）`, { unseen })
+    : fail('error', message, {});
 }

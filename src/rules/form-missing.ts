@@ -2,12 +2,13 @@
 // sent only as PDF fails too, and the message says so, since a PDF cannot be read back into
 // the organisers' records.
 import type { Rule } from '../types.js';
-import { fail, pass, quoteFile } from './finding.js';
+import { fail, missing, pass, quoteFile } from './finding.js';
 
 export const formMissing: Rule = {
   code: 'FORM_MISSING',
   severity: 'error',
-  check({ form, documents }, profile) {
+  check(submission, profile) {
+    const { form, documents } = submission;
     if (form) {
       return pass(`已找到申报表${quoteFile(form.doc.entry)}`, {
         filename: form.doc.entry.filename,
@@ -26,10 +27,9 @@ export const formMissing: Rule = {
         },
       );
     }
-    return fail(
-      'error',
+    return missing(
+      submission,
       '附件中未找到 Word 版申报表（.docx 或 .doc），请附上填写完整的电子申报表',
-      {},
     );
   },
 };

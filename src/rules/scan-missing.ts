@@ -1,18 +1,18 @@
 // SCAN_MISSING (error): the call requires a 盖章扫描件 (seed §四.1). Found by name (盖章/扫描…),
 // as an image-only PDF, or as a picture with a red seal.
 import type { Rule } from '../types.js';
-import { fail, pass, quoteFile } from './finding.js';
+import { missing, pass, quoteFile } from './finding.js';
 
 export const scanMissing: Rule = {
   code: 'SCAN_MISSING',
   severity: 'error',
-  check({ scan }) {
+  check(submission) {
+    const { scan } = submission;
     if (scan)
       return pass(`已找到盖章扫描件${quoteFile(scan.entry)}`, { filename: scan.entry.filename });
-    return fail(
-      'error',
+    return missing(
+      submission,
       '附件中未找到盖章扫描件，请附上加盖单位公章的申报表扫描件（PDF 或图片）',
-      {},
     );
   },
 };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/check.js';
+import { RULES } from '../../src/rules/index.js';
 import type { CheckResult } from '../../src/types.js';
 import { chars, docxFromHtml, tempDir } from '../rules/support.js';
 import { buildEml } from './eml.js';
@@ -78,7 +79,8 @@ describe('intake check', () => {
     });
     expect(r.attachments.map((a) => a.role)).toEqual(['form', 'report', 'logo', 'scan']);
     expect(r.attachments[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(r.findings).toHaveLength(17);
+    // Every rule evaluated, passed or not (DESIGN.md §4).
+    expect(r.findings.map((f) => f.rule)).toEqual(RULES.map((rule) => rule.code));
     expect(r.warnings.some((w) => w.includes('回复'))).toBe(true);
     // The fixture form lacks e-mail, time and direction: a person looks, nothing is rejected.
     expect(r.verdict).toBe('needs_review');
