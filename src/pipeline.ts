@@ -3,13 +3,39 @@
 import type { ContestProfile } from './config/contest.js';
 import type { Logger } from './log.js';
 import { MAX_ATTEMPTS } from './queue/jobs.js';
+import { isOutage } from './queue/outage.js';
 import { UnrecoverableError } from './queue/queues.js';
 import { planReply } from './replies/plan.js';
 import type { BlobStore } from './store/blobs.js';
-import { fileSubmission } from './store/submissions.js';
 import type { Db } from './store/db.js';
 import { getMessage, setMessageState } from './store/messages.js';
-import { validateMessage } from './validate.js';
+import { fileSubmission } from './store/submissions.js';
+import { type StageTimings, validateMessage } from './validate.js';
+
+/**
+ * The validation core on a stored message, with every file of the submission (archive entries
+ * too) kept as a blob so organisers can open it. The process job and `reprocess` share it.
+ */
+export function createEvaluator(deps: {
+  blobs: BlobStore;
+  profile: ContestProfile;
+  ownAddresses?: string[];
+}) {
+  return async (
+    stored: { sha256: string; receivedAt: Date },
+    timings: StageTimings & { load?: number } = {},
+  ) => {
+    const started = Date.now();
+    const raw = await deps.blobs.read(stored.sha256);
+    timings.load = Date.now() - started;
+    const validation = await validateMessage(raw, stored.receivedAt, deps.profile, {
+      ownAddresses: deps.ownAddresses,
+      timings,
+    });
+    for (const doc of validation.submission.documents) await deps.blobs.put(doc.entry.content);
+    return validation;
+  };
+}
 
 export function createPipeline(deps: {
   db: Db;
@@ -20,7 +46,8 @@ export function createPipeline(deps: {
   /** Enqueues a planned reply; without it the sweep sends pending replies later. */
   enqueueReply?: (replyId: number) => Promise<void>;
 }) {
-  const { db, blobs, profile, log } = deps;
+  const { db, profile, log } = deps;
+  const evaluate = createEvaluator(deps);
 
   async function processMessage({ messageId }: { messageId: number }): Promise<void> {
     const msg = await getMessage(db, messageId);
@@ -33,24 +60,12 @@ export function createPipeline(deps: {
     await setMessageState(db, messageId, 'processing');
     const started = Date.now();
     try {
-      const raw = await blobs.read(msg.sha256);
-      const { result, submission } = await validateMessage(raw, msg.receivedAt, profile, {
-        ownAddresses: deps.ownAddresses,
-      });
-      // Every file of the submission is kept (archive entries too) so organisers can open it.
-      const attachments = [];
-      for (const [i, doc] of submission.documents.entries()) {
-        await blobs.put(doc.entry.content);
-        const shown = result.attachments[i];
-        attachments.push({
-          filename: doc.entry.filename,
-          detectedType: doc.detectedType,
-          role: shown?.role ?? submission.roles.get(doc) ?? 'other',
-          bytes: doc.entry.bytes,
-          sha256: doc.entry.sha256,
-          insideArchive: doc.entry.insideArchive,
-        });
-      }
+      const stages: StageTimings & { load?: number; store?: number } = {};
+      const { result, submission } = await evaluate(
+        { sha256: msg.sha256, receivedAt: msg.receivedAt },
+        stages,
+      );
+      const storing = Date.now();
       const filed = await fileSubmission(
         db,
         {
@@ -58,7 +73,7 @@ export function createPipeline(deps: {
           messageIdHeader: submission.mail.messageId,
           fromAddress: submission.mail.from?.address ?? null,
           result,
-          attachments,
+          attachments: result.attachments,
           caseNumberPrefix: profile.caseNumberPrefix,
         },
         {
@@ -85,14 +100,22 @@ export function createPipeline(deps: {
           );
       }
       log.info(
-        { messageId, caseNo: filed.caseNo, verdict: result.verdict, ms: Date.now() - started },
+        {
+          messageId,
+          caseNo: filed.caseNo,
+          verdict: result.verdict,
+          ms: Date.now() - started,
+          stages: { ...stages, store: Date.now() - storing },
+        },
         filed.created ? 'submission filed' : 'submission was already filed',
       );
     } catch (err) {
       if (err instanceof UnrecoverableError) throw err;
-      await setMessageState(db, messageId, 'pending', String((err as Error).message ?? err)).catch(
-        () => undefined,
-      );
+      // A full disk or a busy/restarting database is not the message's fault: an outage
+      // longer than the retries must not use up its attempts and mark good mail failed.
+      await setMessageState(db, messageId, 'pending', String((err as Error).message ?? err), {
+        refundAttempt: isOutage(err),
+      }).catch(() => undefined);
       throw err;
     }
   }

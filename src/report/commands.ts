@@ -7,7 +7,7 @@ import type { Env } from '../config/env.js';
 import { createBlobStore } from '../store/blobs.js';
 import { type Db, openDb } from '../store/db.js';
 import { reprocessAll, reprocessCase } from '../store/reprocess.js';
-import { createEvaluator } from '../web/evaluate.js';
+import { createReprocessEvaluator } from '../web/evaluate.js';
 import { casesToCsv } from './csv.js';
 import { reportToHtml } from './html.js';
 import { reportJson } from './json.js';
@@ -78,7 +78,7 @@ export async function runReprocess(
     return 2;
   }
   const profile = loadContest(env.contestFile);
-  const evaluate = createEvaluator({
+  const evaluate = createReprocessEvaluator({
     blobs: createBlobStore(path.join(env.dataDir, 'blobs')),
     profile,
     ownAddresses: env.replyFrom ? [env.replyFrom] : [],

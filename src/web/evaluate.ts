@@ -1,34 +1,21 @@
 // Running the validation core again on a stored message: for `reprocess` (a fresh verdict) and
 // for the report excerpt on a case page (the store keeps the 字数, not the text).
-// The attachment loop mirrors src/pipeline.ts processMessage, so a re-run stores the same rows.
 import type { ContestProfile } from '../config/contest.js';
+import { createEvaluator } from '../pipeline.js';
 import type { BlobStore } from '../store/blobs.js';
 import type { Evaluate } from '../store/reprocess.js';
 import { validateMessage } from '../validate.js';
 
-export function createEvaluator(deps: {
+/** `reprocess`'s evaluation: the pipeline's own, returning the rows the store re-files. */
+export function createReprocessEvaluator(deps: {
   blobs: BlobStore;
   profile: ContestProfile;
   ownAddresses?: string[];
 }): Evaluate {
-  return async ({ sha256, receivedAt }) => {
-    const raw = await deps.blobs.read(sha256);
-    const { result, submission } = await validateMessage(raw, receivedAt, deps.profile, {
-      ownAddresses: deps.ownAddresses,
-    });
-    const attachments = [];
-    for (const [i, doc] of submission.documents.entries()) {
-      await deps.blobs.put(doc.entry.content);
-      attachments.push({
-        filename: doc.entry.filename,
-        detectedType: doc.detectedType,
-        role: result.attachments[i]?.role ?? submission.roles.get(doc) ?? 'other',
-        bytes: doc.entry.bytes,
-        sha256: doc.entry.sha256,
-        insideArchive: doc.entry.insideArchive,
-      });
-    }
-    return { result, attachments };
+  const evaluate = createEvaluator(deps);
+  return async (stored) => {
+    const { result } = await evaluate(stored);
+    return { result, attachments: result.attachments };
   };
 }
 

@@ -7,7 +7,7 @@ import { queueDecisionReply } from '../replies/index.js';
 import type { BlobStore } from '../store/blobs.js';
 import type { Db } from '../store/db.js';
 import { resolveCredentials } from './auth.js';
-import { createEvaluator } from './evaluate.js';
+import { createReprocessEvaluator } from './evaluate.js';
 import { buildWebServer, type DecisionReplyArgs, type FastifyInstance } from './server.js';
 
 export interface WebPartDeps {
@@ -51,7 +51,7 @@ export async function createWebPart(deps: WebPartDeps) {
         profile: deps.profile,
         log: log.child({ component: 'web' }),
         credentials,
-        evaluate: createEvaluator({
+        evaluate: createReprocessEvaluator({
           blobs: deps.blobs,
           profile: deps.profile,
           ownAddresses: env.replyFrom ? [env.replyFrom] : [],

@@ -7,7 +7,7 @@ import type { App } from '../../src/app.js';
 import { receiveTime } from '../../src/intake/sources.js';
 import { createLogger } from '../../src/log.js';
 import { pingRedis } from '../../src/queue/redis-server.js';
-import { createEvaluator } from '../../src/web/evaluate.js';
+import { createReprocessEvaluator } from '../../src/web/evaluate.js';
 import { decisionReplyFor } from '../../src/web/role.js';
 import { buildWebServer, type FastifyInstance, type WebDeps } from '../../src/web/server.js';
 import { createRig, PROJECT_ROOT, type Rig, waitFor } from '../support/app.js';
@@ -84,7 +84,7 @@ export async function populate(opts: { loginAttemptsPerMinute?: number } = {}): 
     profile: app.profile,
     log,
     credentials: CREDENTIALS,
-    evaluate: createEvaluator({ blobs: app.blobs, profile: app.profile }),
+    evaluate: createReprocessEvaluator({ blobs: app.blobs, profile: app.profile }),
     pingRedis: () => pingRedis('127.0.0.1', rig.redis.port),
     loginAttemptsPerMinute: opts.loginAttemptsPerMinute,
     decisionReply: decisionReplyFor({ db: app.db, queues: app.queues }),
