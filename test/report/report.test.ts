@@ -9,7 +9,7 @@ import { renderReport, runReport, runReprocess } from '../../src/report/commands
 import { UTF8_BOM } from '../../src/report/csv.js';
 import { readXlsx } from '../../src/report/xlsx.js';
 import { listCases } from '../../src/store/cases.js';
-import { overrideVerdict } from '../../src/store/review.js';
+import { overrideVerdict } from '../../src/store/decisions.js';
 import { basicAuth, type Populated, populate, SCRIPT_SUBJECT } from '../web/populated.js';
 
 let p: Populated;

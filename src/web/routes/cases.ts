@@ -2,16 +2,15 @@
 // POST + CSRF, then redirect back (post/redirect/get) with a notice code.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { suggestDirection } from '../../report/directions.js';
-import { reprocessCase } from '../../store/reprocess.js';
+import { getCaseDetail } from '../../store/case-detail.js';
+import { filterValues, searchCases } from '../../store/case-search.js';
 import {
-  filterValues,
-  getCaseDetail,
   OVERRIDE_VERDICTS,
   type OverrideVerdict,
   overrideVerdict,
-  searchCases,
   withdrawCase,
-} from '../../store/review.js';
+} from '../../store/decisions.js';
+import { reprocessCase } from '../../store/reprocess.js';
 import { createReportReader } from '../evaluate.js';
 import type { WebDeps } from '../server.js';
 import { casePage } from '../views/case.js';

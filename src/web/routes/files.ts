@@ -2,7 +2,7 @@
 // so a file called `../../etc/passwd` is only a label. Downloads are always attachments with
 // nosniff; only real images are shown inline (the logo on the case page), typed by detection.
 import type { FastifyInstance } from 'fastify';
-import { getAttachment } from '../../store/review.js';
+import { getAttachment } from '../../store/case-detail.js';
 import type { WebDeps } from '../server.js';
 import { notFound } from './cases.js';
 

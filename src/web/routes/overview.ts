@@ -1,7 +1,7 @@
 // `/`: how the campaign stands — counts, submissions per day against the deadline, mailbox and
 // queue health, replies that did not go out.
 import type { FastifyInstance } from 'fastify';
-import { getOverview } from '../../store/review.js';
+import { getOverview } from '../../store/overview.js';
 import type { WebDeps } from '../server.js';
 import { overviewPage } from '../views/pages.js';
 

@@ -12,7 +12,7 @@ import {
   SEVERITY_LABELS,
   VERDICT_LABELS,
 } from '../../report/labels.js';
-import type { CaseDetail, SubmissionDetail } from '../../store/review.js';
+import type { CaseDetail, SubmissionDetail } from '../../store/case-detail.js';
 import type { ReportText } from '../evaluate.js';
 import { html, type SafeHtml } from './html.js';
 import { page, tag } from './layout.js';

@@ -1,6 +1,7 @@
 // Login, overview and case-list pages.
 import { beijingTime, label, REPLY_STATE_LABELS, VERDICT_LABELS } from '../../report/labels.js';
-import type { CaseFilter, CaseListItem, Overview } from '../../store/review.js';
+import type { CaseFilter, CaseListItem } from '../../store/case-search.js';
+import type { Overview } from '../../store/overview.js';
 import { perDayChart } from './chart.js';
 import { html } from './html.js';
 import { page, tag } from './layout.js';
