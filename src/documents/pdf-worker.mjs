@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { PDFParse } from 'pdf-parse';
+import { firstAndLastJpegs } from './pdf-jpegs.mjs';
 
 const require = createRequire(import.meta.url);
 const pdfjsDir = path.dirname(require.resolve('pdfjs-dist/package.json'));
@@ -30,6 +31,8 @@ parentPort.on('message', async (job) => {
 });
 
 async function parse({ data, maxPages, renderPages, renderWidth }) {
+  // Copies taken before pdf.js owns the bytes; a few MB at most (two page images).
+  const jpegs = firstAndLastJpegs(new Uint8Array(data)).map((j) => new Uint8Array(j));
   const parser = new PDFParse({
     data: new Uint8Array(data),
     cMapUrl,
@@ -42,11 +45,13 @@ async function parse({ data, maxPages, renderPages, renderWidth }) {
     const text = await parser.getText({ pageJoiner: '', first: maxPages });
     const pageChars = text.pages.map((p) => p.text.replace(/\s/g, '').length);
     const imageOnly = pageChars.filter((n) => n < MIN_TEXT_CHARS).length;
-    const images = [];
+    let images = [];
+    // A pure scan whose pages are JPEGs: those are the pictures (see pdf-jpegs.mjs).
+    if (imageOnly > 0 && imageOnly === text.pages.length && jpegs.length > 0) images = jpegs;
     // Scans are rendered anyway: their seal can only be seen in the picture.
-    if ((renderPages || imageOnly > 0) && text.total > 0) {
+    else if ((renderPages || imageOnly > 0) && text.total > 0) {
       const wanted = [...new Set([1, Math.min(text.total, maxPages)])];
-      const shots = await parser.getScreenshot({ partial: wanted, desiredWidth: renderWidth, imageBuffer: true });
+      const shots = await parser.getScreenshot({ partial: wanted, desiredWidth: renderWidth, imageBuffer: true, imageDataUrl: false });
       for (const page of shots.pages) if (page.data) images.push(page.data);
     }
     return { pages: text.total, parsedPages: text.pages.length, imageOnlyPages: imageOnly, text: text.text, images };

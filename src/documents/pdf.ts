@@ -10,7 +10,7 @@ export type PdfLimits = ContestProfile['limits']['pdf'];
 
 export interface PdfRead {
   content: PdfContent;
-  /** PNG renderings of the first and last page, when asked for (seal detection). */
+  /** First and last page pictures for seal detection: PNG renderings, or a pure scan's own JPEGs. */
   pageImages: Buffer[];
   /** The text layer decodes to mojibake (a font without a Unicode map); `content.text` is ''. */
   garbled: boolean;

@@ -35,6 +35,7 @@ export function createIngest(deps: {
 }): Ingest {
   const { db, blobs, enqueue, log } = deps;
   return async (input) => {
+    const started = Date.now();
     // The blob first, then the row: a row never points at bytes that are not on disk.
     const { sha256, size } = await blobs.put(input.raw, input.expectedSize);
     const { id, inserted } = await insertMessage(db, {
@@ -54,7 +55,15 @@ export function createIngest(deps: {
         log.warn({ err, messageId: id }, 'enqueue failed; the sweep will pick the message up'),
       );
       log.info(
-        { messageId: id, source: input.source, mailbox: input.mailbox, uid: input.uid, size },
+        // ms: download (the blob write consumes the IMAP stream) + row + enqueue.
+        {
+          messageId: id,
+          source: input.source,
+          mailbox: input.mailbox,
+          uid: input.uid,
+          size,
+          ms: Date.now() - started,
+        },
         'message stored',
       );
     }

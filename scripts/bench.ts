@@ -1,0 +1,69 @@
+// `npm run bench [-- --messages N] [--light N]`: the service's cost per message against the
+// floor (the validation core alone), on the same realistic submissions. Prints a table and,
+// last, one JSON line. BENCH_PROFILE=DIR also writes the service's CPU profiles there.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadContest } from '../src/config/contest.js';
+import { measureFloor } from './bench/floor.js';
+import { generate, RECEIVED_AT } from './bench/generate.js';
+import { runPipeline } from './bench/pipeline.js';
+import { percentile, stageTable, summary } from './bench/report.js';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '200' },
+    light: { type: 'string', default: '15' },
+  },
+});
+const count = Number(values.messages);
+const lightCount = Number(values.light);
+const cores = os.availableParallelism();
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'intake-bench-'));
+try {
+  say(`bench: generating ${count} + ${lightCount} submissions and a 30 MB case in ${dir}`);
+  const { messages, big } = await generate(dir, count + lightCount);
+  const full = messages.slice(0, count);
+  const light = messages.slice(count);
+  const mb = full.reduce((n, m) => n + m.raw.length, 0) / full.length / 1024 / 1024;
+  say(`bench: average message ${mb.toFixed(1)} MB; floor (validation core, one process, serial)`);
+  const profile = loadContest(path.resolve('config/contest-2025.json'));
+  const floor = await measureFloor(full, RECEIVED_AT, profile);
+  say(
+    `bench: floor ${floor.cpuMsPerMsg.toFixed(0)} CPU ms/msg, verdicts ${JSON.stringify(floor.verdicts)}`,
+  );
+  say(`bench: pipeline (intake start, concurrency ${cores})`);
+  const pipe = await runPipeline({ full, light, big, receivedAt: RECEIVED_AT, log: say });
+
+  const idealMsgsPerSec = (cores * 1000) / floor.cpuMsPerMsg;
+  const peakRssMb = Math.max(...pipe.processes.map((p) => p.peakRssMb));
+  const result = {
+    messages: count,
+    avgMessageMb: round(mb, 2),
+    cores,
+    floorCpuMsPerMsg: round(floor.cpuMsPerMsg),
+    pipelineCpuMsPerMsg: round(pipe.cpuMsPerMsg),
+    cpuRatio: round(pipe.cpuMsPerMsg / floor.cpuMsPerMsg, 3),
+    msgsPerSec: round(pipe.msgsPerSec, 3),
+    idealMsgsPerSec: round(idealMsgsPerSec, 3),
+    throughputRatio: round(pipe.msgsPerSec / idealMsgsPerSec, 3),
+    p50LatencyMs: Math.round(percentile(pipe.latenciesMs, 50)),
+    p95LatencyMs: Math.round(percentile(pipe.latenciesMs, 95)),
+    lightP50LatencyMs: Math.round(percentile(pipe.lightLatenciesMs, 50)),
+    lightP95LatencyMs: Math.round(percentile(pipe.lightLatenciesMs, 95)),
+    bigMessageLatencyMs: pipe.bigLatencyMs,
+    peakRssMb: Math.round(peakRssMb),
+  };
+  process.stdout.write(`${summary(result, floor, pipe)}\n${stageTable(floor, pipe)}\n`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+function round(n: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

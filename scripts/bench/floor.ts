@@ -1,0 +1,44 @@
+// The floor: the validation core alone, in this process, one message after another (no IMAP,
+// queue, store or reply). process.cpuUsage() counts every thread of the process: the PDF
+// worker thread and sharp's libvips threads included.
+import type { ContestProfile } from '../../src/config/contest.js';
+import { closePdfWorkers } from '../../src/documents/index.js';
+import { type StageTimings, validateMessage } from '../../src/validate.js';
+import type { BenchMessage } from './generate.js';
+
+export interface FloorResult {
+  cpuMsPerMsg: number;
+  wallMsPerMsg: number;
+  verdicts: Record<string, number>;
+  stages: Required<StageTimings>[];
+}
+
+export async function measureFloor(
+  messages: BenchMessage[],
+  receivedAt: Date,
+  profile: ContestProfile,
+): Promise<FloorResult> {
+  const verdicts: Record<string, number> = {};
+  const stages: Required<StageTimings>[] = [];
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  for (const m of messages) {
+    const timings: StageTimings = {};
+    const { result } = await validateMessage(m.raw, receivedAt, profile, { timings });
+    verdicts[result.verdict] = (verdicts[result.verdict] ?? 0) + 1;
+    stages.push({
+      parse: timings.parse ?? 0,
+      documents: timings.documents ?? 0,
+      rules: timings.rules ?? 0,
+    });
+  }
+  const used = process.cpuUsage(cpu);
+  const wallMs = performance.now() - wall;
+  await closePdfWorkers();
+  return {
+    cpuMsPerMsg: (used.user + used.system) / 1000 / messages.length,
+    wallMsPerMsg: wallMs / messages.length,
+    verdicts,
+    stages,
+  };
+}

@@ -1,0 +1,224 @@
+// The pipeline: `intake start` as a child process against a throwaway Dovecot, a private Redis
+// and an in-process SMTP sink. Messages are APPENDed; a message is done when its reply (matched
+// by In-Reply-To) reaches the sink. CPU is read from /proc for the service's process tree and
+// the private Redis; Dovecot and the sink are the outside world and are not counted.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startDovecot, type TestDovecot } from '../../test/support/dovecot.js';
+import { startRedis } from '../../test/support/redis.js';
+import { startSmtpSink } from '../../test/support/smtp-sink.js';
+import type { BenchMessage } from './generate.js';
+import { type ProcSample, processTree, sample } from './procstat.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+export interface LogLine {
+  time: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface PipelineResult {
+  cpuMsPerMsg: number;
+  msgsPerSec: number;
+  latenciesMs: number[];
+  lightLatenciesMs: number[];
+  bigLatencyMs: number;
+  processes: ProcSample[];
+  logs: LogLine[];
+  /** Bench Message-ID → APPEND time, sink receipt time, IMAP UID. */
+  arrivals: Map<string, { appendedAt: number; uid: number }>;
+  replies: Map<string, number>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const inReplyTo = (raw: Buffer) =>
+  /^In-Reply-To:[ \t]*(<[^>\r\n]+>)/im.exec(
+    raw.toString('latin1').split(/\r?\n\r?\n/)[0] ?? '',
+  )?.[1];
+
+export async function runPipeline(opts: {
+  full: BenchMessage[];
+  light: BenchMessage[];
+  big: BenchMessage;
+  receivedAt: Date;
+  log: (line: string) => void;
+}): Promise<PipelineResult> {
+  const redis = await startRedis();
+  const dovecot = await startDovecot();
+  const sink = await startSmtpSink();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'intake-bench-data-'));
+  const replies = new Map<string, number>();
+  sink.onMessage = (m) => {
+    const id = inReplyTo(m.raw);
+    if (id) replies.set(id, Date.now());
+  };
+  const logs: LogLine[] = [];
+  let service: ChildProcess | undefined;
+  try {
+    service = await startService(dataDir, redis.url, dovecot, sink.port, logs, opts.log);
+    const pids = () => [...processTree(service?.pid ?? 0), ...redisPids()];
+    const arrivals = new Map<string, { appendedAt: number; uid: number }>();
+    const append = async (m: BenchMessage) => {
+      const uid = await dovecot.append(m.raw, opts.receivedAt);
+      arrivals.set(m.messageId, { appendedAt: Date.now(), uid });
+    };
+    const waitReplies = (ms: BenchMessage[], what: string) =>
+      waitUntil(what, () => ms.every((m) => replies.has(m.messageId)), 30_000 + ms.length * 20_000);
+
+    // Full load: every message as fast as IMAP takes them.
+    const before = sample(pids());
+    const started = Date.now();
+    for (const m of opts.full) await append(m);
+    opts.log(`bench: ${opts.full.length} messages appended in ${Date.now() - started} ms`);
+    await waitReplies(opts.full, 'every full-load reply');
+    const elapsed = Date.now() - started;
+    const after = sample(pids());
+    const cpuMs = sum(after) - sum(before.filter((b) => after.some((a) => a.pid === b.pid)));
+
+    // Light load: one message a second, the poller idling (IDLE) between them; the 30 MB case
+    // in the middle.
+    opts.log(`bench: light load, ${opts.light.length} messages at 1/s`);
+    const light = [...opts.light];
+    light.splice(Math.floor(light.length / 2), 0, opts.big);
+    await sleep(6_000); // let the poller settle into IDLE
+    for (const m of light) {
+      const next = sleep(1_000);
+      await append(m);
+      await next;
+    }
+    await waitReplies(light, 'every light-load reply');
+    const latency = (m: BenchMessage) =>
+      (replies.get(m.messageId) ?? 0) - (arrivals.get(m.messageId)?.appendedAt ?? 0);
+    return {
+      cpuMsPerMsg: cpuMs / opts.full.length,
+      msgsPerSec: (opts.full.length * 1000) / elapsed,
+      latenciesMs: opts.full.map(latency),
+      lightLatenciesMs: opts.light.map(latency),
+      bigLatencyMs: latency(opts.big),
+      processes: sample(pids()),
+      logs,
+      arrivals,
+      replies,
+    };
+  } finally {
+    await stopService(service);
+    await sink.stop();
+    await dovecot.stop();
+    await redis.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The private redis-server(s) this bench process started (test/support/redis.ts). */
+function redisPids(): number[] {
+  return sample(processTree(process.pid))
+    .filter((p) => p.name.startsWith('redis-server'))
+    .map((p) => p.pid);
+}
+
+const sum = (s: ProcSample[]) => s.reduce((n, p) => n + p.cpuMs, 0);
+
+async function startService(
+  dataDir: string,
+  redisUrl: string,
+  dovecot: TestDovecot,
+  smtpPort: number,
+  logs: LogLine[],
+  log: (line: string) => void,
+): Promise<ChildProcess> {
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    REDIS_URL: redisUrl,
+    IMAP_HOST: dovecot.host,
+    IMAP_PORT: String(dovecot.port),
+    IMAP_SECURE: 'false',
+    IMAP_USER: dovecot.user,
+    IMAP_PASSWORD: dovecot.password,
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(smtpPort),
+    SMTP_SECURE: 'false',
+    REPLY_FROM: '案例征集组 <zhaofeifei1@xinhua.org>',
+    WEB_HOST: '127.0.0.1',
+    WEB_PORT: String(await freePort()),
+    ADMIN_PASSWORD: 'bench-admin-password',
+    LOG_LEVEL: 'info',
+  };
+  const child = spawn(
+    process.execPath,
+    [...benchNodeArgs(), path.join(ROOT, 'src/bin.mjs'), 'start'],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let pending = '';
+  const running = new Promise<void>((resolve, reject) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      pending += d.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const entry = parseLine(line);
+        if (!entry) {
+          if (line.trim()) log(`service: ${line.slice(0, 400)}`); // e.g. a configuration error
+          continue;
+        }
+        logs.push(entry);
+        if (entry.msg === 'case-intake running') resolve();
+        if (Number(entry.level) >= 50) log(`service: ${line.slice(0, 400)}`);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`intake start exited early (${code})`)));
+  });
+  await running;
+  return child;
+}
+
+/** BENCH_PROFILE=DIR profiles the service (node --cpu-prof, one file per thread). */
+function benchNodeArgs(): string[] {
+  const dir = process.env.BENCH_PROFILE;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
+function parseLine(line: string): LogLine | null {
+  if (!line.startsWith('{')) return null;
+  try {
+    return JSON.parse(line) as LogLine;
+  } catch {
+    return null;
+  }
+}
+
+async function stopService(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitUntil(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}

@@ -1,0 +1,59 @@
+// CPU and memory of running processes from /proc (Linux): utime+stime of every thread of a
+// process (worker threads and libvips threads included), and VmHWM, its peak resident set.
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK)
+
+export interface ProcSample {
+  pid: number;
+  name: string;
+  cpuMs: number;
+  peakRssMb: number;
+}
+
+function stat(pid: number): { ppid: number; cpuMs: number; name: string } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The name is in parentheses and may contain spaces: split after the last ')'.
+    const close = text.lastIndexOf(')');
+    const name = text.slice(text.indexOf('(') + 1, close);
+    const f = text.slice(close + 2).split(' ');
+    // Fields after the name, 0-based: 1 ppid, 11 utime, 12 stime.
+    const ticks = Number(f[11]) + Number(f[12]);
+    return { ppid: Number(f[1]), cpuMs: (ticks * 1000) / TICKS_PER_SECOND, name };
+  } catch {
+    return null; // exited
+  }
+}
+
+function peakRssMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** `root` and all its descendants, alive now. */
+export function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const s = stat(pid);
+    if (s) parents.set(pid, s.ppid);
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  }
+  return tree;
+}
+
+export function sample(pids: number[]): ProcSample[] {
+  return pids.flatMap((pid) => {
+    const s = stat(pid);
+    return s ? [{ pid, name: s.name, cpuMs: s.cpuMs, peakRssMb: peakRssMb(pid) }] : [];
+  });
+}

@@ -1,0 +1,122 @@
+// The bench's table: headline numbers with their targets, each process's CPU and peak RSS, and
+// wall time per stage (from the service's own log lines: 'message stored', 'submission filed').
+import type { FloorResult } from './floor.js';
+import type { LogLine, PipelineResult } from './pipeline.js';
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? 0;
+}
+
+const mean = (v: number[]) => (v.length === 0 ? 0 : v.reduce((a, b) => a + b, 0) / v.length);
+
+interface Headline {
+  [key: string]: number;
+}
+
+export function summary(r: Headline, floor: FloorResult, pipe: PipelineResult): string {
+  const rows: [string, string, string][] = [
+    [
+      'floor CPU ms / message',
+      `${r.floorCpuMsPerMsg}`,
+      `wall ${floor.wallMsPerMsg.toFixed(0)} ms, one after another`,
+    ],
+    [
+      'pipeline CPU ms / message',
+      `${r.pipelineCpuMsPerMsg}`,
+      'service process tree + private Redis',
+    ],
+    ['cpuRatio', `${r.cpuRatio}`, 'target <= 1.25'],
+    [
+      'messages / s',
+      `${r.msgsPerSec}`,
+      `ideal ${r.idealMsgsPerSec} (${r.cores} cores); ratio ${r.throughputRatio}, target >= 0.8`,
+    ],
+    [
+      'latency p50 / p95 (full load)',
+      `${r.p50LatencyMs} / ${r.p95LatencyMs} ms`,
+      'APPEND -> reply at the SMTP sink',
+    ],
+    [
+      'latency p50 / p95 (1 msg/s)',
+      `${r.lightP50LatencyMs} / ${r.lightP95LatencyMs} ms`,
+      'target p95 <= 5000',
+    ],
+    ['30 MB case latency', `${r.bigMessageLatencyMs} ms`, 'during the light load'],
+    ['peak RSS', `${r.peakRssMb} MB`, 'largest VmHWM of the processes below; target <= 400'],
+  ];
+  const out = [
+    '',
+    `| measure | value | note |`,
+    '|---|---|---|',
+    ...rows.map((x) => `| ${x.join(' | ')} |`),
+  ];
+  out.push('', '| process | pid | CPU s (whole run) | peak RSS MB |', '|---|---|---|---|');
+  for (const p of pipe.processes) {
+    out.push(
+      `| ${p.name} | ${p.pid} | ${(p.cpuMs / 1000).toFixed(1)} | ${p.peakRssMb.toFixed(0)} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** Wall ms per stage at full load: mean and p95 (floor: mean of the serial run). */
+export function stageTable(floor: FloorResult, pipe: PipelineResult): string {
+  const stages = pipelineStages(pipe);
+  const floorOf = (k: keyof FloorResult['stages'][number]) => mean(floor.stages.map((s) => s[k]));
+  const rows: [string, number | null, number[]][] = [
+    ['download (IMAP -> blob + row)', null, stages.download],
+    ['queue wait', null, stages.queue],
+    ['load raw blob', null, stages.load],
+    ['parse (mailparser)', floorOf('parse'), stages.parse],
+    ['documents', floorOf('documents'), stages.documents],
+    ['rules (assemble + rules)', floorOf('rules'), stages.rules],
+    ['store (blobs + filing)', null, stages.store],
+    ['reply (filed -> sink)', null, stages.reply],
+  ];
+  const out = [
+    '',
+    '| stage (wall ms) | floor mean | pipeline mean | pipeline p95 |',
+    '|---|---|---|---|',
+  ];
+  for (const [name, f, v] of rows) {
+    out.push(
+      `| ${name} | ${f === null ? '-' : f.toFixed(0)} | ${mean(v).toFixed(0)} | ${percentile(v, 95).toFixed(0)} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+function pipelineStages(pipe: PipelineResult) {
+  const byUid = new Map([...pipe.arrivals].map(([id, a]) => [a.uid, id]));
+  const stored = new Map<number, LogLine>();
+  for (const l of pipe.logs) if (l.msg === 'message stored') stored.set(Number(l.messageId), l);
+  const s = {
+    download: [],
+    queue: [],
+    load: [],
+    parse: [],
+    documents: [],
+    rules: [],
+    store: [],
+    reply: [],
+  } as Record<string, number[]>;
+  for (const l of pipe.logs) {
+    if (l.msg !== 'submission filed') continue;
+    const st = stored.get(Number(l.messageId));
+    const stages = (l.stages ?? {}) as Record<string, number>;
+    for (const k of ['load', 'parse', 'documents', 'rules', 'store']) s[k]?.push(stages[k] ?? 0);
+    if (!st) continue;
+    s.download?.push(Number(st.ms ?? 0));
+    s.queue?.push(l.time - Number(l.ms ?? 0) - st.time);
+    const benchId = byUid.get(Number(st.uid));
+    const replied = benchId ? pipe.replies.get(benchId) : undefined;
+    if (replied) s.reply?.push(replied - l.time);
+  }
+  return s as Record<
+    'download' | 'queue' | 'load' | 'parse' | 'documents' | 'rules' | 'store' | 'reply',
+    number[]
+  >;
+}
