@@ -95,6 +95,12 @@ function openSqlite(file: string): Db {
 
 function openPostgres(url: string): Db {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // A server restart kills every client: pg emits 'error' on the pool (an idle client) or on a
+  // checked-out client between two queries (a transaction), and an unhandled 'error' event ends
+  // the process. The dead client's pending or next query fails and is retried like any failed
+  // query; the pool opens a new client. So only listen.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const k = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { k, dialect: 'postgres', close: () => k.destroy() };
 }

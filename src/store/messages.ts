@@ -111,6 +111,8 @@ export async function setMessageState(
   id: number,
   state: MessageState,
   error?: string | null,
+  /** Give back the attempt this processing took: it failed on an outage, not on the message. */
+  opts: { refundAttempt?: boolean } = {},
 ): Promise<void> {
   await db.k
     .updateTable('messages')
@@ -118,7 +120,12 @@ export async function setMessageState(
       state,
       // attempts counts starts of processing, so a message that keeps crashing the worker
       // can be recognised and given up on.
-      attempts: state === 'processing' ? eb('attempts', '+', 1) : eb.ref('attempts'),
+      attempts:
+        state === 'processing'
+          ? eb('attempts', '+', 1)
+          : opts.refundAttempt
+            ? eb('attempts', '-', 1)
+            : eb.ref('attempts'),
       last_error: error !== undefined ? error : state === 'processed' ? null : eb.ref('last_error'),
       processed_at: state === 'processed' ? nowIso() : eb.ref('processed_at'),
     }))
