@@ -4,6 +4,10 @@
 import sharp from 'sharp';
 import type { DocumentProblem, ImageContent } from '../types.js';
 
+// libvips' operation cache (50 MB by default) pays off when one image is processed again; every
+// attachment here is read once, so the cache only holds memory (issue 7: RSS budget).
+sharp.cache(false);
+
 export interface ImageOptions {
   /** Decode the whole image to find a truncated JPEG (only worth it for the logo). */
   checkTruncated?: boolean;

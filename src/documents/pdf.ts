@@ -39,6 +39,10 @@ function getWorker(maxMemoryMb: number): Worker {
   if (worker && workerMemoryMb === maxMemoryMb) return worker;
   void worker?.terminate();
   worker = new Worker(WORKER_URL, {
+    // Not the parent's flags: under `node --import tsx` (tests, scripts) they load tsx's loader
+    // into this thread too, 170 MB of RSS instead of 60 (issue 7), and the worker is plain .mjs.
+    // Filtering is no option: an explicit list with a V8 flag (--expose-gc) throws here.
+    execArgv: [],
     resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb, maxYoungGenerationSizeMb: 32 },
   });
   // An idle worker must not keep the process (a CLI run, a test) alive.

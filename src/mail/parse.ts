@@ -234,12 +234,26 @@ function declaredType(a: Attachment): string {
   return (value || 'application/octet-stream').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-function collectAttachments(list: Attachment[], raw: Buffer): MailAttachment[] {
-  let rawText: string | undefined;
-  const source = () => {
-    rawText ??= raw.toString('latin1');
-    return rawText;
+/**
+ * The raw message, asked two ways: whether it holds some bytes (a latin1 string, one char per
+ * byte), and, rarely, as text for a regex. The text is a copy as big as the message (44 MB for
+ * a 30 MB attachment), so it is made only for a name with U+FFFD, and not kept.
+ */
+interface RawSource {
+  has(latin1: string): boolean;
+  text(): string;
+}
+
+function rawSource(raw: Buffer): RawSource {
+  return {
+    // A char above U+00FF is no raw byte; Buffer.indexOf would take its low byte instead.
+    has: (s) => !/[\u0100-\uffff]/.test(s) && raw.indexOf(s, 0, 'latin1') >= 0,
+    text: () => raw.toString('latin1'),
   };
+}
+
+function collectAttachments(list: Attachment[], raw: Buffer): MailAttachment[] {
+  const source = rawSource(raw);
   const out: MailAttachment[] = [];
   for (const a of list) {
     const contentType = declaredType(a);
@@ -252,13 +266,13 @@ function collectAttachments(list: Attachment[], raw: Buffer): MailAttachment[] {
   return out;
 }
 
-function repairFilename(name: string, source: () => string): string {
-  if (name.includes('\uFFFD')) return findNameInRaw(name, source()) ?? name;
+function repairFilename(name: string, source: RawSource): string {
+  if (name.includes('\uFFFD')) return findNameInRaw(name, source.text()) ?? name;
   // Raw bytes that happened to be valid UTF-8 were decoded as such ("铆" is GBK C3 AD, UTF-8
   // "í"); give them the same second look as a raw subject. Checked before the latin1 reading
   // below: the raw text of "楼.doc" (C2 A5) also contains "¥.doc" (A5), a false match there.
   const utf8 = Buffer.from(name, 'utf8');
-  if (utf8.length > name.length && source().includes(utf8.toString('latin1'))) {
+  if (utf8.length > name.length && source.has(utf8.toString('latin1'))) {
     return decodeUndeclared(utf8);
   }
   // Undeclared 8-bit name: mailparser kept the bytes as latin1 chars. Only repair when those
@@ -267,7 +281,7 @@ function repairFilename(name: string, source: () => string): string {
     // The raw value may spell the path differently (`C:\\dir\\` quoted); the base name is
     // the same bytes. Try the whole first: a GBK trail byte can be 0x5C, a backslash.
     const base = name.split(/[\\/]/).pop() ?? '';
-    const raw = [name, base].find((n) => n && source().includes(n));
+    const raw = [name, base].find((n) => n && source.has(n));
     if (raw) return decodeBinaryString(raw);
   }
   return name;
