@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { millionPagesPdf } from '../../scripts/hostile/pdf.js';
 import { closePdfWorkers, isGarbled, readPdf } from '../../src/documents/pdf.js';
 import { DocumentError } from '../../src/documents/problems.js';
 import { corpusDir, corpusFound } from '../support/corpus.js';
@@ -38,7 +39,9 @@ describe('readPdf', () => {
   });
 
   it('terminates a worker past the timeout and serves the next request with a fresh one', async () => {
-    const stalled = readPdf(fixture('scan-seal.pdf'), { ...limits, timeoutMs: 1 });
+    // A PDF claiming a million pages keeps pdf.js busy for over a second: well past 200 ms
+    // whatever the machine's load, so the timeout (not a race with the answer) decides.
+    const stalled = readPdf(millionPagesPdf(), { ...limits, timeoutMs: 200 });
     await expect(stalled).rejects.toSatisfy(
       (e) => e instanceof DocumentError && e.problem.message.includes('已停止'),
     );
@@ -56,7 +59,10 @@ describe('isGarbled', () => {
 
 describe.skipIf(!corpusFound)('corpus PDFs', () => {
   it('decodes Chinese text in a non-embedded font through the CMaps', async () => {
-    const { content } = await readPdf(readFileSync(`${corpusDir}/pdf/pdfjs/issue2128r.pdf`), limits);
+    const { content } = await readPdf(
+      readFileSync(`${corpusDir}/pdf/pdfjs/issue2128r.pdf`),
+      limits,
+    );
     expect(content.text).toContain('浅谈校长的魅力');
   });
 
