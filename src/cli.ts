@@ -22,7 +22,10 @@ async function runRoles(roles: Role[], allowPrivateRedis: boolean): Promise<numb
     concurrency: os.availableParallelism(),
   });
   await app.start();
-  log.info({ roles, dataDir: env.dataDir, intake: env.imap.mode, replies: env.smtp.mode }, 'case-intake running');
+  log.info(
+    { roles, dataDir: env.dataDir, intake: env.imap.mode, replies: env.smtp.mode },
+    'case-intake running',
+  );
   await waitForSignal(log);
   await app.stop();
   return 0;
@@ -117,7 +120,9 @@ function program(setCode: (code: number) => void): Command {
       }),
     );
   p.command('check')
-    .description('validate one message offline (no Redis, no database); exit 0 whatever the verdict')
+    .description(
+      'validate one message offline (no Redis, no database); exit 0 whatever the verdict',
+    )
     .argument('<file>', 'an .eml file')
     .option('--json', 'print the result as JSON')
     .option('--received-at <iso>', 'receive time (default: newest Received: header, else Date:)')

@@ -73,11 +73,17 @@ const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\
 /** A name as it may appear in a message: no control or bidi characters, at most 80 characters. */
 export function displayName(name: string): string {
   const chars = Array.from(name.replace(UNSHOWABLE, ''));
-  return chars.length > 80 ? `${chars.slice(0, 40).join('')}…${chars.slice(-20).join('')}` : chars.join('');
+  return chars.length > 80
+    ? `${chars.slice(0, 40).join('')}…${chars.slice(-20).join('')}`
+    : chars.join('');
 }
 
 /** Decodes a zip entry name: Info-ZIP 0x7075 field or UTF-8 flag → UTF-8; else UTF-8 if valid, else GB18030. */
-export function decodeZipName(raw: Buffer, flags: number, extra: { id: number; data: Buffer }[]): string {
+export function decodeZipName(
+  raw: Buffer,
+  flags: number,
+  extra: { id: number; data: Buffer }[],
+): string {
   // As yauzl does (its issue #33): the 0x7075 field wins over the flag. Field layout (APPNOTE 4.6.9): version 1, CRC-32 of the header name, UTF-8 name. A field
   // whose CRC does not match was written for another name and is stale.
   for (const f of extra) {
@@ -247,7 +253,10 @@ export async function unpackZip(
   try {
     zipfile = await yauzl.fromBufferPromise(zip, { lazyEntries: true, decodeStrings: false });
   } catch {
-    out.problems.push({ kind: 'unreadable', message: `压缩包“${insideArchive}”已损坏，无法打开，请重新压缩后发送` });
+    out.problems.push({
+      kind: 'unreadable',
+      message: `压缩包“${insideArchive}”已损坏，无法打开，请重新压缩后发送`,
+    });
     return out;
   }
   let encrypted = 0;
@@ -258,7 +267,10 @@ export async function unpackZip(
       if (++budget.entries > limits.maxEntries) throw tooMany(limits);
       const safe = sanitizeEntryPath(name);
       if (!safe) {
-        out.problems.push({ kind: 'suspicious', message: `压缩包“${insideArchive}”中的文件路径不安全（${displayName(name)}），已跳过该文件` });
+        out.problems.push({
+          kind: 'suspicious',
+          message: `压缩包“${insideArchive}”中的文件路径不安全（${displayName(name)}），已跳过该文件`,
+        });
         continue;
       }
       if (entry.isEncrypted()) {
@@ -267,9 +279,15 @@ export async function unpackZip(
       }
       const compressed = Math.max(entry.compressedSize, 1);
       const room = Math.min(limits.maxEntryBytes, limits.maxTotalBytes - budget.bytes);
-      const content = await inflate(zipfile, entry, room, () => tooBig(limits), (n) => {
-        if (n > RATIO_FLOOR_BYTES && n / compressed > limits.maxRatio) throw bomb(insideArchive);
-      });
+      const content = await inflate(
+        zipfile,
+        entry,
+        room,
+        () => tooBig(limits),
+        (n) => {
+          if (n > RATIO_FLOOR_BYTES && n / compressed > limits.maxRatio) throw bomb(insideArchive);
+        },
+      );
       budget.bytes += content.length;
       out.entries.push(makeEntry(safe, content, insideArchive));
     }
@@ -290,7 +308,10 @@ function exhaust(budget: ArchiveBudget, err: LimitError): Unpacked {
 }
 
 function zipBroken(name: string): DocumentProblem {
-  return { kind: 'unreadable', message: `压缩包“${name}”部分内容已损坏，无法完整解压，请重新压缩后发送` };
+  return {
+    kind: 'unreadable',
+    message: `压缩包“${name}”部分内容已损坏，无法完整解压，请重新压缩后发送`,
+  };
 }
 
 function encryptedProblem(name: string, count: number): DocumentProblem {
@@ -330,14 +351,18 @@ export async function unpackRar(
       }
       planned += h.unpSize;
       if (h.unpSize > limits.maxEntryBytes || planned > limits.maxTotalBytes) throw tooBig(limits);
-      if (h.unpSize > RATIO_FLOOR_BYTES && h.unpSize / Math.max(h.packSize, 1) > limits.maxRatio) throw bomb(insideArchive);
+      if (h.unpSize > RATIO_FLOOR_BYTES && h.unpSize / Math.max(h.packSize, 1) > limits.maxRatio)
+        throw bomb(insideArchive);
       wanted.push(h.name);
     }
     if (encrypted > 0) out.problems.push(encryptedProblem(insideArchive, encrypted));
     for (const name of wanted) {
       const bytes = await extractOne(data, name);
       if (!bytes) continue;
-      if (bytes.length > limits.maxEntryBytes || budget.bytes + bytes.length > limits.maxTotalBytes) {
+      if (
+        bytes.length > limits.maxEntryBytes ||
+        budget.bytes + bytes.length > limits.maxTotalBytes
+      ) {
         throw tooBig(limits);
       }
       budget.bytes += bytes.length;
@@ -346,9 +371,10 @@ export async function unpackRar(
     }
   } catch (err) {
     if (err instanceof LimitError) return exhaust(budget, err);
-    out.problems.push(
-      { kind: 'unreadable', message: `RAR 压缩包“${insideArchive}”无法解压（可能已损坏或设置了密码），请改用 zip 压缩或直接发送附件` },
-    );
+    out.problems.push({
+      kind: 'unreadable',
+      message: `RAR 压缩包“${insideArchive}”无法解压（可能已损坏或设置了密码），请改用 zip 压缩或直接发送附件`,
+    });
   }
   return out;
 }

@@ -101,7 +101,20 @@ const FAMILY: Partial<Record<DetectedType, string>> = {
 };
 
 /** Names that run code when opened, whatever their content looks like. */
-const PROGRAM_EXTENSIONS = new Set(['exe', 'msi', 'com', 'scr', 'bat', 'cmd', 'ps1', 'vbs', 'js', 'jar', 'hta', 'lnk']);
+const PROGRAM_EXTENSIONS = new Set([
+  'exe',
+  'msi',
+  'com',
+  'scr',
+  'bat',
+  'cmd',
+  'ps1',
+  'vbs',
+  'js',
+  'jar',
+  'hta',
+  'lnk',
+]);
 const OOXML_EXTENSIONS = new Set(['docx', 'docm', 'xlsx', 'pptx']);
 
 const LABEL: Partial<Record<DetectedType, string>> = {
@@ -148,7 +161,8 @@ async function detectContent(content: Buffer, ext: string): Promise<DetectedType
   if (content.subarray(0, 2).toString('latin1') === 'MZ') return 'exe';
   const found = await fileTypeFromBuffer(content);
   if (found && ZIP_BASED.test(found.ext)) return zipType(content);
-  if (found) return BY_FILE_TYPE[found.ext] ?? (found.mime.startsWith('video/') ? 'video' : 'unknown');
+  if (found)
+    return BY_FILE_TYPE[found.ext] ?? (found.mime.startsWith('video/') ? 'video' : 'unknown');
   return looksLikeText(content) ? 'text' : 'unknown';
 }
 
@@ -160,10 +174,12 @@ async function zipType(content: Buffer): Promise<DetectedType> {
   } catch {
     return 'zip';
   }
-  if (/wordprocessingml\.document\.macroEnabled|ms-word\.document\.macroEnabled/i.test(types)) return 'docm';
+  if (/wordprocessingml\.document\.macroEnabled|ms-word\.document\.macroEnabled/i.test(types))
+    return 'docm';
   if (/wordprocessingml\.(document|template)\.main/i.test(types)) return 'docx';
   if (/spreadsheetml\.(sheet|template)\.main|ms-excel\.sheet/i.test(types)) return 'xlsx';
-  if (/presentationml\.(presentation|slideshow|template)\.main|ms-powerpoint/i.test(types)) return 'pptx';
+  if (/presentationml\.(presentation|slideshow|template)\.main|ms-powerpoint/i.test(types))
+    return 'pptx';
   return 'zip';
 }
 
@@ -187,7 +203,13 @@ export function oleStreams(content: Buffer, names: string[]): Set<string> {
 }
 
 function oleType(content: Buffer, ext: string): DetectedType {
-  const streams = oleStreams(content, ['WordDocument', 'EncryptionInfo', 'Workbook', 'Book', 'PowerPoint Document']);
+  const streams = oleStreams(content, [
+    'WordDocument',
+    'EncryptionInfo',
+    'Workbook',
+    'Book',
+    'PowerPoint Document',
+  ]);
   // An encrypted .docx/.xlsx is an OLE file holding EncryptionInfo + EncryptedPackage; keep the
   // OOXML type so the reader reports it as encrypted rather than as a broken file.
   if (streams.has('EncryptionInfo')) {
@@ -220,7 +242,11 @@ const MIME_FAMILY: [RegExp, DetectedType[]][] = [
   [/wordprocessingml/, ['docx', 'docm']],
 ];
 
-function mismatchOf(type: DetectedType, filename: string, declaredType: string | null): DocumentProblem | null {
+function mismatchOf(
+  type: DetectedType,
+  filename: string,
+  declaredType: string | null,
+): DocumentProblem | null {
   const ext = extensionOf(filename);
   const label = typeLabel(type);
   const suspicious = (message: string): DocumentProblem => ({ kind: 'suspicious', message });
@@ -231,14 +257,24 @@ function mismatchOf(type: DetectedType, filename: string, declaredType: string |
   if (expected && !expected.includes(type) && !(type === 'text' && ext === 'txt')) {
     const broken = type === 'unknown' || (type === 'zip' && OOXML_EXTENSIONS.has(ext));
     if (broken) {
-      return { kind: 'unreadable', message: `附件“${filename}”的内容不是有效的 .${ext} 文件，可能已损坏，请重新保存后发送` };
+      return {
+        kind: 'unreadable',
+        message: `附件“${filename}”的内容不是有效的 .${ext} 文件，可能已损坏，请重新保存后发送`,
+      };
     }
     if (FAMILY[type] === FAMILY[expected[0] as DetectedType]) return null;
-    return suspicious(`附件“${filename}”的扩展名是 .${ext}，但内容实际是${label}，请按实际格式保存后重新发送`);
+    return suspicious(
+      `附件“${filename}”的扩展名是 .${ext}，但内容实际是${label}，请按实际格式保存后重新发送`,
+    );
   }
   const declared = (declaredType ?? '').toLowerCase();
   const family = MIME_FAMILY.find(([re]) => re.test(declared));
-  if (!expected && family && type !== 'unknown' && !family[1].some((t) => FAMILY[t] === FAMILY[type])) {
+  if (
+    !expected &&
+    family &&
+    type !== 'unknown' &&
+    !family[1].some((t) => FAMILY[t] === FAMILY[type])
+  ) {
     return suspicious(`附件“${filename}”声明的类型是 ${declared}，但内容实际是${label}`);
   }
   return null;

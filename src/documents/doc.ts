@@ -26,7 +26,8 @@ export async function readDoc(buf: Buffer): Promise<WordContent> {
 function oldFormat(): DocumentError {
   return new DocumentError({
     kind: 'unsupported',
-    message: 'Word 文档是 Word 95 等早期格式，无法读取，请用新版 Word 或 WPS 另存为 .docx 后重新发送',
+    message:
+      'Word 文档是 Word 95 等早期格式，无法读取，请用新版 Word 或 WPS 另存为 .docx 后重新发送',
   });
 }
 

@@ -32,7 +32,12 @@ export async function readDocx(buf: Buffer): Promise<WordContent> {
       message: 'Word 文档设置了打开密码，无法读取，请去掉密码后重新发送',
     });
   }
-  const oversized = await oversizedEntry(buf, (n) => /\.(xml|rels)$/i.test(n), MAX_XML_PART_BYTES, MAX_PACKAGE_ENTRIES);
+  const oversized = await oversizedEntry(
+    buf,
+    (n) => /\.(xml|rels)$/i.test(n),
+    MAX_XML_PART_BYTES,
+    MAX_PACKAGE_ENTRIES,
+  );
   if (oversized) {
     throw new DocumentError({
       kind: 'too_large',
@@ -67,7 +72,8 @@ function blocksOf(children: Element[]): Block[] {
   return blocks;
 }
 
-const isHeading = (style: string | null | undefined) => !!style && /^(heading|标题)\s*\d/i.test(style);
+const isHeading = (style: string | null | undefined) =>
+  !!style && /^(heading|标题)\s*\d/i.test(style);
 
 function tableOf(table: Element): TableCell[][] {
   return (table.children ?? [])

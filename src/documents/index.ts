@@ -4,7 +4,13 @@
 // bad input, and every reader runs under a timeout.
 import { createHash } from 'node:crypto';
 import type { ContestProfile } from '../config/contest.js';
-import type { DetectedType, DocumentProblem, DocumentRead, FileEntry, MailAttachment } from '../types.js';
+import type {
+  DetectedType,
+  DocumentProblem,
+  DocumentRead,
+  FileEntry,
+  MailAttachment,
+} from '../types.js';
 import { type ArchiveBudget, newBudget, unpackRar, unpackZip } from './archive.js';
 import { detectType } from './detect.js';
 import { readDoc } from './doc.js';
@@ -13,8 +19,8 @@ import { detectRedSeal, readImage } from './image.js';
 import { readPdf } from './pdf.js';
 import { DocumentError, isProblem } from './problems.js';
 
-export { closePdfWorkers } from './pdf.js';
 export { detectRedSeal } from './image.js';
+export { closePdfWorkers } from './pdf.js';
 
 const IMAGE_TYPES = new Set<DetectedType>(['jpeg', 'png', 'gif', 'bmp', 'tiff', 'webp']);
 
@@ -31,13 +37,19 @@ export async function readDocuments(
 ): Promise<DocumentRead[]> {
   const reads: DocumentRead[] = [];
   for (const a of attachments) {
-    reads.push(...(await readEntry(toEntry(a.filename, a.contentType || null, a.content), fresh(profile))));
+    reads.push(
+      ...(await readEntry(toEntry(a.filename, a.contentType || null, a.content), fresh(profile))),
+    );
   }
   return reads;
 }
 
 /** One bare file (a document swept from a folder, a test): its read, then any archive entries. */
-export function readOne(filename: string, content: Buffer, profile: ContestProfile): Promise<DocumentRead[]> {
+export function readOne(
+  filename: string,
+  content: Buffer,
+  profile: ContestProfile,
+): Promise<DocumentRead[]> {
   return readEntry(toEntry(filename, null, content), fresh(profile));
 }
 
@@ -58,7 +70,10 @@ async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]
   const { profile } = ctx;
   const read: DocumentRead = { entry, detectedType: 'unknown', problems: [] };
   if (entry.bytes === 0) {
-    read.problems.push({ kind: 'unreadable', message: `附件“${entry.filename}”是空文件（0 字节），请重新添加附件后发送` });
+    read.problems.push({
+      kind: 'unreadable',
+      message: `附件“${entry.filename}”是空文件（0 字节），请重新添加附件后发送`,
+    });
     return [read];
   }
   const detection = await guarded(read, profile.limits.documentTimeoutMs, () =>
@@ -69,10 +84,14 @@ async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]
   if (detection.mismatch) read.problems.push(detection.mismatch);
   if (entry.bytes > profile.limits.maxAttachmentBytes) {
     const mb = Math.round(profile.limits.maxAttachmentBytes / 1024 / 1024);
-    read.problems.push({ kind: 'too_large', message: `附件“${entry.filename}”超过 ${mb} MB，未予读取，请压缩或拆分后重新发送` });
+    read.problems.push({
+      kind: 'too_large',
+      message: `附件“${entry.filename}”超过 ${mb} MB，未予读取，请压缩或拆分后重新发送`,
+    });
     return [read];
   }
-  if (read.detectedType === 'zip' || read.detectedType === 'rar') return [read, ...(await readArchive(read, ctx))];
+  if (read.detectedType === 'zip' || read.detectedType === 'rar')
+    return [read, ...(await readArchive(read, ctx))];
   await readContent(read, profile);
   return [read];
 }
@@ -82,7 +101,10 @@ async function readContent(read: DocumentRead, profile: ContestProfile): Promise
   const timeout = profile.limits.documentTimeoutMs;
   switch (read.detectedType) {
     case 'docm':
-      read.problems.push({ kind: 'suspicious', message: `附件“${entry.filename}”是含宏的 Word 文档（docm），出于安全原因请另存为普通 .docx 后重新发送` });
+      read.problems.push({
+        kind: 'suspicious',
+        message: `附件“${entry.filename}”是含宏的 Word 文档（docm），出于安全原因请另存为普通 .docx 后重新发送`,
+      });
       read.word = await guarded(read, timeout, () => readDocx(entry.content));
       return;
     case 'docx':
@@ -95,7 +117,10 @@ async function readContent(read: DocumentRead, profile: ContestProfile): Promise
     case 'pdf':
       return readPdfInto(read, profile);
     case '7z':
-      read.problems.push({ kind: 'unsupported', message: `暂不支持该压缩格式（${entry.filename}），请直接发送附件或使用 zip 压缩` });
+      read.problems.push({
+        kind: 'unsupported',
+        message: `暂不支持该压缩格式（${entry.filename}），请直接发送附件或使用 zip 压缩`,
+      });
       return;
     default:
       if (IMAGE_TYPES.has(read.detectedType)) return readImageInto(read, profile);
@@ -107,15 +132,23 @@ async function readPdfInto(read: DocumentRead, profile: ContestProfile): Promise
   const renderPages = nameHas(read.entry.filename, profile.filenameKeywords.scan);
   // pdf.ts stops the worker at pdf.timeoutMs; this outer net only covers waiting in its queue.
   const timeout = pdfLimits.timeoutMs + profile.limits.documentTimeoutMs;
-  const result = await guarded(read, timeout, () => readPdf(read.entry.content, pdfLimits, { renderPages }));
+  const result = await guarded(read, timeout, () =>
+    readPdf(read.entry.content, pdfLimits, { renderPages }),
+  );
   if (!result) return;
   read.pdf = result.content;
   if (result.content.pages > pdfLimits.maxPages) {
     const max = pdfLimits.maxPages;
-    read.problems.push({ kind: 'too_large', message: `PDF“${read.entry.filename}”共 ${result.content.pages.toLocaleString('en-US')} 页，超过 ${max} 页的读取上限，只读取了前 ${max} 页，请删去多余页面后重新发送` });
+    read.problems.push({
+      kind: 'too_large',
+      message: `PDF“${read.entry.filename}”共 ${result.content.pages.toLocaleString('en-US')} 页，超过 ${max} 页的读取上限，只读取了前 ${max} 页，请删去多余页面后重新发送`,
+    });
   }
   if (result.garbled) {
-    read.problems.push({ kind: 'unreadable', message: `PDF“${read.entry.filename}”中的文字无法正确提取（字体缺少编码信息），请另存为 Word 或重新导出 PDF 后发送` });
+    read.problems.push({
+      kind: 'unreadable',
+      message: `PDF“${read.entry.filename}”中的文字无法正确提取（字体缺少编码信息），请另存为 Word 或重新导出 PDF 后发送`,
+    });
   }
   if (result.pageImages.length > 0) {
     const seals = await Promise.all(result.pageImages.map((img) => detectRedSeal(img)));
@@ -129,7 +162,8 @@ async function readImageInto(read: DocumentRead, profile: ContestProfile): Promi
   // Decoding a whole JPEG is only worth it where a truncated file matters: the logo (named so,
   // or small enough to be one).
   const checkTruncated =
-    read.detectedType === 'jpeg' && (nameHas(entry.filename, kw.logo) || entry.bytes <= 2 * profile.logo.maxBytes);
+    read.detectedType === 'jpeg' &&
+    (nameHas(entry.filename, kw.logo) || entry.bytes <= 2 * profile.logo.maxBytes);
   const maxPixels = profile.limits.image.maxPixels;
   const image = await guarded(read, profile.limits.documentTimeoutMs, () =>
     readImage(entry.content, maxPixels, { checkTruncated }),
@@ -141,7 +175,8 @@ async function readImageInto(read: DocumentRead, profile: ContestProfile): Promi
   }
   read.image = image;
   // Pixels are read for the seal only where a stamped scan is plausible.
-  if (nameHas(entry.filename, [...kw.scan, ...kw.form])) image.redSeal = await detectRedSeal(entry.content, maxPixels);
+  if (nameHas(entry.filename, [...kw.scan, ...kw.form]))
+    image.redSeal = await detectRedSeal(entry.content, maxPixels);
 }
 
 async function readArchive(read: DocumentRead, ctx: Context): Promise<DocumentRead[]> {
@@ -153,7 +188,10 @@ async function readArchive(read: DocumentRead, ctx: Context): Promise<DocumentRe
   const name = entry.insideArchive ? `${entry.insideArchive} / ${entry.filename}` : entry.filename;
   if (ctx.depth + 1 > limits.maxDepth) {
     ctx.budget.exhausted = true;
-    read.problems.push({ kind: 'suspicious', message: `压缩包嵌套超过 ${limits.maxDepth} 层（${name}），未予解压，请直接发送附件` });
+    read.problems.push({
+      kind: 'suspicious',
+      message: `压缩包嵌套超过 ${limits.maxDepth} 层（${name}），未予解压，请直接发送附件`,
+    });
     return [];
   }
   const unpack = detectedType === 'rar' ? unpackRar : unpackZip;
@@ -178,15 +216,24 @@ export function nameHas(filename: string, keywords: string[]): boolean {
  * becomes 'unreadable'; returns undefined then. (A timeout stops the waiting, not a main-thread
  * reader; only the PDF worker can be killed.)
  */
-async function guarded<T>(read: DocumentRead, ms: number, step: () => Promise<T>): Promise<T | undefined> {
+async function guarded<T>(
+  read: DocumentRead,
+  ms: number,
+  step: () => Promise<T>,
+): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DocumentError(timeoutProblem(read.entry.filename, ms))), ms);
+    timer = setTimeout(
+      () => reject(new DocumentError(timeoutProblem(read.entry.filename, ms))),
+      ms,
+    );
   });
   try {
     return await Promise.race([step(), timeout]);
   } catch (err) {
-    read.problems.push(err instanceof DocumentError ? err.problem : unreadable(read.entry.filename));
+    read.problems.push(
+      err instanceof DocumentError ? err.problem : unreadable(read.entry.filename),
+    );
     return undefined;
   } finally {
     clearTimeout(timer);
@@ -194,9 +241,15 @@ async function guarded<T>(read: DocumentRead, ms: number, step: () => Promise<T>
 }
 
 function timeoutProblem(filename: string, ms: number): DocumentProblem {
-  return { kind: 'unreadable', message: `附件“${filename}”读取超过 ${Math.round(ms / 1000)} 秒仍未完成，无法打开，请检查文件后重新发送` };
+  return {
+    kind: 'unreadable',
+    message: `附件“${filename}”读取超过 ${Math.round(ms / 1000)} 秒仍未完成，无法打开，请检查文件后重新发送`,
+  };
 }
 
 function unreadable(filename: string): DocumentProblem {
-  return { kind: 'unreadable', message: `附件“${filename}”无法打开（文件可能已损坏或格式不受支持），请检查后重新发送` };
+  return {
+    kind: 'unreadable',
+    message: `附件“${filename}”无法打开（文件可能已损坏或格式不受支持），请检查后重新发送`,
+  };
 }

@@ -51,10 +51,21 @@ async function parse({ data, maxPages, renderPages, renderWidth }) {
     // Scans are rendered anyway: their seal can only be seen in the picture.
     else if ((renderPages || imageOnly > 0) && text.total > 0) {
       const wanted = [...new Set([1, Math.min(text.total, maxPages)])];
-      const shots = await parser.getScreenshot({ partial: wanted, desiredWidth: renderWidth, imageBuffer: true, imageDataUrl: false });
+      const shots = await parser.getScreenshot({
+        partial: wanted,
+        desiredWidth: renderWidth,
+        imageBuffer: true,
+        imageDataUrl: false,
+      });
       for (const page of shots.pages) if (page.data) images.push(page.data);
     }
-    return { pages: text.total, parsedPages: text.pages.length, imageOnlyPages: imageOnly, text: text.text, images };
+    return {
+      pages: text.total,
+      parsedPages: text.pages.length,
+      imageOnlyPages: imageOnly,
+      text: text.text,
+      images,
+    };
   } finally {
     await parser.destroy();
   }

@@ -24,7 +24,9 @@ interface WorkerResult {
   images: Uint8Array[];
 }
 
-type Reply = { id: number; ok: true; result: WorkerResult } | { id: number; ok: false; error: { name: string; message: string } };
+type Reply =
+  | { id: number; ok: true; result: WorkerResult }
+  | { id: number; ok: false; error: { name: string; message: string } };
 
 const WORKER_URL = new URL('./pdf-worker.mjs', import.meta.url);
 // Wide enough for a 4 cm seal on an A4 page to cover a few thousand pixels.
@@ -63,7 +65,11 @@ export async function closePdfWorkers(): Promise<void> {
 }
 
 /** Parses one PDF; requests are served one after another by the shared worker. */
-export function readPdf(buf: Buffer, limits: PdfLimits, opts: { renderPages?: boolean } = {}): Promise<PdfRead> {
+export function readPdf(
+  buf: Buffer,
+  limits: PdfLimits,
+  opts: { renderPages?: boolean } = {},
+): Promise<PdfRead> {
   const run = queue.then(() => runInWorker(buf, limits, opts.renderPages ?? false));
   queue = run.catch(() => undefined);
   return run;
@@ -80,7 +86,12 @@ function runInWorker(buf: Buffer, limits: PdfLimits, renderPages: boolean): Prom
     const timer = setTimeout(() => {
       done();
       discardWorker(w);
-      reject(new DocumentError({ kind: 'unreadable', message: `PDF 解析超过 ${Math.round(limits.timeoutMs / 1000)} 秒仍未完成，已停止，请检查文件或另存为较小的 PDF 后重新发送` }));
+      reject(
+        new DocumentError({
+          kind: 'unreadable',
+          message: `PDF 解析超过 ${Math.round(limits.timeoutMs / 1000)} 秒仍未完成，已停止，请检查文件或另存为较小的 PDF 后重新发送`,
+        }),
+      );
     }, limits.timeoutMs);
     const onMessage = (reply: Reply) => {
       if (reply.id !== id) return;
@@ -92,7 +103,12 @@ function runInWorker(buf: Buffer, limits: PdfLimits, renderPages: boolean): Prom
     const onError = () => {
       done();
       discardWorker(w);
-      reject(new DocumentError({ kind: 'too_large', message: `PDF 文件过于复杂，解析时超出内存上限（${limits.maxMemoryMb} MB），请另存为较小的 PDF 后重新发送` }));
+      reject(
+        new DocumentError({
+          kind: 'too_large',
+          message: `PDF 文件过于复杂，解析时超出内存上限（${limits.maxMemoryMb} MB），请另存为较小的 PDF 后重新发送`,
+        }),
+      );
     };
     const onExit = () => {
       done();
@@ -102,7 +118,9 @@ function runInWorker(buf: Buffer, limits: PdfLimits, renderPages: boolean): Prom
     w.on('message', onMessage).on('error', onError).on('exit', onExit);
     // A copy, transferred: the caller's Buffer may share a pool slab that must stay usable.
     const data = new Uint8Array(buf).buffer;
-    w.postMessage({ id, data, maxPages: limits.maxPages, renderPages, renderWidth: RENDER_WIDTH }, [data]);
+    w.postMessage({ id, data, maxPages: limits.maxPages, renderPages, renderWidth: RENDER_WIDTH }, [
+      data,
+    ]);
   });
 }
 
@@ -127,10 +145,16 @@ export function isGarbled(text: string): boolean {
 
 function problemOf(error: { name: string; message: string }): DocumentError | Error {
   if (error.name === 'PasswordException') {
-    return new DocumentError({ kind: 'encrypted', message: 'PDF 文件设置了密码，无法打开，请去掉密码后重新发送' });
+    return new DocumentError({
+      kind: 'encrypted',
+      message: 'PDF 文件设置了密码，无法打开，请去掉密码后重新发送',
+    });
   }
   if (error.name === 'InvalidPDFException' || error.name === 'FormatError') {
-    return new DocumentError({ kind: 'unreadable', message: 'PDF 文件已损坏或格式无效，无法打开，请重新导出后发送' });
+    return new DocumentError({
+      kind: 'unreadable',
+      message: 'PDF 文件已损坏或格式无效，无法打开，请重新导出后发送',
+    });
   }
   return new Error(`${error.name}: ${error.message}`);
 }

@@ -3,7 +3,15 @@
 // the message and may be forged by the sender.
 import type { ParsedMail } from '../types.js';
 
-export type AuthResult = 'pass' | 'fail' | 'none' | 'neutral' | 'softfail' | 'temperror' | 'permerror' | 'policy';
+export type AuthResult =
+  | 'pass'
+  | 'fail'
+  | 'none'
+  | 'neutral'
+  | 'softfail'
+  | 'temperror'
+  | 'permerror'
+  | 'policy';
 
 export interface AuthenticationResults {
   /** The server that checked (authserv-id). */

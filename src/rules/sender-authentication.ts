@@ -21,7 +21,9 @@ export const senderAuthentication: Rule = {
       );
     }
     return pass(
-      results ? `发件地址验证：DMARC ${results.methods.dmarc ?? '未检查'}` : '收件服务器未给出发件人验证结果',
+      results
+        ? `发件地址验证：DMARC ${results.methods.dmarc ?? '未检查'}`
+        : '收件服务器未给出发件人验证结果',
       details,
     );
   },

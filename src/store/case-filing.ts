@@ -8,8 +8,8 @@ import type { CaseStatus, CaseTable, MessageTable } from './schema.js';
 import {
   type Ctx,
   type FileSubmissionResult,
-  SYSTEM_ACTOR,
   insertSubmission,
+  SYSTEM_ACTOR,
 } from './submission-rows.js';
 
 export async function fileIntoCase(ctx: Ctx): Promise<FileSubmissionResult> {

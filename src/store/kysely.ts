@@ -1,14 +1,6 @@
 // The only importer of kysely (STYLE.md: each outside library in exactly one module). Repositories
 // and migrations take what they need from here, so a kysely upgrade touches one import list.
-export {
-  CompiledQuery,
-  Kysely,
-  Migrator,
-  PostgresDialect,
-  SqliteDialect,
-  sql,
-  Transaction,
-} from 'kysely';
+
 export type {
   ColumnDefinitionBuilder,
   ColumnType,
@@ -17,4 +9,13 @@ export type {
   Migration,
   MigrationProvider,
   Selectable,
+} from 'kysely';
+export {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  Transaction,
 } from 'kysely';

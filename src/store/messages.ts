@@ -1,6 +1,6 @@
 // Raw messages as they arrived: one row per mailbox UID or per dropped/imported file, written
 // before anything else so the database, not the mailbox, is the record (DESIGN.md §3).
-import { type Db, StoreError, nowIso, toDate } from './db.js';
+import { type Db, nowIso, StoreError, toDate } from './db.js';
 import type { Selectable } from './kysely.js';
 import type { MessageSource, MessageState, MessageTable, ReceivedAtSource } from './schema.js';
 

@@ -2,7 +2,7 @@
 // case, audit and the message's `processed` mark commit together or not at all.
 import type { Finding } from '../types.js';
 import { fileIntoCase } from './case-filing.js';
-import { type Db, type Dialect, StoreError, inTransaction, nowIso } from './db.js';
+import { type Db, type Dialect, inTransaction, nowIso, StoreError } from './db.js';
 import type { Kysely, Selectable } from './kysely.js';
 import { insertPlannedReply, type PlannedReply, type ReplyRow } from './replies.js';
 import type { Database, MessageTable, SubmissionTable } from './schema.js';

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeZipName, newBudget, readZipEntry, sanitizeEntryPath, unpackZip } from '../../src/documents/archive.js';
+import {
+  decodeZipName,
+  newBudget,
+  readZipEntry,
+  sanitizeEntryPath,
+  unpackZip,
+} from '../../src/documents/archive.js';
 import { corpusDir, corpusFound } from '../support/corpus.js';
 import { fixture, profile } from './helpers.js';
 
@@ -15,13 +21,17 @@ describe('unpackZip', () => {
       ['商标.txt', '商标.txt', 'gbk-names.zip'],
     ]);
     expect(entries[0]?.content.toString()).toBe('申报材料说明\n');
-    expect(problems).toEqual([{ kind: 'suspicious', message: expect.stringContaining('../evil.txt') }]);
+    expect(problems).toEqual([
+      { kind: 'suspicious', message: expect.stringContaining('../evil.txt') },
+    ]);
   });
 
   it('stops a 100 MB zip bomb by its ratio, unpacking nothing', async () => {
     const { entries, problems } = await unzip('bomb.zip');
     expect(entries).toEqual([]);
-    expect(problems).toEqual([{ kind: 'suspicious', message: expect.stringContaining('压缩炸弹') }]);
+    expect(problems).toEqual([
+      { kind: 'suspicious', message: expect.stringContaining('压缩炸弹') },
+    ]);
   });
 
   it('stops at the byte cap, counted while inflating', async () => {
@@ -34,7 +44,10 @@ describe('unpackZip', () => {
   it('refuses more entries than the cap', async () => {
     const { entries, problems } = await unzip('many.zip');
     expect(entries).toEqual([]);
-    expect(problems[0]).toMatchObject({ kind: 'too_large', message: expect.stringContaining('200') });
+    expect(problems[0]).toMatchObject({
+      kind: 'too_large',
+      message: expect.stringContaining('200'),
+    });
   });
 
   it('reports password-protected entries', async () => {
@@ -44,7 +57,12 @@ describe('unpackZip', () => {
   });
 
   it('calls a file that is no zip unreadable', async () => {
-    const { problems } = await unpackZip(Buffer.from('PK\x03\x04broken'), 'x.zip', limits, newBudget());
+    const { problems } = await unpackZip(
+      Buffer.from('PK\x03\x04broken'),
+      'x.zip',
+      limits,
+      newBudget(),
+    );
     expect(problems[0]).toMatchObject({ kind: 'unreadable' });
   });
 });

@@ -24,7 +24,10 @@ describe('detectType', () => {
   it('flags an executable named .jpg as suspicious', async () => {
     const d = await detectType(fixture('exe-named.jpg'), 'photo.jpg', 'image/jpeg');
     expect(d.type).toBe('exe');
-    expect(d.mismatch).toEqual({ kind: 'suspicious', message: expect.stringContaining('可执行程序') });
+    expect(d.mismatch).toEqual({
+      kind: 'suspicious',
+      message: expect.stringContaining('可执行程序'),
+    });
   });
 
   it('flags a PDF named .docx as suspicious', async () => {
@@ -48,7 +51,10 @@ describe('detectType', () => {
 
   it('flags content that disagrees with the declared MIME type when the name says nothing', async () => {
     const d = await detectType(fixture('form-text.pdf'), 'attachment', 'image/jpeg');
-    expect(d).toMatchObject({ type: 'pdf', mismatch: { kind: 'suspicious', message: expect.stringContaining('image/jpeg') } });
+    expect(d).toMatchObject({
+      type: 'pdf',
+      mismatch: { kind: 'suspicious', message: expect.stringContaining('image/jpeg') },
+    });
   });
 });
 

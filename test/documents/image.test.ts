@@ -20,11 +20,15 @@ describe('readImage', () => {
 
   it('finds a truncated JPEG only when asked to decode it', async () => {
     expect(await readImage(fixture('truncated.jpg'), maxPixels)).toMatchObject({ format: 'jpeg' });
-    expect(await readImage(fixture('truncated.jpg'), maxPixels, { checkTruncated: true })).toMatchObject({
+    expect(
+      await readImage(fixture('truncated.jpg'), maxPixels, { checkTruncated: true }),
+    ).toMatchObject({
       kind: 'unreadable',
       message: expect.stringContaining('不完整'),
     });
-    expect(await readImage(fixture('logo.jpg'), maxPixels, { checkTruncated: true })).toMatchObject({ width: 600 });
+    expect(await readImage(fixture('logo.jpg'), maxPixels, { checkTruncated: true })).toMatchObject(
+      { width: 600 },
+    );
   });
 
   it('refuses an image above the pixel cap without decoding it', async () => {
@@ -35,7 +39,9 @@ describe('readImage', () => {
   });
 
   it('turns bytes that are no image into a problem', async () => {
-    expect(await readImage(Buffer.from('not an image'), maxPixels)).toMatchObject({ kind: 'unreadable' });
+    expect(await readImage(Buffer.from('not an image'), maxPixels)).toMatchObject({
+      kind: 'unreadable',
+    });
   });
 });
 

@@ -4,14 +4,19 @@ import { fixture, profile } from './helpers.js';
 
 afterAll(closePdfWorkers);
 
-const kinds = (reads: { problems: { kind: string }[] }[]) => reads.flatMap((r) => r.problems.map((p) => p.kind));
+const kinds = (reads: { problems: { kind: string }[] }[]) =>
+  reads.flatMap((r) => r.problems.map((p) => p.kind));
 
 describe('readDocuments', () => {
   it('reads every attachment with its hash and flattens an archive after itself', async () => {
     const reads = await readDocuments(
       [
         { filename: '商标.jpg', contentType: 'image/jpeg', content: fixture('logo.jpg') },
-        { filename: '材料.zip', contentType: 'application/zip', content: fixture('submission.zip') },
+        {
+          filename: '材料.zip',
+          contentType: 'application/zip',
+          content: fixture('submission.zip'),
+        },
       ],
       profile,
     );
@@ -21,7 +26,10 @@ describe('readDocuments', () => {
       ['申报表.docx', 'docx', '材料.zip'],
       ['商标.jpg', 'jpeg', '材料.zip'],
     ]);
-    expect(reads[0]?.entry).toMatchObject({ bytes: fixture('logo.jpg').length, declaredType: 'image/jpeg' });
+    expect(reads[0]?.entry).toMatchObject({
+      bytes: fixture('logo.jpg').length,
+      declaredType: 'image/jpeg',
+    });
     expect(reads[0]?.entry.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(reads[0]?.entry.sha256).toBe(reads[3]?.entry.sha256);
     expect(reads[2]?.word?.tables[0]?.[0]?.[1]?.text).toBe('基于大模型的智能风控平台');
@@ -30,9 +38,14 @@ describe('readDocuments', () => {
 
   it('does not parse an attachment over the size limit', async () => {
     const small = { ...profile, limits: { ...profile.limits, maxAttachmentBytes: 1000 } };
-    const [read] = await readDocuments([{ filename: 'a.docx', contentType: '', content: fixture('form.docx') }], small);
+    const [read] = await readDocuments(
+      [{ filename: 'a.docx', contentType: '', content: fixture('form.docx') }],
+      small,
+    );
     expect(read?.word).toBeUndefined();
-    expect(read?.problems).toEqual([{ kind: 'too_large', message: expect.stringContaining('a.docx') }]);
+    expect(read?.problems).toEqual([
+      { kind: 'too_large', message: expect.stringContaining('a.docx') },
+    ]);
   });
 });
 
@@ -69,7 +82,12 @@ describe('readOne', () => {
 
   it('stops nested archives at the depth limit and a nested bomb at its ratio', async () => {
     const deep = await readOne('deep.zip', fixture('deep.zip'), profile);
-    expect(deep.map((r) => r.entry.filename)).toEqual(['deep.zip', 'level2.zip', 'level3.zip', 'level4.zip']);
+    expect(deep.map((r) => r.entry.filename)).toEqual([
+      'deep.zip',
+      'level2.zip',
+      'level3.zip',
+      'level4.zip',
+    ]);
     expect(deep.at(-1)?.entry.insideArchive).toBe('deep.zip / level2.zip / level3.zip');
     expect(deep.at(-1)?.problems[0]?.message).toContain('嵌套');
     const nested = await readOne('nested-bomb.zip', fixture('nested-bomb.zip'), profile);
@@ -89,7 +107,9 @@ describe('readOne', () => {
 
   it('flags a truncated JPEG logo and an empty file', async () => {
     const [logo] = await readOne('商标.jpg', fixture('truncated.jpg'), profile);
-    expect(logo?.problems).toEqual([{ kind: 'unreadable', message: expect.stringContaining('不完整') }]);
+    expect(logo?.problems).toEqual([
+      { kind: 'unreadable', message: expect.stringContaining('不完整') },
+    ]);
     const [empty] = await readOne('申报表.docx', Buffer.alloc(0), profile);
     expect(empty?.problems[0]?.message).toContain('空文件');
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readDoc, splitBody } from '../../src/documents/doc.js';
 import { readDocx } from '../../src/documents/docx.js';
@@ -6,7 +7,6 @@ import { parseChoices } from '../../src/documents/word-content.js';
 import type { WordContent } from '../../src/types.js';
 import { corpusDir, corpusFound } from '../support/corpus.js';
 import { fixture } from './helpers.js';
-import { readFileSync } from 'node:fs';
 
 function expectForm(w: WordContent) {
   const rows = w.tables[0]?.map((r) => r.map((c) => c.text)) ?? [];
@@ -83,20 +83,33 @@ describe('parseChoices', () => {
 
 describe.skipIf(!corpusFound)('real Chinese forms from the corpus', () => {
   it('reads the szmath award form tables', async () => {
-    const buf = readFileSync(`${corpusDir}/documents/szmath/深圳市数学学会2026年度大湾区青年科学家奖申报表.docx`);
+    const buf = readFileSync(
+      `${corpusDir}/documents/szmath/深圳市数学学会2026年度大湾区青年科学家奖申报表.docx`,
+    );
     const w = await readDocx(buf);
     expect(w.tables.length).toBeGreaterThan(5);
     expect(w.tables[0]?.[0]?.[0]?.text).toBe('姓  名');
   });
 
   it('reads the hhwxs form checkboxes (box after the label)', async () => {
-    const w = await readDocx(readFileSync(`${corpusDir}/documents/hhwxs/学生社团换届干部竞选报名表.docx`));
+    const w = await readDocx(
+      readFileSync(`${corpusDir}/documents/hhwxs/学生社团换届干部竞选报名表.docx`),
+    );
     const choices = w.tables.flat(2).flatMap((c) => c.choices);
     expect(choices).toContainEqual({ label: '社长', checked: false });
   });
 
   it('reads the szmath membership .doc table rows', async () => {
-    const w = await readDoc(readFileSync(`${corpusDir}/documents/szmath/深圳市数学学会会员申请表.doc`));
-    expect(w.tables[0]?.[0]?.map((c) => c.text)).toEqual(['姓    名', '', '性    别', '', '出生日期', '']);
+    const w = await readDoc(
+      readFileSync(`${corpusDir}/documents/szmath/深圳市数学学会会员申请表.doc`),
+    );
+    expect(w.tables[0]?.[0]?.map((c) => c.text)).toEqual([
+      '姓    名',
+      '',
+      '性    别',
+      '',
+      '出生日期',
+      '',
+    ]);
   });
 });

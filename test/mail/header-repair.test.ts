@@ -52,7 +52,7 @@ describe('header repair (property)', () => {
         expect(mail.subject).toBe(subject);
         expect(mail.attachments[0]?.filename).toBe(`${subject}.doc`);
       }),
-      { numRuns: 300, examples: [["楼"], ["你楼"]] },
+      { numRuns: 300, examples: [['楼'], ['你楼']] },
     );
   });
 

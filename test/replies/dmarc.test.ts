@@ -30,10 +30,19 @@ describe('DMARC failure', () => {
     });
     await waitFor('the reply decided', async () => (await replyRows(rig)).length === 1);
     const [reply] = await replyRows(rig);
-    expect(reply).toMatchObject({ kind: 'review', state: 'suppressed', suppressed_reason: 'dmarc-fail' });
-    const sub = await sql<{ verdict: string; result_json: string }>`select verdict, result_json from submissions`.execute(rig.store.db.k);
+    expect(reply).toMatchObject({
+      kind: 'review',
+      state: 'suppressed',
+      suppressed_reason: 'dmarc-fail',
+    });
+    const sub = await sql<{
+      verdict: string;
+      result_json: string;
+    }>`select verdict, result_json from submissions`.execute(rig.store.db.k);
     expect(sub.rows[0]?.verdict).toBe('needs_review');
-    const failed = JSON.parse(sub.rows[0]?.result_json ?? '{}').findings.filter((f: { passed: boolean }) => !f.passed);
+    const failed = JSON.parse(sub.rows[0]?.result_json ?? '{}').findings.filter(
+      (f: { passed: boolean }) => !f.passed,
+    );
     expect(failed.map((f: { rule: string }) => f.rule)).toEqual(['SENDER_UNVERIFIED']);
   });
 });

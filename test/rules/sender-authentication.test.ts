@@ -12,7 +12,11 @@ const received = new Date('2025-10-18T10:00:00+08:00');
 async function withResults(...headers: string[]) {
   const raw = await makeMessage({ subject: '某某银行+智能风控平台' });
   const top = headers.map((h) => `Authentication-Results: ${h}\r\n`).join('');
-  const { result } = await validateMessage(Buffer.concat([Buffer.from(top), raw]), received, profile);
+  const { result } = await validateMessage(
+    Buffer.concat([Buffer.from(top), raw]),
+    received,
+    profile,
+  );
   return { result, finding: result.findings.find((f) => f.rule === 'SENDER_UNVERIFIED') };
 }
 

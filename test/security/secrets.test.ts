@@ -1,14 +1,14 @@
 // Secrets never reach a log: the whole service at LOG_LEVEL=trace, logging in to a real Dovecot
 // and a real SMTP relay with passwords, receiving a submission and replying to it.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT, waitFor } from '../support/app.js';
 import { createTestDb, type TestDb } from '../support/db.js';
 import { DOVECOT_PASSWORD, startDovecot, type TestDovecot } from '../support/dovecot.js';
-import { PROJECT_ROOT, waitFor } from '../support/app.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
@@ -36,7 +36,9 @@ describe('secrets in logs', () => {
   });
 
   it('logs the work at trace level without any password in it', { timeout: 120_000 }, async () => {
-    const fixture = await readFile(path.join(PROJECT_ROOT, 'fixtures/submissions/accepted-docx.eml'));
+    const fixture = await readFile(
+      path.join(PROJECT_ROOT, 'fixtures/submissions/accepted-docx.eml'),
+    );
     await dovecot.append(fixture, new Date('2025-10-10T10:00:00+08:00'));
     const webPort = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -81,7 +83,8 @@ describe('secrets in logs', () => {
       await waitFor(
         'the acknowledgement at the relay',
         async () => {
-          if (child.exitCode !== null) throw new Error(`the service exited:\n${output.slice(-2000)}`);
+          if (child.exitCode !== null)
+            throw new Error(`the service exited:\n${output.slice(-2000)}`);
           return sink.messages.length === 1;
         },
         90_000,

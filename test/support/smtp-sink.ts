@@ -68,7 +68,10 @@ export async function startSmtpSink(
         disabledCommands: opts.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
         onAuth(auth, _session, callback) {
           const ok = auth.username === opts.auth?.user && auth.password === opts.auth?.pass;
-          callback(ok ? null : new Error('invalid credentials'), ok ? { user: auth.username } : undefined);
+          callback(
+            ok ? null : new Error('invalid credentials'),
+            ok ? { user: auth.username } : undefined,
+          );
         },
         logger: false,
         closeTimeout: 1_000,
