@@ -1,8 +1,10 @@
 // Builds everything from the configuration, once. Each role (`poll`, `worker`) is a set of
 // parts with start/stop; `intake start` runs them all in one process.
+import os from 'node:os';
 import path from 'node:path';
 import { type ContestProfile, loadContest } from './config/contest.js';
 import type { Env } from './config/env.js';
+import { createEvaluatePool } from './evaluate-pool.js';
 import { createDropFolder } from './intake/drop-folder.js';
 import { createIngest, type Ingest } from './intake/ingest.js';
 import { createRedisLock } from './intake/lock.js';
@@ -47,6 +49,8 @@ export interface AppOptions {
   concurrency?: number;
   lockDurationMs?: number;
   sweepIntervalMs?: number;
+  /** The evaluation threads' entry module; tests substitute one that crashes. */
+  evaluateThreadEntry?: URL;
 }
 
 export async function createApp(env: Env, opts: AppOptions): Promise<App> {
@@ -62,11 +66,26 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
   const blobs = createBlobStore(path.join(env.dataDir, 'blobs'));
   const connection = connectRedis(redis.url);
   const queues = createQueues(connection, opts.queuePrefix);
-  const ingest = createIngest({ db, blobs, enqueue: queues.enqueueProcess, log: log.child({ component: 'ingest' }) });
+  const ingest = createIngest({
+    db,
+    blobs,
+    enqueue: queues.enqueueProcess,
+    log: log.child({ component: 'ingest' }),
+  });
   const parts: Part[] = [];
 
   if (opts.roles.includes('poll')) parts.push(intakePart(env, { db, ingest, connection, log }));
   if (opts.roles.includes('worker')) {
+    const concurrency = opts.concurrency ?? 2;
+    // Parsing and the rules run on these threads, so concurrent jobs use more than one core.
+    const evaluatePool = createEvaluatePool({
+      blobDir: path.join(env.dataDir, 'blobs'),
+      profile,
+      ownAddresses: ownAddresses(env),
+      size: Math.min(concurrency, os.availableParallelism()),
+      entry: opts.evaluateThreadEntry,
+      log: log.child({ component: 'evaluate' }),
+    });
     const pipeline = createPipeline({
       db,
       blobs,
@@ -74,6 +93,7 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
       log: log.child({ component: 'pipeline' }),
       ownAddresses: ownAddresses(env),
       enqueueReply: queues.enqueueReply,
+      evaluate: evaluatePool.evaluate,
     });
     const replies = createReplyHandler(env, {
       db,
@@ -84,10 +104,11 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
     parts.push({
       name: 'workers',
       async start() {
+        evaluatePool.warm();
         workers = createWorkers({
           connection,
           prefix: opts.queuePrefix,
-          concurrency: opts.concurrency ?? 2,
+          concurrency,
           handlers: { processMessage: pipeline.processMessage, sendReply: replies.sendReply },
           log: log.child({ component: 'worker' }),
           lockDurationMs: opts.lockDurationMs,
@@ -95,6 +116,7 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
       },
       async stop() {
         await workers?.close();
+        await evaluatePool.close();
         replies.close();
       },
     });
@@ -170,7 +192,9 @@ function intakePart(
   const poller = createPoller({
     log: log.child({ component: 'poller' }),
     config: env.imap,
-    lock: createRedisLock(deps.connection, { owner: `${process.pid}@${process.env.HOSTNAME ?? 'host'}` }),
+    lock: createRedisLock(deps.connection, {
+      owner: `${process.pid}@${process.env.HOSTNAME ?? 'host'}`,
+    }),
     sink: createStoreSink(db, ingest),
   });
   return { name: 'poller', start: poller.start, stop: poller.stop };

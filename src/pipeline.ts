@@ -1,6 +1,7 @@
 // The `process` job: the stored raw message → the validation core → one transaction filing the
 // case, submission, attachments and findings. Running it twice changes nothing the second time.
 import type { ContestProfile } from './config/contest.js';
+import { createEvaluator, type EvalTimings, type Evaluate } from './evaluate-pool.js';
 import type { Logger } from './log.js';
 import { MAX_ATTEMPTS } from './queue/jobs.js';
 import { isOutage } from './queue/outage.js';
@@ -10,32 +11,9 @@ import type { BlobStore } from './store/blobs.js';
 import type { Db } from './store/db.js';
 import { getMessage, setMessageState } from './store/messages.js';
 import { fileSubmission } from './store/submissions.js';
-import { type StageTimings, validateMessage } from './validate.js';
 
-/**
- * The validation core on a stored message, with every file of the submission (archive entries
- * too) kept as a blob so organisers can open it. The process job and `reprocess` share it.
- */
-export function createEvaluator(deps: {
-  blobs: BlobStore;
-  profile: ContestProfile;
-  ownAddresses?: string[];
-}) {
-  return async (
-    stored: { sha256: string; receivedAt: Date },
-    timings: StageTimings & { load?: number } = {},
-  ) => {
-    const started = Date.now();
-    const raw = await deps.blobs.read(stored.sha256);
-    timings.load = Date.now() - started;
-    const validation = await validateMessage(raw, stored.receivedAt, deps.profile, {
-      ownAddresses: deps.ownAddresses,
-      timings,
-    });
-    for (const doc of validation.submission.documents) await deps.blobs.put(doc.entry.content);
-    return validation;
-  };
-}
+// The evaluator lives with its thread pool; re-exported for `reprocess` and the web preview.
+export { createEvaluator } from './evaluate-pool.js';
 
 export function createPipeline(deps: {
   db: Db;
@@ -45,9 +23,11 @@ export function createPipeline(deps: {
   ownAddresses?: string[];
   /** Enqueues a planned reply; without it the sweep sends pending replies later. */
   enqueueReply?: (replyId: number) => Promise<void>;
+  /** Evaluates off the main thread (src/evaluate-pool.ts); in-process when absent. */
+  evaluate?: Evaluate;
 }) {
   const { db, profile, log } = deps;
-  const evaluate = createEvaluator(deps);
+  const evaluate = deps.evaluate ?? inProcess(deps);
 
   async function processMessage({ messageId }: { messageId: number }): Promise<void> {
     const msg = await getMessage(db, messageId);
@@ -60,8 +40,8 @@ export function createPipeline(deps: {
     await setMessageState(db, messageId, 'processing');
     const started = Date.now();
     try {
-      const stages: StageTimings & { load?: number; store?: number } = {};
-      const { result, submission } = await evaluate(
+      const stages: EvalTimings & { store?: number } = {};
+      const { result, mail, threadId } = await evaluate(
         { sha256: msg.sha256, receivedAt: msg.receivedAt },
         stages,
       );
@@ -70,8 +50,8 @@ export function createPipeline(deps: {
         db,
         {
           messageRowId: messageId,
-          messageIdHeader: submission.mail.messageId,
-          fromAddress: submission.mail.from?.address ?? null,
+          messageIdHeader: mail.messageId,
+          fromAddress: mail.from?.address ?? null,
           result,
           attachments: result.attachments,
           caseNumberPrefix: profile.caseNumberPrefix,
@@ -81,7 +61,7 @@ export function createPipeline(deps: {
           reply: (f) =>
             planReply({
               result,
-              mail: submission.mail,
+              mail,
               filed: f,
               ownAddresses: deps.ownAddresses ?? [],
               profile,
@@ -105,6 +85,7 @@ export function createPipeline(deps: {
           caseNo: filed.caseNo,
           verdict: result.verdict,
           ms: Date.now() - started,
+          thread: threadId,
           stages: { ...stages, store: Date.now() - storing },
         },
         filed.created ? 'submission filed' : 'submission was already filed',
@@ -121,4 +102,12 @@ export function createPipeline(deps: {
   }
 
   return { processMessage };
+}
+
+function inProcess(deps: Parameters<typeof createEvaluator>[0]): Evaluate {
+  const evaluate = createEvaluator(deps);
+  return async (stored, timings) => {
+    const { result, submission } = await evaluate(stored, timings);
+    return { result, mail: submission.mail, threadId: 0 };
+  };
 }

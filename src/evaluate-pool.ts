@@ -1,0 +1,287 @@
+// The evaluator (blob read → validateMessage → blob puts) and a pool of worker threads that runs
+// it off the main thread. The service has one JavaScript thread: mailparser, mammoth and the rules
+// of one message would otherwise hold up every other message and the IMAP/Redis/database work.
+// Threads, not processes: `intake start` is one process (DESIGN.md §4). This module is also the
+// threads' code (evaluate-thread.mjs imports it), so it loads nothing the threads do not need.
+import { parentPort, threadId, Worker, workerData } from 'node:worker_threads';
+import type { ContestProfile } from './config/contest.js';
+import type { Logger } from './log.js';
+import { type BlobStore, createBlobStore } from './store/blobs.js';
+import type { CheckResult, ParsedMail } from './types.js';
+import { type StageTimings, validateMessage } from './validate.js';
+
+export type EvalTimings = StageTimings & { load?: number };
+
+export interface StoredMessage {
+  sha256: string;
+  receivedAt: Date;
+}
+
+/** What the pipeline needs of a validation: the result and the mail without attachment bytes. */
+export interface Evaluation {
+  result: CheckResult;
+  /** Attachment entries are kept (counts matter to the reply guard) with empty contents. */
+  mail: ParsedMail;
+  /** The thread that evaluated it (the main thread's id, 0, when run in-process). */
+  threadId: number;
+}
+
+export type Evaluate = (stored: StoredMessage, timings?: EvalTimings) => Promise<Evaluation>;
+
+/**
+ * The validation core on a stored message, with every file of the submission (archive entries
+ * too) kept as a blob so organisers can open it. Runs in the calling thread: `reprocess`, the web
+ * preview and the pool's threads share it.
+ */
+export function createEvaluator(deps: {
+  blobs: BlobStore;
+  profile: ContestProfile;
+  ownAddresses?: string[];
+}) {
+  return async (stored: StoredMessage, timings: EvalTimings = {}) => {
+    const started = Date.now();
+    const raw = await deps.blobs.read(stored.sha256);
+    timings.load = Date.now() - started;
+    const validation = await validateMessage(raw, stored.receivedAt, deps.profile, {
+      ownAddresses: deps.ownAddresses,
+      timings,
+    });
+    for (const doc of validation.submission.documents) await deps.blobs.put(doc.entry.content);
+    return validation;
+  };
+}
+
+// ── thread side ──────────────────────────────────────────────────────────────────────────────
+
+interface ThreadData {
+  blobDir: string;
+  profile: ContestProfile;
+  ownAddresses?: string[];
+}
+
+interface Job extends StoredMessage {
+  id: number;
+}
+
+type ThreadMail = Omit<ParsedMail, 'attachments'> & {
+  attachments: Omit<ParsedMail['attachments'][number], 'content'>[];
+};
+
+type Reply =
+  | {
+      id: number;
+      ok: true;
+      result: CheckResult;
+      mail: ThreadMail;
+      timings: EvalTimings;
+      threadId: number;
+    }
+  | { id: number; ok: false; error: { name: string; message: string; code?: unknown } };
+
+/**
+ * Serves the pool's jobs inside a thread, one at a time (the pool never sends a second before
+ * the first is answered). `beforeJob` exists for tests that make a job crash its thread.
+ */
+export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Promise<void>): void {
+  const port = parentPort;
+  if (!port) throw new Error('serveEvaluations runs only in a worker thread');
+  const data = workerData as ThreadData;
+  const evaluate = createEvaluator({
+    blobs: createBlobStore(data.blobDir),
+    profile: data.profile,
+    ownAddresses: data.ownAddresses,
+  });
+  port.on('message', async (job: Job) => {
+    let reply: Reply;
+    try {
+      await beforeJob?.(job);
+      const timings: EvalTimings = {};
+      const { result, submission } = await evaluate(job, timings);
+      // Attachment bytes stay here: they are in the blob store already, and copying megabytes
+      // back to the main thread would cost the time the thread saved.
+      const mail: ThreadMail = {
+        ...submission.mail,
+        attachments: submission.mail.attachments.map(({ content: _c, ...rest }) => rest),
+      };
+      reply = { id: job.id, ok: true, result, mail, timings, threadId };
+    } catch (err) {
+      const e = err as { name?: unknown; message?: unknown; code?: unknown };
+      reply = {
+        id: job.id,
+        ok: false,
+        error: {
+          name: String(e?.name ?? 'Error'),
+          message: String(e?.message ?? err),
+          code: e?.code,
+        },
+      };
+    }
+    port.postMessage(reply);
+  });
+}
+
+// ── main side ────────────────────────────────────────────────────────────────────────────────
+
+export interface EvaluatePool {
+  evaluate: Evaluate;
+  /**
+   * Starts every thread now: loading the code takes a thread over a second of CPU, which the
+   * first messages would otherwise wait for. Without it threads start on first use.
+   */
+  warm(): void;
+  /** Ends every thread; queued and running evaluations fail. */
+  close(): Promise<void>;
+}
+
+export interface EvaluatePoolOptions {
+  blobDir: string;
+  profile: ContestProfile;
+  ownAddresses?: string[];
+  /** Threads; the caller caps it at the cores (more threads than cores only adds memory). */
+  size: number;
+  /** A thread still busy after this long is terminated and replaced; its job fails, retryably. */
+  timeoutMs?: number;
+  /** The thread's entry module; tests substitute one that crashes. */
+  entry?: URL;
+  log?: Logger;
+}
+
+const DEFAULT_ENTRY = new URL('./evaluate-thread.mjs', import.meta.url);
+// Far above any real message (each document has its own 20 s limit), far below "stuck forever".
+const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+interface Task {
+  job: Job;
+  timings?: EvalTimings;
+  resolve(e: Evaluation): void;
+  reject(err: Error): void;
+}
+
+interface Slot {
+  worker: Worker | null;
+  busy: boolean;
+}
+
+/** A thread's trouble, not the message's: the job fails and is retried (attempts are counted). */
+export class EvaluateThreadError extends Error {
+  override name = 'EvaluateThreadError';
+}
+
+export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
+  const size = Math.max(1, Math.floor(opts.size));
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const data: ThreadData = {
+    blobDir: opts.blobDir,
+    profile: opts.profile,
+    ownAddresses: opts.ownAddresses,
+  };
+  const slots: Slot[] = Array.from({ length: size }, () => ({ worker: null, busy: false }));
+  const waiting: Task[] = [];
+  let nextId = 1;
+  let closed = false;
+
+  function spawn(slot: Slot): Worker {
+    const w = new Worker(opts.entry ?? DEFAULT_ENTRY, { workerData: data });
+    // A crash between jobs (nobody listening) must not become the process's uncaught error.
+    w.on('error', (err) => opts.log?.warn({ err }, 'evaluation thread failed'));
+    w.on('exit', () => {
+      if (slot.worker === w) slot.worker = null;
+    });
+    // An idle thread must not keep a CLI run or a test alive; `run` refs it while busy.
+    if (!slot.busy) w.unref();
+    slot.worker = w;
+    return w;
+  }
+
+  function dispatch() {
+    for (const slot of slots) {
+      if (slot.busy) continue;
+      const task = waiting.shift();
+      if (!task) return;
+      run(slot, task);
+    }
+  }
+
+  function run(slot: Slot, task: Task) {
+    slot.busy = true;
+    const w = slot.worker ?? spawn(slot);
+    w.ref();
+    const finish = (outcome: () => void) => {
+      clearTimeout(timer);
+      w.off('message', onMessage).off('exit', onExit);
+      slot.busy = false;
+      // Idle again: it must not keep a CLI run or a test alive.
+      if (slot.worker === w) w.unref();
+      outcome();
+      dispatch();
+    };
+    const discard = () => {
+      if (slot.worker === w) slot.worker = null;
+      void w.terminate();
+    };
+    const timer = setTimeout(() => {
+      discard();
+      finish(() =>
+        task.reject(
+          new EvaluateThreadError(`evaluation exceeded ${timeoutMs} ms; thread replaced`),
+        ),
+      );
+    }, timeoutMs);
+    const onMessage = (reply: Reply) => {
+      if (reply.id !== task.job.id) return;
+      finish(() =>
+        reply.ok
+          ? task.resolve(toEvaluation(reply, task.timings))
+          : task.reject(toError(reply.error)),
+      );
+    };
+    const onExit = (code: number) => {
+      discard();
+      finish(() =>
+        task.reject(
+          new EvaluateThreadError(`evaluation thread exited (code ${code}); thread replaced`),
+        ),
+      );
+    };
+    w.on('message', onMessage).on('exit', onExit);
+    w.postMessage(task.job);
+  }
+
+  return {
+    evaluate(stored, timings) {
+      if (closed) return Promise.reject(new EvaluateThreadError('evaluation pool is closed'));
+      return new Promise<Evaluation>((resolve, reject) => {
+        const job = { id: nextId++, sha256: stored.sha256, receivedAt: stored.receivedAt };
+        waiting.push({ job, timings, resolve, reject });
+        dispatch();
+      });
+    },
+    warm() {
+      if (closed) return;
+      for (const slot of slots) if (!slot.worker) spawn(slot);
+    },
+    async close() {
+      closed = true;
+      for (const task of waiting.splice(0))
+        task.reject(new EvaluateThreadError('evaluation pool closed'));
+      await Promise.all(slots.map((s) => s.worker?.terminate()));
+    },
+  };
+}
+
+function toEvaluation(reply: Extract<Reply, { ok: true }>, timings?: EvalTimings): Evaluation {
+  if (timings) Object.assign(timings, reply.timings);
+  const mail: ParsedMail = {
+    ...reply.mail,
+    attachments: reply.mail.attachments.map((a) => ({ ...a, content: Buffer.alloc(0) })),
+  };
+  return { result: reply.result, mail, threadId: reply.threadId };
+}
+
+/** Keeps name, message and code so `isOutage` still sees a full disk as an outage. */
+function toError(e: { name: string; message: string; code?: unknown }): Error {
+  const err = new Error(e.message) as Error & { code?: unknown };
+  err.name = e.name;
+  if (e.code !== undefined) err.code = e.code;
+  return err;
+}

@@ -1,0 +1,163 @@
+// The evaluation pool (src/evaluate-pool.ts): real worker threads running the real evaluator on
+// real messages in a real blob store. Several threads share the work, a thread that crashes or
+// hangs is replaced, and a message whose thread crashed is retried and filed exactly once.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadContest } from '../../src/config/contest.js';
+import {
+  createEvaluatePool,
+  createEvaluator,
+  type EvaluatePool,
+  EvaluateThreadError,
+} from '../../src/evaluate-pool.js';
+import { createBlobStore } from '../../src/store/blobs.js';
+import { sql } from '../../src/store/kysely.js';
+import { createRig, type Rig, waitFor } from '../support/app.js';
+import { makeMessage } from '../support/mail.js';
+
+const FAULT_ENTRY = new URL('./fault-evaluate-thread.mjs', import.meta.url);
+const PDF = Buffer.from(
+  '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
+);
+const profile = loadContest(
+  path.join(new URL('../..', import.meta.url).pathname, 'config/contest-2025.json'),
+);
+const receivedAt = new Date('2025-10-10T10:00:00+08:00');
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  delete process.env.INTAKE_TEST_THREAD_FAULT;
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function blobDir() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'intake-pool-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function pool(opts: Omit<Parameters<typeof createEvaluatePool>[0], 'profile'>): EvaluatePool {
+  const p = createEvaluatePool({ profile, ...opts });
+  cleanups.push(() => p.close());
+  return p;
+}
+
+/** Stores `n` messages, each with a PDF attachment, and returns their blob names. */
+async function storeMessages(dir: string, n: number) {
+  const blobs = createBlobStore(dir);
+  const stored = [];
+  for (let i = 0; i < n; i++) {
+    const raw = await makeMessage({ attachments: [{ filename: `证明${i}.pdf`, content: PDF }] });
+    stored.push({ sha256: (await blobs.put(raw)).sha256, receivedAt });
+  }
+  return stored;
+}
+
+function nth<T>(list: T[], i: number): T {
+  const item = list[i];
+  if (item === undefined) throw new Error(`no item ${i}`);
+  return item;
+}
+
+describe('evaluation pool', () => {
+  it('spreads messages over its threads and returns what the in-process evaluator does', async () => {
+    const dir = await blobDir();
+    const stored = await storeMessages(dir, 6);
+    const shared = pool({ blobDir: dir, size: 2 });
+    shared.warm();
+    const timings = stored.map(() => ({}) as Record<string, number>);
+    const results = await Promise.all(stored.map((s, i) => shared.evaluate(s, timings[i])));
+    const threads = new Set(results.map((r) => r.threadId));
+    expect(threads.size).toBe(2);
+    expect(threads.has(0)).toBe(false); // none ran on the main thread
+
+    const inProcess = createEvaluator({ blobs: createBlobStore(dir), profile });
+    for (const [i, r] of results.entries()) {
+      const local = await inProcess(nth(stored, i));
+      expect(r.result).toEqual(local.result);
+      expect(r.mail.subject).toBe(local.submission.mail.subject);
+      expect(r.mail.from).toEqual(local.submission.mail.from);
+      expect(r.mail.headers).toEqual(local.submission.mail.headers);
+      // The reply guard counts attachments; their bytes stay in the thread (and the blob store).
+      expect(r.mail.attachments.map((a) => a.filename)).toEqual([`证明${i}.pdf`]);
+      expect(r.mail.attachments[0]?.content).toEqual(Buffer.alloc(0));
+      expect(timings[i]?.parse).toBeTypeOf('number');
+      for (const a of r.result.attachments)
+        expect(await createBlobStore(dir).has(a.sha256)).toBe(true);
+    }
+  });
+
+  it('replaces a thread that crashes, failing only the job it was running', async () => {
+    const dir = await blobDir();
+    const stored = await storeMessages(dir, 3);
+    process.env.INTAKE_TEST_THREAD_FAULT = `crash:${path.join(dir, 'fault')}`;
+    const p = pool({ blobDir: dir, size: 1, entry: FAULT_ENTRY });
+    const outcomes = await Promise.allSettled(stored.map((s) => p.evaluate(s)));
+    expect(outcomes[0]?.status).toBe('rejected');
+    expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(EvaluateThreadError);
+    expect(outcomes.slice(1).map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+  });
+
+  it('terminates and replaces a thread that exceeds the time limit', async () => {
+    const dir = await blobDir();
+    const stored = await storeMessages(dir, 2);
+    process.env.INTAKE_TEST_THREAD_FAULT = `hang:${path.join(dir, 'fault')}`;
+    const p = pool({ blobDir: dir, size: 1, entry: FAULT_ENTRY, timeoutMs: 3_000 });
+    await expect(p.evaluate(nth(stored, 0))).rejects.toThrow(/exceeded/);
+    const again = await p.evaluate(nth(stored, 1));
+    expect(again.result.kind).toBe('submission');
+  });
+
+  it('fails evaluations after close instead of hanging', async () => {
+    const dir = await blobDir();
+    const stored = await storeMessages(dir, 1);
+    const p = pool({ blobDir: dir, size: 1 });
+    await p.close();
+    await expect(p.evaluate(nth(stored, 0))).rejects.toBeInstanceOf(EvaluateThreadError);
+  });
+});
+
+describe('a worker whose evaluation thread crashes', () => {
+  let rig: Rig | undefined;
+  afterEach(async () => {
+    await rig?.dispose();
+    rig = undefined;
+  });
+
+  it('retries the message and files it exactly once', async () => {
+    rig = await createRig('sqlite');
+    process.env.INTAKE_TEST_THREAD_FAULT = `crash:${path.join(rig.dataDir, 'fault')}`;
+    const intake = await rig.app();
+    for (let i = 0; i < 4; i++) {
+      await intake.ingest({
+        raw: await makeMessage({ attachments: [{ filename: `证明${i}.pdf`, content: PDF }] }),
+        source: 'import',
+        mailbox: 'import',
+        receivedAt: new Date(),
+        receivedAtSource: 'now',
+      });
+    }
+    const worker = await rig.app({ roles: ['worker'], evaluateThreadEntry: FAULT_ENTRY });
+    await worker.start();
+    const k = rig.store.db.k;
+    const rows = async () =>
+      (
+        await sql<{
+          id: number;
+          state: string;
+          attempts: number;
+        }>`select id, state, attempts from messages`.execute(k)
+      ).rows;
+    await waitFor('all 4 processed', async () =>
+      (await rows()).every((r) => r.state === 'processed'),
+    );
+    const one = async (q: ReturnType<typeof sql<{ n: number | string }>>) =>
+      Number((await q.execute(k)).rows[0]?.n ?? 0);
+    expect(await one(sql`select count(*) as n from submissions`)).toBe(4);
+    expect(await one(sql`select count(distinct message_row_id) as n from submissions`)).toBe(4);
+    // Exactly one message met the crash and needed a second attempt.
+    expect((await rows()).map((r) => r.attempts).sort()).toEqual([1, 1, 1, 2]);
+  });
+});
