@@ -4,10 +4,10 @@
 // the private Redis; Dovecot and the sink are the outside world and are not counted.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../src/net.js';
 import { startDovecot, type TestDovecot } from '../../test/support/dovecot.js';
 import { startRedis } from '../../test/support/redis.js';
 import { startSmtpSink } from '../../test/support/smtp-sink.js';
@@ -33,17 +33,6 @@ export interface PipelineResult {
   /** Bench Message-ID → APPEND time, sink receipt time, IMAP UID. */
   arrivals: Map<string, { appendedAt: number; uid: number }>;
   replies: Map<string, number>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const inReplyTo = (raw: Buffer) =>

@@ -8,7 +8,7 @@ import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './ports.js';
+import { freePort } from '../../src/net.js';
 
 const run = promisify(execFile);
 

@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { ConfigError } from '../config/env.js';
 import type { Logger } from '../log.js';
+import { freePort } from '../net.js';
 
 export interface RedisTarget {
   url: string;
@@ -29,17 +30,6 @@ export function pingRedis(host: string, port: number, timeoutMs = 1_000): Promis
     socket.on('error', () => done(false));
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
   });
 }
 

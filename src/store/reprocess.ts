@@ -12,7 +12,7 @@ import type { CheckResult, Finding } from '../types.js';
 import { writeAudit } from './audit.js';
 import { type Db, inTransaction, nowIso, StoreError } from './db.js';
 import type { CaseStatus } from './schema.js';
-import type { FileSubmissionInput } from './submission-rows.js';
+import { type FileSubmissionInput, insertDetails } from './submission-rows.js';
 
 /** What a fresh run of the validation core says about one stored message. */
 export interface Evaluation {
@@ -78,37 +78,7 @@ export async function reprocessSubmission(
       .execute();
     await trx.deleteFrom('findings').where('submission_id', '=', submissionId).execute();
     await trx.deleteFrom('attachments').where('submission_id', '=', submissionId).execute();
-    if (result.findings.length > 0) {
-      await trx
-        .insertInto('findings')
-        .values(
-          result.findings.map((f) => ({
-            submission_id: submissionId,
-            rule: f.rule,
-            severity: f.severity,
-            passed: f.passed ? 1 : 0,
-            message: f.message,
-            details_json: JSON.stringify(f.details ?? {}),
-          })),
-        )
-        .execute();
-    }
-    if (fresh.attachments.length > 0) {
-      await trx
-        .insertInto('attachments')
-        .values(
-          fresh.attachments.map((a) => ({
-            submission_id: submissionId,
-            filename: a.filename,
-            detected_type: a.detectedType,
-            role: a.role,
-            bytes: a.bytes,
-            sha256: a.sha256,
-            inside_archive: a.insideArchive,
-          })),
-        )
-        .execute();
-    }
+    await insertDetails(trx, submissionId, result.findings, fresh.attachments);
     const before = failing(old.findings);
     const after = failing(result.findings);
     const outcome: ReprocessOutcome = {

@@ -116,7 +116,8 @@ export async function insertSubmission(
   return id;
 }
 
-async function insertDetails(
+/** A submission's findings and attachment rows (filing, and re-filing after reprocess). */
+export async function insertDetails(
   trx: Kysely<Database>,
   submissionId: number,
   findings: Finding[],

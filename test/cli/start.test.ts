@@ -3,13 +3,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/env.js';
 import { createLogger } from '../../src/log.js';
+import { freePort } from '../../src/net.js';
 import { pingRedis, resolveRedis } from '../../src/queue/redis-server.js';
 import { openDb } from '../../src/store/db.js';
 import { sql } from '../../src/store/kysely.js';
@@ -125,14 +125,6 @@ describe('configuration errors', () => {
 });
 
 describe('Redis for a fresh machine', () => {
-  const freePort = () =>
-    new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as net.AddressInfo;
-        s.close(() => resolve(port));
-      });
-    });
-
   it('starts a private append-only redis-server under DATA_DIR/redis when none answers', async () => {
     const dataDir = await tempDir();
     const target = await resolveRedis({

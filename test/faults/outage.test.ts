@@ -2,7 +2,7 @@
 // PostgreSQL connection, a SQL mistake, a missing blob.
 import { open } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/faults/ports.js';
+import { freePort } from '../../src/net.js';
 import { isOutage } from '../../src/queue/outage.js';
 import { BlobError } from '../../src/store/blobs.js';
 import { openDb } from '../../src/store/db.js';

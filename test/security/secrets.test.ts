@@ -2,10 +2,10 @@
 // and a real SMTP relay with passwords, receiving a submission and replying to it.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/net.js';
 import { PROJECT_ROOT, waitFor } from '../support/app.js';
 import { createTestDb, type TestDb } from '../support/db.js';
 import { DOVECOT_PASSWORD, startDovecot, type TestDovecot } from '../support/dovecot.js';
@@ -40,12 +40,7 @@ describe('secrets in logs', () => {
       path.join(PROJECT_ROOT, 'fixtures/submissions/accepted-docx.eml'),
     );
     await dovecot.append(fixture, new Date('2025-10-10T10:00:00+08:00'));
-    const webPort = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as net.AddressInfo;
-        s.close(() => resolve(port));
-      });
-    });
+    const webPort = await freePort();
     const child = spawn(process.execPath, ['src/bin.mjs', 'start'], {
       cwd: PROJECT_ROOT,
       env: {

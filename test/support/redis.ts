@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../src/net.js';
 import { pingRedis } from '../../src/queue/redis-server.js';
 
 export interface TestRedis {
@@ -13,17 +14,6 @@ export interface TestRedis {
   flushAll(): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 async function command(port: number, line: string): Promise<string> {

@@ -2,8 +2,8 @@
 // for reply tests. It can refuse connections for a while (the listener really closes: clients
 // get ECONNREFUSED), answer chosen recipients with a status code, and run a hook when a message
 // has arrived but before it is acknowledged (to kill the sending worker at that instant).
-import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { freePort } from '../../src/net.js';
 
 export interface SinkMessage {
   raw: Buffer;
@@ -25,17 +25,6 @@ export interface SmtpSink {
   accept(): Promise<void>;
   byMessageId(): Map<string, SinkMessage[]>;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const headerOf = (raw: Buffer, name: string) =>

@@ -1,10 +1,10 @@
 // `npm run demo`: a fresh data folder, the fixture submissions processed, the dashboard up.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/net.js';
 import { PROJECT_ROOT, waitFor } from '../support/app.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
@@ -35,15 +35,6 @@ function groupAlive(group: number): boolean {
   } catch {
     return false;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describe('npm run demo', () => {

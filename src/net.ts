@@ -1,4 +1,5 @@
-// A free loopback port (the kernel picks one; a race with another binder is retried by callers).
+// A free loopback port, picked by the kernel. Whoever binds it next may race another binder;
+// callers that start servers retry or fail clearly.
 import net from 'node:net';
 
 export function freePort(): Promise<number> {
