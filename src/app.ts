@@ -17,7 +17,7 @@ import { resolveRedis } from './queue/redis-server.js';
 import { createSweeper } from './queue/sweep.js';
 import { createReplyHandler, ownAddresses } from './replies/wiring.js';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
-import { type Db, openDb } from './store/db.js';
+import { type Db, openDb, SQLITE_BUSY_TIMEOUT_MS } from './store/db.js';
 import { listUnfinishedMessageIds } from './store/messages.js';
 import { listUnfinishedReplyIds } from './store/replies.js';
 
@@ -111,7 +111,13 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
           concurrency,
           handlers: { processMessage: pipeline.processMessage, sendReply: replies.sendReply },
           log: log.child({ component: 'worker' }),
-          lockDurationMs: opts.lockDurationMs,
+          // better-sqlite3 waits for a busy database synchronously, up to the busy timeout, and
+          // a blocked thread cannot renew its job locks: a lock shorter than that wait would let
+          // a second worker take the job (and send a reply twice) while the first is stuck.
+          lockDurationMs: Math.max(
+            opts.lockDurationMs ?? 30_000,
+            db.dialect === 'sqlite' ? 2 * SQLITE_BUSY_TIMEOUT_MS : 0,
+          ),
         });
       },
       async stop() {

@@ -2,12 +2,14 @@
 // Idempotent: a row that is not pending is done. A worker killed after the server accepted the
 // message but before `sent` was recorded sends it once more with the same Message-ID (the
 // accepted cost: at most one extra copy, never a lost reply).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContestProfile } from '../config/contest.js';
 import type { Logger } from '../log.js';
 import { composeReply } from '../mail/compose.js';
 import { classifyDeliveryError } from '../mail/delivery-error.js';
 import { recipientGuardReason } from '../mail/reply-guard.js';
 import type { Sender } from '../mail/send.js';
+import { isOutage } from '../queue/outage.js';
 import { UnrecoverableError } from '../queue/queues.js';
 import { getCase } from '../store/cases.js';
 import type { Db } from '../store/db.js';
@@ -25,6 +27,22 @@ import { getSubmission } from '../store/submissions.js';
 import { type ReplyFacts, replyValues } from './content.js';
 import { decisionReason } from './decision.js';
 import { REPLY_KINDS, type ReplyKind, type Templates } from './templates.js';
+
+/** How long a delivered reply's `sent` is retried through an outage before the job gives up. */
+const RECORD_FOR_MS = 10 * 60_000;
+
+async function untilRecorded(record: () => Promise<void>, log: Logger, replyId: number) {
+  const started = Date.now();
+  for (let wait = 500; ; wait = Math.min(wait * 2, 10_000)) {
+    try {
+      return await record();
+    } catch (err) {
+      if (!isOutage(err) || Date.now() - started > RECORD_FOR_MS) throw err;
+      log.warn({ err, replyId }, 'reply delivered but not yet recorded; retrying the record');
+      await sleep(wait);
+    }
+  }
+}
 
 /** Transient failures are retried (BullMQ backoff, then the sweep) until a reply is this old. */
 const GIVE_UP_AFTER_MS = 2 * 24 * 3_600_000;
@@ -75,7 +93,10 @@ export function createReplyJob(deps: ReplyJobDeps) {
       log.warn({ replyId, code: d.code, attempts }, 'reply not delivered; will retry');
       throw err;
     }
-    await markReplySent(db, replyId, reply.messageId);
+    // The server has the reply now. If recording that fails on an outage (database busy or
+    // restarting, disk full), failing the job would deliver a second copy on its retry: keep
+    // trying to record instead.
+    await untilRecorded(() => markReplySent(db, replyId, reply.messageId), log, replyId);
     log.info({ replyId, kind: row.kind, messageId: reply.messageId }, 'reply sent');
   }
 

@@ -41,7 +41,7 @@ export class StoreError extends Error {
 
 // Waiting this long for another process's write lock beats failing with SQLITE_BUSY; it must
 // exceed the longest write transaction (a filing is a few dozen small inserts).
-const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
 /** `sqlite:/path/file.sqlite`, `sqlite::memory:` or `postgres://…`. */
 export async function openDb(databaseUrl: string, options: OpenDbOptions = {}): Promise<Db> {
