@@ -18,55 +18,49 @@ function quantile(sorted: number[], q: number): number {
 export function createMetrics(db: Db): Metrics {
   const register = new Registry();
   collectDefaultMetrics({ register, prefix: 'intake_web_' });
-  new Gauge({
-    name: 'intake_messages_ingested',
-    help: 'Messages stored, by processing state',
-    labelNames: ['state'],
-    registers: [register],
-    async collect() {
-      this.reset();
-      const rows = await db.k
-        .selectFrom('messages')
-        .select('state')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .groupBy('state')
-        .execute();
-      for (const r of rows) this.set({ state: r.state }, Number(r.n));
-    },
-  });
-  new Gauge({
-    name: 'intake_submissions',
-    help: 'Submissions filed, by verdict (duplicates excluded)',
-    labelNames: ['verdict'],
-    registers: [register],
-    async collect() {
-      this.reset();
-      const rows = await db.k
+  // A gauge per table: rows counted by one column at scrape time.
+  const countBy = (
+    name: string,
+    help: string,
+    label: string,
+    rows: () => Promise<{ k: string; n: unknown }[]>,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [register],
+      async collect() {
+        this.reset();
+        for (const r of await rows()) this.set({ [label]: r.k }, Number(r.n));
+      },
+    });
+  countBy('intake_messages_ingested', 'Messages stored, by processing state', 'state', () =>
+    db.k
+      .selectFrom('messages')
+      .select((eb) => [eb.ref('state').as('k'), eb.fn.countAll().as('n')])
+      .groupBy('state')
+      .execute(),
+  );
+  countBy(
+    'intake_submissions',
+    'Submissions filed, by verdict (duplicates excluded)',
+    'verdict',
+    () =>
+      db.k
         .selectFrom('submissions')
-        .select('verdict')
-        .select((eb) => eb.fn.countAll().as('n'))
+        .select((eb) => [eb.ref('verdict').as('k'), eb.fn.countAll().as('n')])
         .where('duplicate_of', 'is', null)
         .groupBy('verdict')
-        .execute();
-      for (const r of rows) this.set({ verdict: r.verdict }, Number(r.n));
-    },
-  });
-  new Gauge({
-    name: 'intake_replies',
-    help: 'Replies to applicants, by state',
-    labelNames: ['state'],
-    registers: [register],
-    async collect() {
-      this.reset();
-      const rows = await db.k
-        .selectFrom('replies')
-        .select('state')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .groupBy('state')
-        .execute();
-      for (const r of rows) this.set({ state: r.state }, Number(r.n));
-    },
-  });
+        .execute(),
+  );
+  countBy('intake_replies', 'Replies to applicants, by state', 'state', () =>
+    db.k
+      .selectFrom('replies')
+      .select((eb) => [eb.ref('state').as('k'), eb.fn.countAll().as('n')])
+      .groupBy('state')
+      .execute(),
+  );
   new Gauge({
     name: 'intake_processing_seconds',
     help: `Time from storing a message to filing it, over the last ${RECENT} processed messages`,
