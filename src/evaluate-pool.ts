@@ -46,7 +46,9 @@ export function createEvaluator(deps: {
       ownAddresses: deps.ownAddresses,
       timings,
     });
-    for (const doc of validation.submission.documents) await deps.blobs.put(doc.entry.content);
+    for (const { entry } of validation.submission.documents) {
+      await deps.blobs.putHashed(entry.sha256, entry.content);
+    }
     return validation;
   };
 }

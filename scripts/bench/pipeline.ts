@@ -12,7 +12,7 @@ import { startDovecot, type TestDovecot } from '../../test/support/dovecot.js';
 import { startRedis } from '../../test/support/redis.js';
 import { startSmtpSink } from '../../test/support/smtp-sink.js';
 import type { BenchMessage } from './generate.js';
-import { type ProcSample, processTree, sample } from './procstat.js';
+import { type ProcSample, processTree, sample, threadCpu, threadCpuDelta } from './procstat.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -29,6 +29,8 @@ export interface PipelineResult {
   lightLatenciesMs: number[];
   bigLatencyMs: number;
   processes: ProcSample[];
+  /** The service's CPU ms at full load by thread name (live threads only). */
+  threads: Map<string, number>;
   logs: LogLine[];
   /** Bench Message-ID → APPEND time, sink receipt time, IMAP UID. */
   arrivals: Map<string, { appendedAt: number; uid: number }>;
@@ -71,12 +73,14 @@ export async function runPipeline(opts: {
 
     // Full load: every message as fast as IMAP takes them.
     const before = sample(pids());
+    const threadsBefore = threadCpu(service.pid ?? 0);
     const started = Date.now();
     for (const m of opts.full) await append(m);
     opts.log(`bench: ${opts.full.length} messages appended in ${Date.now() - started} ms`);
     await waitReplies(opts.full, 'every full-load reply');
     const elapsed = Date.now() - started;
     const after = sample(pids());
+    const threads = threadCpuDelta(threadsBefore, threadCpu(service.pid ?? 0));
     const cpuMs = sum(after) - sum(before.filter((b) => after.some((a) => a.pid === b.pid)));
 
     // Light load: one message a second, the poller idling (IDLE) between them; the 30 MB case
@@ -100,6 +104,7 @@ export async function runPipeline(opts: {
       lightLatenciesMs: opts.light.map(latency),
       bigLatencyMs: latency(opts.big),
       processes: sample(pids()),
+      threads,
       logs,
       arrivals,
       replies,

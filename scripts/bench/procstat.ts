@@ -11,16 +11,19 @@ export interface ProcSample {
   peakRssMb: number;
 }
 
+function parseStat(text: string): { ppid: number; cpuMs: number; name: string } {
+  // The name is in parentheses and may contain spaces: split after the last ')'.
+  const close = text.lastIndexOf(')');
+  const name = text.slice(text.indexOf('(') + 1, close);
+  const f = text.slice(close + 2).split(' ');
+  // Fields after the name, 0-based: 1 ppid, 11 utime, 12 stime.
+  const ticks = Number(f[11]) + Number(f[12]);
+  return { ppid: Number(f[1]), cpuMs: (ticks * 1000) / TICKS_PER_SECOND, name };
+}
+
 function stat(pid: number): { ppid: number; cpuMs: number; name: string } | null {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The name is in parentheses and may contain spaces: split after the last ')'.
-    const close = text.lastIndexOf(')');
-    const name = text.slice(text.indexOf('(') + 1, close);
-    const f = text.slice(close + 2).split(' ');
-    // Fields after the name, 0-based: 1 ppid, 11 utime, 12 stime.
-    const ticks = Number(f[11]) + Number(f[12]);
-    return { ppid: Number(f[1]), cpuMs: (ticks * 1000) / TICKS_PER_SECOND, name };
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null; // exited
   }
@@ -56,4 +59,43 @@ export function sample(pids: number[]): ProcSample[] {
     const s = stat(pid);
     return s ? [{ pid, name: s.name, cpuMs: s.cpuMs, peakRssMb: peakRssMb(pid) }] : [];
   });
+}
+
+/**
+ * CPU ms of a process's live threads by thread id, with the thread's name. A thread that has
+ * exited is no longer listed.
+ */
+export function threadCpu(pid: number): Map<string, { name: string; cpuMs: number }> {
+  const out = new Map<string, { name: string; cpuMs: number }>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const s = parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      out.set(tid, { name: s.name, cpuMs: s.cpuMs });
+    } catch {
+      // exited
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU ms spent between two `threadCpu` readings by thread: Node gives its worker threads the
+ * main thread's name, so they are told apart by thread id ("node 1234"; the main thread's id is
+ * the pid).
+ */
+export function threadCpuDelta(
+  before: ReturnType<typeof threadCpu>,
+  after: ReturnType<typeof threadCpu>,
+): Map<string, number> {
+  const byThread = new Map<string, number>();
+  for (const [tid, t] of after) {
+    byThread.set(`${t.name} ${tid}`, t.cpuMs - (before.get(tid)?.cpuMs ?? 0));
+  }
+  return byThread;
 }

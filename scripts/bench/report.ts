@@ -59,6 +59,14 @@ export function summary(r: Headline, floor: FloorResult, pipe: PipelineResult): 
       `| ${p.name} | ${p.pid} | ${(p.cpuMs / 1000).toFixed(1)} | ${p.peakRssMb.toFixed(0)} |`,
     );
   }
+  const threads = [...pipe.threads]
+    .filter(([, ms]) => ms >= 10)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12);
+  out.push('', '| service thread (name, id) | CPU ms / message, full load |', '|---|---|');
+  for (const [name, ms] of threads) {
+    out.push(`| ${name} | ${(ms / Number(r.messages)).toFixed(1)} |`);
+  }
   return out.join('\n');
 }
 

@@ -1,14 +1,19 @@
 // Content-addressed files (raw .eml, attachments) under DATA_DIR/blobs: `ab/cd/<sha256>`.
 // A blob appears under its name only complete and fsynced (temp file + rename), so a crash
 // never leaves a half-written file that a later `has()` would trust.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { access, type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
 export interface BlobStore {
   put(data: Buffer | Readable, expectedSize?: number): Promise<{ sha256: string; size: number }>;
+  /**
+   * Stores bytes whose sha256 the caller has just computed from this very buffer (a document
+   * read in this process): no second pass over megabytes to hash them, no write when present.
+   */
+  putHashed(sha256: string, data: Buffer): Promise<void>;
   read(sha256: string): Promise<Buffer>;
   stream(sha256: string): Readable;
   has(sha256: string): Promise<boolean>;
@@ -48,18 +53,17 @@ export function createBlobStore(dir: string): BlobStore {
     }
   }
 
-  async function put(data: Buffer | Readable, expectedSize?: number) {
+  /** Writes `data` to a temp file, then moves it under the name `check` returns. */
+  async function commit(data: Buffer | Readable, check: (written: Written) => string) {
     await mkdir(tmpDir, { recursive: true });
     const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     try {
-      const { sha256, size } = await writeHashed(tmp, data);
-      if (expectedSize !== undefined && size !== expectedSize) {
-        // imapflow's download() can end early without an error (DESIGN.md §6).
-        throw new BlobError(
-          'BlobSizeMismatch',
-          `blob is ${size} bytes, expected ${expectedSize} (truncated download?)`,
-        );
-      }
+      const written = await writeFile(
+        tmp,
+        data,
+        Buffer.isBuffer(data) ? null : createHash('sha256'),
+      );
+      const sha256 = check(written);
       const final = blobPath(sha256);
       if (await has(sha256)) {
         await rm(tmp, { force: true });
@@ -68,11 +72,34 @@ export function createBlobStore(dir: string): BlobStore {
         await rename(tmp, final);
         await fsyncDir(path.dirname(final));
       }
-      return { sha256, size };
+      return { sha256, size: written.size };
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
+  }
+
+  function put(data: Buffer | Readable, expectedSize?: number) {
+    return commit(data, ({ size, sha256 }) => {
+      if (expectedSize !== undefined && size !== expectedSize) {
+        // imapflow's download() can end early without an error (DESIGN.md §6).
+        throw new BlobError(
+          'BlobSizeMismatch',
+          `blob is ${size} bytes, expected ${expectedSize} (truncated download?)`,
+        );
+      }
+      return (
+        sha256 ??
+        createHash('sha256')
+          .update(data as Buffer)
+          .digest('hex')
+      );
+    });
+  }
+
+  async function putHashed(sha256: string, data: Buffer) {
+    if (await has(sha256)) return;
+    await commit(data, () => sha256);
   }
 
   async function read(sha256: string): Promise<Buffer> {
@@ -88,28 +115,65 @@ export function createBlobStore(dir: string): BlobStore {
     return createReadStream(blobPath(sha256));
   }
 
-  return { put, read, stream, has, path: blobPath };
+  return { put, putHashed, read, stream, has, path: blobPath };
 }
 
-async function writeHashed(file: string, data: Buffer | Readable) {
-  const hash = createHash('sha256');
+interface Written {
+  size: number;
+  /** Of a stream, hashed as it was written; null for a buffer (hashed in one pass if needed). */
+  sha256: string | null;
+}
+
+// A stream arrives in small chunks (16 KB–4 MB from a socket); one write call per chunk costs
+// more than the data, so chunks are gathered and written together (writev: no copy).
+const WRITE_BYTES = 1 << 20;
+
+async function writeFile(
+  file: string,
+  data: Buffer | Readable,
+  hash: Hash | null,
+): Promise<Written> {
   let size = 0;
   const fh = await open(file, 'wx');
   try {
-    const chunks: Iterable<Buffer> | AsyncIterable<Buffer | string> = Buffer.isBuffer(data)
-      ? [data]
-      : data;
-    for await (const chunk of chunks) {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      hash.update(buf);
-      size += buf.length;
-      await fh.write(buf);
+    if (Buffer.isBuffer(data)) {
+      await writeAll(fh, [data]);
+      size = data.length;
+    } else {
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      for await (const chunk of data as AsyncIterable<Buffer | string>) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        hash?.update(buf);
+        size += buf.length;
+        pending.push(buf);
+        pendingBytes += buf.length;
+        if (pendingBytes >= WRITE_BYTES) {
+          await writeAll(fh, pending);
+          pending = [];
+          pendingBytes = 0;
+        }
+      }
+      await writeAll(fh, pending);
     }
     await fh.sync();
   } finally {
     await fh.close();
   }
-  return { sha256: hash.digest('hex'), size };
+  return { size, sha256: hash ? hash.digest('hex') : null };
+}
+
+/** writev until every byte is down: a short write (a full disk) is retried to get its error. */
+async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers.filter((b) => b.length > 0);
+  while (rest.length > 0) {
+    let { bytesWritten } = await fh.writev(rest);
+    while (rest.length > 0 && bytesWritten >= (rest[0]?.length ?? 0)) {
+      bytesWritten -= rest[0]?.length ?? 0;
+      rest = rest.slice(1);
+    }
+    if (bytesWritten > 0 && rest[0]) rest = [rest[0].subarray(bytesWritten), ...rest.slice(1)];
+  }
 }
 
 // The rename is durable only once the directory entry is on disk.

@@ -20,7 +20,7 @@ export type { ScenarioSink, StoredRow } from './poller-rig.js';
 const BOX = 'INBOX';
 
 /** Wraps a sink to observe ingests: `onData` sees each download's first chunk. */
-function observed(inner: PollSink, onData?: (uid: number) => void) {
+function observed(inner: PollSink, onData?: (uid: number) => Promise<unknown> | undefined) {
   const stats = { ingests: 0, failures: 0, cursorCalls: 0, outcomes: [] as boolean[] };
   const sink: PollSink = {
     ...inner,
@@ -36,13 +36,14 @@ function observed(inner: PollSink, onData?: (uid: number) => void) {
       stats.ingests++;
       let raw = input.raw;
       if (onData) {
-        // A tap, not a 'data' listener: that would switch the stream to flowing mode.
+        // A tap, not a 'data' listener: that would switch the stream to flowing mode. The
+        // first chunk waits for `onData`, so the download cannot finish before it has acted.
         let seen = false;
         const tap = new PassThrough({
           transform(chunk, _enc, done) {
-            if (!seen) onData(input.uid);
+            const acted = seen ? undefined : onData(input.uid);
             seen = true;
-            done(null, chunk);
+            Promise.resolve(acted).then(() => done(null, chunk), done);
           },
         });
         raw = pipeline(input.raw, tap, () => undefined);
@@ -105,15 +106,21 @@ export function runPollerScenarios(
       const { poller, appendAll, dovecot } = rig.get();
       const s = await newStore();
       const big = [1, 2, 3].map((i) => ({
-        raw: generatedMessage('big', i, 5 * 1024 * 1024),
+        // Three of the poller's 4 MB download pieces: after the first, at most one more can be
+        // in flight before the connections drop.
+        raw: generatedMessage('big', i, 9 * 1024 * 1024),
         date: new Date(Date.UTC(2025, 9, 2, 8, i)),
       }));
       const msgs = [...testMessages('small', 3), ...big];
       await appendAll(msgs);
       let killed: Promise<number> | undefined;
       const { sink, stats } = observed(s.sink, (uid) => {
-        // The first big message (UID 4) has started to stream: drop every connection now.
-        if (uid === 4 && !killed) killed = dovecot.killImapProcesses();
+        // The first big message (UID 4) has started to stream: drop every connection before its
+        // first piece is passed on.
+        if (uid === 4 && !killed) {
+          killed = dovecot.killImapProcesses();
+          return killed;
+        }
       });
       const p = poller(sink);
       await p.start();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -38,6 +38,25 @@ describe('store/blobs', () => {
     const put = await blobs.put(Readable.from(parts));
     expect(put).toEqual({ sha256: sha(whole), size: whole.length });
     expect((await blobs.read(put.sha256)).equals(whole)).toBe(true);
+  });
+
+  it('stores a long stream of small chunks byte for byte (gathered into large writes)', async () => {
+    const chunks = Array.from({ length: 230 }, (_, i) => Buffer.alloc(16 * 1024, i % 251));
+    const whole = Buffer.concat(chunks);
+    const put = await blobs.put(Readable.from(chunks), whole.length);
+    expect(put).toEqual({ sha256: sha(whole), size: whole.length });
+    expect((await blobs.read(put.sha256)).equals(whole)).toBe(true);
+  });
+
+  it('putHashed stores under the given hash and writes nothing when the blob exists', async () => {
+    const data = Buffer.from('案例报告.docx bytes');
+    await blobs.putHashed(sha(data), data);
+    expect((await blobs.read(sha(data))).equals(data)).toBe(true);
+    const before = (await stat(blobs.path(sha(data)))).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    await blobs.putHashed(sha(data), data);
+    expect((await stat(blobs.path(sha(data)))).mtimeMs).toBe(before);
+    expect(await readdir(path.join(dir, 'blobs', 'tmp'))).toEqual([]);
   });
 
   it('keeps one file when the same content is put twice and leaves no temp files', async () => {
