@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type ContestProfile, loadContest } from './config/contest.js';
 import type { Env } from './config/env.js';
-import { createEvaluatePool } from './evaluate-pool.js';
+import { createEvaluatePool, JOBS_PER_THREAD } from './evaluate-pool.js';
 import { createDropFolder } from './intake/drop-folder.js';
 import { createIngest, type Ingest } from './intake/ingest.js';
 import { createRedisLock } from './intake/lock.js';
@@ -76,13 +76,13 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
 
   if (opts.roles.includes('poll')) parts.push(intakePart(env, { db, ingest, connection, log }));
   if (opts.roles.includes('worker')) {
-    const concurrency = opts.concurrency ?? 2;
+    const threads = Math.min(opts.concurrency ?? 2, os.availableParallelism());
     // Parsing and the rules run on these threads, so concurrent jobs use more than one core.
     const evaluatePool = createEvaluatePool({
       blobDir: path.join(env.dataDir, 'blobs'),
       profile,
       ownAddresses: ownAddresses(env),
-      size: Math.min(concurrency, os.availableParallelism()),
+      size: threads,
       entry: opts.evaluateThreadEntry,
       log: log.child({ component: 'evaluate' }),
     });
@@ -108,7 +108,8 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
         workers = createWorkers({
           connection,
           prefix: opts.queuePrefix,
-          concurrency,
+          // Enough jobs to keep every evaluation slot busy.
+          concurrency: threads * JOBS_PER_THREAD,
           handlers: { processMessage: pipeline.processMessage, sendReply: replies.sendReply },
           log: log.child({ component: 'worker' }),
           // better-sqlite3 waits for a busy database synchronously, up to the busy timeout, and

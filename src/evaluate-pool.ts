@@ -81,8 +81,8 @@ type Reply =
   | { id: number; ok: false; error: { name: string; message: string; code?: unknown } };
 
 /**
- * Serves the pool's jobs inside a thread, one at a time (the pool never sends a second before
- * the first is answered). `beforeJob` exists for tests that make a job crash its thread.
+ * Serves the pool's jobs inside a thread, as many at once as the pool sends (JOBS_PER_THREAD).
+ * `beforeJob` exists for tests that make a job crash its thread.
  */
 export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Promise<void>): void {
   const port = parentPort;
@@ -143,6 +143,8 @@ export interface EvaluatePoolOptions {
   size: number;
   /** A thread still busy after this long is terminated and replaced; its job fails, retryably. */
   timeoutMs?: number;
+  /** Evaluations a thread runs at once (default JOBS_PER_THREAD). */
+  jobsPerThread?: number;
   /** The thread's entry module; tests substitute one that crashes. */
   entry?: URL;
   log?: Logger;
@@ -151,6 +153,12 @@ export interface EvaluatePoolOptions {
 const DEFAULT_ENTRY = new URL('./evaluate-thread.mjs', import.meta.url);
 // Far above any real message (each document has its own 20 s limit), far below "stuck forever".
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+/**
+ * An evaluation waits now and then (the PDF worker, libvips, the disk); a second one on the same
+ * thread fills those gaps, where a thread per job would cost a V8 heap each (issue 7's bench:
+ * ~50 MB a thread).
+ */
+export const JOBS_PER_THREAD = 2;
 
 interface Task {
   job: Job;
@@ -161,7 +169,8 @@ interface Task {
 
 interface Slot {
   worker: Worker | null;
-  busy: boolean;
+  /** Jobs the thread is evaluating now. */
+  running: number;
 }
 
 /** A thread's trouble, not the message's: the job fails and is retried (attempts are counted). */
@@ -177,7 +186,8 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     profile: opts.profile,
     ownAddresses: opts.ownAddresses,
   };
-  const slots: Slot[] = Array.from({ length: size }, () => ({ worker: null, busy: false }));
+  const perThread = Math.max(1, Math.floor(opts.jobsPerThread ?? JOBS_PER_THREAD));
+  const slots: Slot[] = Array.from({ length: size }, () => ({ worker: null, running: 0 }));
   const waiting: Task[] = [];
   let nextId = 1;
   let closed = false;
@@ -190,30 +200,30 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
       if (slot.worker === w) slot.worker = null;
     });
     // An idle thread must not keep a CLI run or a test alive; `run` refs it while busy.
-    if (!slot.busy) w.unref();
+    if (slot.running === 0) w.unref();
     slot.worker = w;
     return w;
   }
 
   function dispatch() {
-    for (const slot of slots) {
-      if (slot.busy) continue;
-      const task = waiting.shift();
-      if (!task) return;
-      run(slot, task);
+    // The least busy thread first, so two jobs share a thread only when every thread has one.
+    for (;;) {
+      const slot = slots.reduce((a, b) => (b.running < a.running ? b : a));
+      if (slot.running >= perThread || waiting.length === 0) return;
+      run(slot, waiting.shift() as Task);
     }
   }
 
   function run(slot: Slot, task: Task) {
-    slot.busy = true;
+    slot.running++;
     const w = slot.worker ?? spawn(slot);
     w.ref();
     const finish = (outcome: () => void) => {
       clearTimeout(timer);
       w.off('message', onMessage).off('exit', onExit);
-      slot.busy = false;
+      slot.running--;
       // Idle again: it must not keep a CLI run or a test alive.
-      if (slot.worker === w) w.unref();
+      if (slot.worker === w && slot.running === 0) w.unref();
       outcome();
       dispatch();
     };

@@ -12,7 +12,14 @@ import { startDovecot, type TestDovecot } from '../../test/support/dovecot.js';
 import { startRedis } from '../../test/support/redis.js';
 import { startSmtpSink } from '../../test/support/smtp-sink.js';
 import type { BenchMessage } from './generate.js';
-import { type ProcSample, processTree, sample, threadCpu, threadCpuDelta } from './procstat.js';
+import {
+  type ProcSample,
+  processTree,
+  rssSampler,
+  sample,
+  threadCpu,
+  threadCpuDelta,
+} from './procstat.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -29,6 +36,8 @@ export interface PipelineResult {
   lightLatenciesMs: number[];
   bigLatencyMs: number;
   processes: ProcSample[];
+  /** The service process's largest resident set (MB) while idle, at full load, at light load. */
+  rssMb: { idle: number; full: number; light: number };
   /** The service's CPU ms at full load by thread name (live threads only). */
   threads: Map<string, number>;
   logs: LogLine[];
@@ -71,6 +80,9 @@ export async function runPipeline(opts: {
     const waitReplies = (ms: BenchMessage[], what: string) =>
       waitUntil(what, () => ms.every((m) => replies.has(m.messageId)), 30_000 + ms.length * 20_000);
 
+    const rss = rssSampler(service.pid ?? 0);
+    await sleep(1_000);
+    const idleRss = rss.take();
     // Full load: every message as fast as IMAP takes them.
     const before = sample(pids());
     const threadsBefore = threadCpu(service.pid ?? 0);
@@ -81,6 +93,7 @@ export async function runPipeline(opts: {
     const elapsed = Date.now() - started;
     const after = sample(pids());
     const threads = threadCpuDelta(threadsBefore, threadCpu(service.pid ?? 0));
+    const fullRss = rss.take();
     const cpuMs = sum(after) - sum(before.filter((b) => after.some((a) => a.pid === b.pid)));
 
     // Light load: one message a second, the poller idling (IDLE) between them; the 30 MB case
@@ -95,6 +108,8 @@ export async function runPipeline(opts: {
       await next;
     }
     await waitReplies(light, 'every light-load reply');
+    const lightRss = rss.take();
+    rss.stop();
     const latency = (m: BenchMessage) =>
       (replies.get(m.messageId) ?? 0) - (arrivals.get(m.messageId)?.appendedAt ?? 0);
     return {
@@ -104,6 +119,7 @@ export async function runPipeline(opts: {
       lightLatenciesMs: opts.light.map(latency),
       bigLatencyMs: latency(opts.big),
       processes: sample(pids()),
+      rssMb: { idle: idleRss, full: fullRss, light: lightRss },
       threads,
       logs,
       arrivals,

@@ -99,3 +99,25 @@ export function threadCpuDelta(
   }
   return byThread;
 }
+
+/** The service's resident set sampled every 100 ms: the largest seen since the last `take`. */
+export function rssSampler(pid: number) {
+  let max = 0;
+  const timer = setInterval(() => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) max = Math.max(max, Number(m[1]) / 1024);
+    } catch {
+      // exited
+    }
+  }, 100);
+  timer.unref();
+  return {
+    take(): number {
+      const seen = max;
+      max = 0;
+      return seen;
+    },
+    stop: () => clearInterval(timer),
+  };
+}

@@ -46,6 +46,11 @@ export function summary(r: Headline, floor: FloorResult, pipe: PipelineResult): 
     ],
     ['30 MB case latency', `${r.bigMessageLatencyMs} ms`, 'during the light load'],
     ['peak RSS', `${r.peakRssMb} MB`, 'largest VmHWM of the processes below; target <= 400'],
+    [
+      'service RSS: idle / full load / light load',
+      `${pipe.rssMb.idle.toFixed(0)} / ${pipe.rssMb.full.toFixed(0)} / ${pipe.rssMb.light.toFixed(0)} MB`,
+      'largest VmRSS sampled every 100 ms; the 30 MB case is in the light load',
+    ],
   ];
   const out = [
     '',

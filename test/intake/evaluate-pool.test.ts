@@ -93,11 +93,23 @@ describe('evaluation pool', () => {
     const dir = await blobDir();
     const stored = await storeMessages(dir, 3);
     process.env.INTAKE_TEST_THREAD_FAULT = `crash:${path.join(dir, 'fault')}`;
-    const p = pool({ blobDir: dir, size: 1, entry: FAULT_ENTRY });
+    const p = pool({ blobDir: dir, size: 1, jobsPerThread: 1, entry: FAULT_ENTRY });
     const outcomes = await Promise.allSettled(stored.map((s) => p.evaluate(s)));
     expect(outcomes[0]?.status).toBe('rejected');
     expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(EvaluateThreadError);
     expect(outcomes.slice(1).map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+  });
+
+  it('with two jobs on a thread, a crash fails both (retryably) and the next job gets a new thread', async () => {
+    const dir = await blobDir();
+    const stored = await storeMessages(dir, 3);
+    process.env.INTAKE_TEST_THREAD_FAULT = `crash:${path.join(dir, 'fault')}`;
+    const p = pool({ blobDir: dir, size: 1, jobsPerThread: 2, entry: FAULT_ENTRY });
+    const outcomes = await Promise.allSettled(stored.map((s) => p.evaluate(s)));
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+    for (const o of outcomes.slice(0, 2)) {
+      expect((o as PromiseRejectedResult).reason).toBeInstanceOf(EvaluateThreadError);
+    }
   });
 
   it('terminates and replaces a thread that exceeds the time limit', async () => {
@@ -157,7 +169,12 @@ describe('a worker whose evaluation thread crashes', () => {
       Number((await q.execute(k)).rows[0]?.n ?? 0);
     expect(await one(sql`select count(*) as n from submissions`)).toBe(4);
     expect(await one(sql`select count(distinct message_row_id) as n from submissions`)).toBe(4);
-    // Exactly one message met the crash and needed a second attempt.
-    expect((await rows()).map((r) => r.attempts).sort()).toEqual([1, 1, 1, 2]);
+    // The crash failed the message that caused it and, when one was running beside it on the
+    // same thread, that one too: one or two messages needed exactly one more attempt.
+    const attempts = (await rows()).map((r) => r.attempts).sort();
+    expect([
+      [1, 1, 1, 2],
+      [1, 1, 2, 2],
+    ]).toContainEqual(attempts);
   });
 });
