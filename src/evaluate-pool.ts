@@ -3,8 +3,16 @@
 // of one message would otherwise hold up every other message and the IMAP/Redis/database work.
 // Threads, not processes: `intake start` is one process (DESIGN.md §4). This module is also the
 // threads' code (evaluate-thread.mjs imports it), so it loads nothing the threads do not need.
-import { parentPort, threadId, Worker, workerData } from 'node:worker_threads';
+import {
+  MessageChannel,
+  type MessagePort,
+  parentPort,
+  threadId,
+  Worker,
+  workerData,
+} from 'node:worker_threads';
 import type { ContestProfile } from './config/contest.js';
+import { relayPdfsTo, servePdfRelay } from './documents/pdf.js';
 import type { Logger } from './log.js';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
 import type { CheckResult, ParsedMail } from './types.js';
@@ -59,6 +67,8 @@ interface ThreadData {
   blobDir: string;
   profile: ContestProfile;
   ownAddresses?: string[];
+  /** To the main thread's PDF worker (src/documents/pdf.ts). */
+  pdfPort?: MessagePort;
 }
 
 interface Job extends StoredMessage {
@@ -88,6 +98,7 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
   const port = parentPort;
   if (!port) throw new Error('serveEvaluations runs only in a worker thread');
   const data = workerData as ThreadData;
+  if (data.pdfPort) relayPdfsTo(data.pdfPort);
   const evaluate = createEvaluator({
     blobs: createBlobStore(data.blobDir),
     profile: data.profile,
@@ -193,10 +204,20 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
   let closed = false;
 
   function spawn(slot: Slot): Worker {
-    const w = new Worker(opts.entry ?? DEFAULT_ENTRY, { workerData: data });
+    // The thread's PDFs are read by this (the main) thread's PDF worker: one pdf.js per process.
+    const pdf = new MessageChannel();
+    servePdfRelay(pdf.port1);
+    const w = new Worker(opts.entry ?? DEFAULT_ENTRY, {
+      workerData: { ...data, pdfPort: pdf.port2 } satisfies ThreadData,
+      transferList: [pdf.port2],
+      ...(process.env.YG
+        ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.YG) } }
+        : {}),
+    });
     // A crash between jobs (nobody listening) must not become the process's uncaught error.
     w.on('error', (err) => opts.log?.warn({ err }, 'evaluation thread failed'));
     w.on('exit', () => {
+      pdf.port1.close();
       if (slot.worker === w) slot.worker = null;
     });
     // An idle thread must not keep a CLI run or a test alive; `run` refs it while busy.

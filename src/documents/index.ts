@@ -130,9 +130,9 @@ async function readContent(read: DocumentRead, profile: ContestProfile): Promise
 async function readPdfInto(read: DocumentRead, profile: ContestProfile): Promise<void> {
   const pdfLimits = profile.limits.pdf;
   const renderPages = nameHas(read.entry.filename, profile.filenameKeywords.scan);
-  // pdf.ts stops the worker at pdf.timeoutMs; this outer net only covers waiting in its queue.
-  const timeout = pdfLimits.timeoutMs + profile.limits.documentTimeoutMs;
-  const result = await guarded(read, timeout, () =>
+  // No timer here: pdf.ts stops each PDF's own run at pdf.timeoutMs, and one here would count
+  // the time spent queued behind other messages' PDFs against this file.
+  const result = await guarded(read, undefined, () =>
     readPdf(read.entry.content, pdfLimits, { renderPages }),
   );
   if (!result) return;
@@ -216,13 +216,15 @@ export function nameHas(filename: string, keywords: string[]): boolean {
  * becomes 'unreadable'; returns undefined then. (A timeout stops the waiting, not a main-thread
  * reader; only the PDF worker can be killed.)
  */
+/** Runs a reader, turning its failure (or running past `ms`, when given) into a problem. */
 async function guarded<T>(
   read: DocumentRead,
-  ms: number,
+  ms: number | undefined,
   step: () => Promise<T>,
 ): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
+    if (ms === undefined) return;
     timer = setTimeout(
       () => reject(new DocumentError(timeoutProblem(read.entry.filename, ms))),
       ms,

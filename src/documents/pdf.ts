@@ -1,9 +1,11 @@
 // Reads PDFs in a worker thread (pdf-worker.mjs) with a memory cap and a timeout that
 // terminates it. One worker serves requests one at a time and is replaced after a timeout or
-// crash; `closePdfWorkers()` ends it at shutdown.
-import { Worker } from 'node:worker_threads';
+// crash; `closePdfWorkers()` ends it at shutdown. The evaluation threads have none of their own:
+// they relay their PDFs to the main thread's worker over a MessagePort (`relayPdfsTo`,
+// `servePdfRelay`), so a process holds one pdf.js, not one per thread.
+import { type MessagePort, Worker } from 'node:worker_threads';
 import type { ContestProfile } from '../config/contest.js';
-import type { PdfContent } from '../types.js';
+import type { DocumentProblem, PdfContent } from '../types.js';
 import { DocumentError } from './problems.js';
 
 export type PdfLimits = ContestProfile['limits']['pdf'];
@@ -64,18 +66,92 @@ export async function closePdfWorkers(): Promise<void> {
   await w?.terminate();
 }
 
-/** Parses one PDF; requests are served one after another by the shared worker. */
+/**
+ * Parses one PDF; requests are served one after another by the shared worker. Each one's own run
+ * is limited to `limits.timeoutMs`; waiting behind others is limited by theirs.
+ */
 export function readPdf(
   buf: Buffer,
   limits: PdfLimits,
   opts: { renderPages?: boolean } = {},
 ): Promise<PdfRead> {
-  const run = queue.then(() => runInWorker(buf, limits, opts.renderPages ?? false));
+  // A copy, transferred: the caller's Buffer may share a pool slab that must stay usable.
+  const data = new Uint8Array(buf).buffer;
+  if (relay) return relay.send(data, limits, opts.renderPages ?? false);
+  return queued(data, limits, opts.renderPages ?? false);
+}
+
+function queued(data: ArrayBuffer, limits: PdfLimits, renderPages: boolean): Promise<PdfRead> {
+  const run = queue.then(() => runInWorker(data, limits, renderPages));
   queue = run.catch(() => undefined);
   return run;
 }
 
-function runInWorker(buf: Buffer, limits: PdfLimits, renderPages: boolean): Promise<PdfRead> {
+// ── relay: an evaluation thread's PDFs go to the main thread's worker ──────────────────────────
+
+interface RelayRequest {
+  id: number;
+  data: ArrayBuffer;
+  limits: PdfLimits;
+  renderPages: boolean;
+}
+
+type RelayReply =
+  | { id: number; ok: true; read: PdfRead }
+  | { id: number; ok: false; problem?: DocumentProblem; message: string };
+
+let relay: { send: typeof queued } | null = null;
+
+/** In an evaluation thread: from now on `readPdf` asks the thread at the other end of `port`. */
+export function relayPdfsTo(port: MessagePort): void {
+  const pending = new Map<number, (reply: RelayReply) => void>();
+  let nextRelayId = 1;
+  port.on('message', (reply: RelayReply) => {
+    pending.get(reply.id)?.(reply);
+    pending.delete(reply.id);
+  });
+  port.unref(); // an idle thread must not be kept alive by it
+  relay = {
+    send: (data, limits, renderPages) =>
+      new Promise((resolve, reject) => {
+        const id = nextRelayId++;
+        pending.set(id, (reply) => {
+          if (!reply.ok) {
+            reject(reply.problem ? new DocumentError(reply.problem) : new Error(reply.message));
+            return;
+          }
+          // Buffers arrive as plain Uint8Arrays.
+          const images = reply.read.pageImages.map((p) =>
+            Buffer.from(p.buffer, p.byteOffset, p.length),
+          );
+          resolve({ ...reply.read, pageImages: images });
+        });
+        const request: RelayRequest = { id, data, limits, renderPages };
+        port.postMessage(request, [data]);
+      }),
+  };
+}
+
+/** In the thread that owns the PDF worker: answers a `relayPdfsTo` thread on `port`. */
+export function servePdfRelay(port: MessagePort): void {
+  port.on('message', (req: RelayRequest) => {
+    queued(req.data, req.limits, req.renderPages).then(
+      (read) => port.postMessage({ id: req.id, ok: true, read } satisfies RelayReply),
+      (err: unknown) =>
+        port.postMessage({
+          id: req.id,
+          ok: false,
+          problem: err instanceof DocumentError ? err.problem : undefined,
+          message: String((err as Error)?.message ?? err),
+        } satisfies RelayReply),
+    );
+  });
+  port.unref();
+}
+
+// ── the worker ───────────────────────────────────────────────────────────────────────────────
+
+function runInWorker(data: ArrayBuffer, limits: PdfLimits, renderPages: boolean): Promise<PdfRead> {
   const w = getWorker(limits.maxMemoryMb);
   const id = nextId++;
   return new Promise<PdfRead>((resolve, reject) => {
@@ -116,8 +192,6 @@ function runInWorker(buf: Buffer, limits: PdfLimits, renderPages: boolean): Prom
       reject(new Error('pdf worker exited'));
     };
     w.on('message', onMessage).on('error', onError).on('exit', onExit);
-    // A copy, transferred: the caller's Buffer may share a pool slab that must stay usable.
-    const data = new Uint8Array(buf).buffer;
     w.postMessage({ id, data, maxPages: limits.maxPages, renderPages, renderWidth: RENDER_WIDTH }, [
       data,
     ]);

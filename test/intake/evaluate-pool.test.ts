@@ -1,7 +1,7 @@
 // The evaluation pool (src/evaluate-pool.ts): real worker threads running the real evaluator on
 // real messages in a real blob store. Several threads share the work, a thread that crashes or
 // hangs is replaced, and a message whose thread crashed is retried and filed exactly once.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,9 +21,8 @@ const FAULT_ENTRY = new URL('./fault-evaluate-thread.mjs', import.meta.url);
 const PDF = Buffer.from(
   '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
 );
-const profile = loadContest(
-  path.join(new URL('../..', import.meta.url).pathname, 'config/contest-2025.json'),
-);
+const ROOT = new URL('../..', import.meta.url).pathname;
+const profile = loadContest(path.join(ROOT, 'config/contest-2025.json'));
 const receivedAt = new Date('2025-10-10T10:00:00+08:00');
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -87,6 +86,37 @@ describe('evaluation pool', () => {
       for (const a of r.result.attachments)
         expect(await createBlobStore(dir).has(a.sha256)).toBe(true);
     }
+  });
+
+  it('reads PDFs through the main thread: seals, broken and encrypted PDFs come out as in-process', async () => {
+    const dir = await blobDir();
+    const blobs = createBlobStore(dir);
+    const files = [
+      'fixtures/submissions/accepted-docx.eml', // a stamped scan (PDF): its seal is checked
+      'fixtures/submissions/no-seal.eml',
+      'fixtures/submissions/corrupt-evidence.eml',
+      'fixtures/hostile/encrypted-pdf.eml',
+    ];
+    const stored = [];
+    for (const f of files) {
+      const raw = await readFile(path.join(ROOT, f));
+      stored.push({ sha256: (await blobs.put(raw)).sha256, receivedAt });
+    }
+    const shared = pool({ blobDir: dir, size: 2 });
+    const results = await Promise.all(stored.map((s) => shared.evaluate(s)));
+    const inProcess = createEvaluator({ blobs, profile });
+    const codes = [];
+    for (const [i, r] of results.entries()) {
+      const local = await inProcess(nth(stored, i));
+      expect(r.threadId).not.toBe(0);
+      expect(r.result).toEqual(local.result);
+      codes.push(r.result.findings.filter((f) => !f.passed).map((f) => f.rule));
+    }
+    // What the PDF reader found differs per case, so the relay carried each kind back.
+    expect(codes[0]).toEqual([]);
+    expect(codes[1]).toEqual(['SEAL_NOT_DETECTED']);
+    expect(codes[2]).toEqual(['ATTACHMENT_UNREADABLE']);
+    expect(codes[3]).toContain('ATTACHMENT_UNREADABLE');
   });
 
   it('replaces a thread that crashes, failing only the job it was running', async () => {
