@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The `intake` command. TypeScript runs as-is through tsx, so `npx intake` works right after
-// `npm ci` with no build step.
+// The `intake` command from source: TypeScript runs as-is through tsx, so `npx intake` works
+// right after `npm ci` and always runs the code as it is now. `npm start` runs the build
+// (dist/main.js), which spares the service tsx's loader thread in every thread (issue 7).
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('./cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+await import('./main.ts');

@@ -2,11 +2,13 @@
 // and an in-process SMTP sink. Messages are APPENDed; a message is done when its reply (matched
 // by In-Reply-To) reaches the sink. CPU is read from /proc for the service's process tree and
 // the private Redis; Dovecot and the sink are the outside world and are not counted.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { freePort } from '../../src/net.js';
 import { startDovecot, type TestDovecot } from '../../test/support/dovecot.js';
 import { startRedis } from '../../test/support/redis.js';
@@ -153,6 +155,7 @@ async function startService(
 ): Promise<ChildProcess> {
   const env = {
     ...process.env,
+    ...startScriptEnv(),
     DATA_DIR: dataDir,
     REDIS_URL: redisUrl,
     IMAP_HOST: dovecot.host,
@@ -169,9 +172,11 @@ async function startService(
     ADMIN_PASSWORD: 'bench-admin-password',
     LOG_LEVEL: 'info',
   };
+  // What `npm start` runs: the build, with its allocator settings (package.json).
+  await promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts/build.mjs')]);
   const child = spawn(
     process.execPath,
-    [...benchNodeArgs(), path.join(ROOT, 'src/bin.mjs'), 'start'],
+    [...benchNodeArgs(), path.join(ROOT, 'dist/main.js'), 'start'],
     {
       cwd: ROOT,
       env,
@@ -199,6 +204,13 @@ async function startService(
   });
   await running;
   return child;
+}
+
+/** The variables `npm start` sets before `node` (package.json): glibc's allocator settings. */
+function startScriptEnv(): Record<string, string> {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const line = String(pkg.scripts.start).split('&&').pop() ?? '';
+  return Object.fromEntries([...line.matchAll(/\b([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
 }
 
 /** BENCH_PROFILE=DIR profiles the service (node --cpu-prof, one file per thread). */

@@ -2,7 +2,7 @@
 // and the private Redis it starts when none is running.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -170,4 +170,46 @@ describe('role entry points', () => {
       expect(r.stdout).toContain(`Usage: intake ${role}`);
     },
   );
+});
+
+describe('the build (`npm run build`, what `npm start` runs)', () => {
+  it('dist/main.js answers as the source does, and its evaluation threads run without tsx', async () => {
+    await run(process.execPath, ['scripts/build.mjs'], { cwd: PROJECT_ROOT });
+    const eml = path.join(PROJECT_ROOT, 'fixtures/submissions/no-seal.eml');
+    const built = await run(process.execPath, ['dist/main.js', 'check', '--json', eml], {
+      cwd: PROJECT_ROOT,
+    });
+    const source = await intake(['check', '--json', eml], {});
+    expect(source.code).toBe(0);
+    expect(JSON.parse(built.stdout)).toEqual(JSON.parse(source.stdout));
+    expect(existsSync(path.join(PROJECT_ROOT, 'dist/evaluate-thread-tsx.mjs'))).toBe(false);
+
+    // The built pool starts dist/evaluate-thread.js: plain Node, no loader; it evaluates (PDFs
+    // through the main thread's worker) exactly as `check` does.
+    const dist = (m: string) => path.join(PROJECT_ROOT, 'dist', m);
+    const { createEvaluatePool } = (await import(
+      dist('evaluate-pool.js')
+    )) as typeof import('../../src/evaluate-pool.js');
+    const { createBlobStore } = (await import(
+      dist('store/blobs.js')
+    )) as typeof import('../../src/store/blobs.js');
+    const { loadContest } = (await import(
+      dist('config/contest.js')
+    )) as typeof import('../../src/config/contest.js');
+    const dir = await tempDir();
+    const { sha256 } = await createBlobStore(dir).put(await readFile(eml));
+    const pool = createEvaluatePool({
+      blobDir: dir,
+      profile: loadContest(path.join(PROJECT_ROOT, 'config/contest-2025.json')),
+      size: 1,
+    });
+    try {
+      const receivedAt = new Date(JSON.parse(source.stdout).receivedAt);
+      const { result, threadId } = await pool.evaluate({ sha256, receivedAt });
+      expect(threadId).not.toBe(0);
+      expect(result).toEqual(JSON.parse(source.stdout));
+    } finally {
+      await pool.close();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-// An evaluation thread (src/evaluate-thread.mjs) with one fault for evaluate-pool.test.ts: the
+// An evaluation thread (src/evaluate-thread.ts) with one fault for evaluate-pool.test.ts: the
 // first job of a run crashes its thread (`crash`) or never finishes (`hang`). The marker file
 // makes "first" hold across threads, so the retried job runs normally on a new thread.
 import { existsSync, writeFileSync } from 'node:fs';
