@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 import docs  # noqa: E402
 from jpeg2pdf import jpeg_size  # noqa: E402
 from jpeg2pdf import pdf as jpeg_pdf  # noqa: E402
+from jpeg2pdf import serialize  # noqa: E402
 from kit import fields  # noqa: E402
 from orgs import ORGS  # noqa: E402
 
@@ -114,17 +115,8 @@ def big_pdf(base: str, megabytes: int) -> None:
             f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream",
         ]
     objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {pages} >>".encode()
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     with open(f"{base}/evidence-big.pdf", "wb") as fh:
-        fh.write(out)
+        fh.write(serialize(objects))
 
 
 def rewrite_zip(src: str, dst: str, edit) -> None:
