@@ -20,7 +20,9 @@ const MIN_TEXT_CHARS = 10;
 
 parentPort.on('message', async (job) => {
   try {
-    parentPort.postMessage({ id: job.id, ok: true, result: await parse(job) });
+    const result = await parse(job);
+    // The page pictures move, not copy, to the caller (each is a copy of its own, see parse).
+    parentPort.postMessage({ id: job.id, ok: true, result }, wholeBuffers(result.images));
   } catch (err) {
     parentPort.postMessage({
       id: job.id,
@@ -29,6 +31,13 @@ parentPort.on('message', async (job) => {
     });
   }
 });
+
+/** The ArrayBuffers that these views alone cover, which can be transferred without harm. */
+function wholeBuffers(views) {
+  return views
+    .filter((v) => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength)
+    .map((v) => v.buffer);
+}
 
 async function parse({ data, maxPages, renderPages, renderWidth }) {
   // Copies taken before pdf.js owns the bytes; a few MB at most (two page images).

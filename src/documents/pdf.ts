@@ -136,7 +136,8 @@ export function relayPdfsTo(port: MessagePort): void {
 export function servePdfRelay(port: MessagePort): void {
   port.on('message', (req: RelayRequest) => {
     queued(req.data, req.limits, req.renderPages).then(
-      (read) => port.postMessage({ id: req.id, ok: true, read } satisfies RelayReply),
+      (read) =>
+        port.postMessage({ id: req.id, ok: true, read } satisfies RelayReply, ownedBuffers(read)),
       (err: unknown) =>
         port.postMessage({
           id: req.id,
@@ -147,6 +148,13 @@ export function servePdfRelay(port: MessagePort): void {
     );
   });
   port.unref();
+}
+
+/** The page pictures' memory, moved to the asking thread (each picture has a buffer of its own). */
+function ownedBuffers(read: PdfRead): ArrayBuffer[] {
+  return read.pageImages
+    .filter((p) => p.byteOffset === 0 && p.byteLength === p.buffer.byteLength)
+    .map((p) => p.buffer as ArrayBuffer);
 }
 
 // ── the worker ───────────────────────────────────────────────────────────────────────────────
@@ -202,7 +210,7 @@ function toRead(r: WorkerResult): PdfRead {
   const garbled = isGarbled(r.text);
   return {
     content: { pages: r.pages, imageOnlyPages: r.imageOnlyPages, text: garbled ? '' : r.text },
-    pageImages: r.images.map((img) => Buffer.from(img)),
+    pageImages: r.images.map((img) => Buffer.from(img.buffer, img.byteOffset, img.byteLength)),
     garbled,
   };
 }

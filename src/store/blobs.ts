@@ -53,9 +53,17 @@ export function createBlobStore(dir: string): BlobStore {
     }
   }
 
+  // The temp dir is made once per store, not once per blob; if it disappears (removed by hand),
+  // the put fails with ENOENT, and the next put (the caller's retry) makes it again.
+  let tmpDirMade: Promise<unknown> | null = null;
+
   /** Writes `data` to a temp file, then moves it under the name `check` returns. */
   async function commit(data: Buffer | Readable, check: (written: Written) => string) {
-    await mkdir(tmpDir, { recursive: true });
+    tmpDirMade ??= mkdir(tmpDir, { recursive: true });
+    await tmpDirMade.catch((err) => {
+      tmpDirMade = null;
+      throw err;
+    });
     const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     try {
       const written = await writeFile(
@@ -74,6 +82,7 @@ export function createBlobStore(dir: string): BlobStore {
       }
       return { sha256, size: written.size };
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') tmpDirMade = null;
       await rm(tmp, { force: true });
       throw err;
     }

@@ -77,7 +77,7 @@ function openSqlite(file: string): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const k = new Kysely<Database>({
     dialect: new SqliteDialect({
-      database: new SqliteDatabase(file),
+      database: withStatementCache(new SqliteDatabase(file)),
       onCreateConnection: async (conn) => {
         // WAL: readers (dashboard) never block the writer (worker); foreign keys are off by
         // default in SQLite and must be enabled per connection.
@@ -91,6 +91,30 @@ function openSqlite(file: string): Db {
     }),
   });
   return { k, dialect: 'sqlite', close: () => k.destroy() };
+}
+
+const MAX_CACHED_STATEMENTS = 500;
+
+/**
+ * better-sqlite3 compiles the SQL on every `prepare`, and kysely prepares every query it runs
+ * (filing one message is some 30). Statements are kept by their text, which repeats because
+ * kysely's queries are parameterised; bounded, since `in (…)` lists make new texts. (Reusing a
+ * statement is safe while nothing iterates one: nothing here streams rows from SQLite.)
+ */
+function withStatementCache(db: SqliteDatabase.Database) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        if (cache.size >= MAX_CACHED_STATEMENTS) cache.clear();
+        stmt = db.prepare(sql);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
 }
 
 function openPostgres(url: string): Db {

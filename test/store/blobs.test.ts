@@ -59,6 +59,14 @@ describe('store/blobs', () => {
     expect(await readdir(path.join(dir, 'blobs', 'tmp'))).toEqual([]);
   });
 
+  it('fails a put whose temp dir was removed, and makes it again for the next one', async () => {
+    await blobs.put(Buffer.from('first'));
+    await rm(path.join(dir, 'blobs', 'tmp'), { recursive: true });
+    await expect(blobs.put(Buffer.from('second'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const again = await blobs.put(Buffer.from('second'));
+    expect((await blobs.read(again.sha256)).toString()).toBe('second');
+  });
+
   it('keeps one file when the same content is put twice and leaves no temp files', async () => {
     const data = Buffer.from('same bytes');
     const a = await blobs.put(data);
