@@ -1,5 +1,5 @@
 // The floor: the validation core alone, in this process, one message after another (no IMAP,
-// queue, store or reply). process.cpuUsage() counts every thread of the process: the PDF
+// queue, store or reply), measured after the warm-up messages. process.cpuUsage() counts every thread of the process: the PDF
 // worker thread and sharp's libvips threads included.
 import type { ContestProfile } from '../../src/config/contest.js';
 import { closePdfWorkers } from '../../src/documents/index.js';
@@ -14,10 +14,12 @@ export interface FloorResult {
 }
 
 export async function measureFloor(
+  warm: BenchMessage[],
   messages: BenchMessage[],
   receivedAt: Date,
   profile: ContestProfile,
 ): Promise<FloorResult> {
+  for (const m of warm) await validateMessage(m.raw, receivedAt, profile);
   const verdicts: Record<string, number> = {};
   const stages: Required<StageTimings>[] = [];
   const cpu = process.cpuUsage();

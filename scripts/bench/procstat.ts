@@ -121,3 +121,12 @@ export function rssSampler(pid: number) {
     stop: () => clearInterval(timer),
   };
 }
+
+/** The machine's CPU ticks so far, busy and all (the first line of /proc/stat). */
+export function machineTicks(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1) ?? [];
+  const n = f.map(Number);
+  const total = n.reduce((a, b) => a + b, 0);
+  const idle = (n[3] ?? 0) + (n[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
