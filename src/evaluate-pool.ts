@@ -48,11 +48,13 @@ export function createEvaluator(deps: {
 }) {
   return async (stored: StoredMessage, timings: EvalTimings = {}) => {
     const started = Date.now();
-    const raw = await deps.blobs.read(stored.sha256);
-    timings.load = Date.now() - started;
-    const validation = await validateMessage(raw, stored.receivedAt, deps.profile, {
-      ownAddresses: deps.ownAddresses,
-      timings,
+    // No local for the raw bytes: this frame lives until the blobs are stored (validate.ts).
+    const validation = await deps.blobs.read(stored.sha256).then((raw) => {
+      timings.load = Date.now() - started;
+      return validateMessage(raw, stored.receivedAt, deps.profile, {
+        ownAddresses: deps.ownAddresses,
+        timings,
+      });
     });
     for (const { entry } of validation.submission.documents) {
       await deps.blobs.putHashed(entry.sha256, entry.content);
