@@ -1,7 +1,7 @@
 // The `process` job: the stored raw message → the validation core → one transaction filing the
 // case, submission, attachments and findings. Running it twice changes nothing the second time.
 import type { ContestProfile } from './config/contest.js';
-import { createEvaluator, type EvalTimings, type Evaluate } from './evaluate-pool.js';
+import type { EvalTimings, Evaluate } from './evaluator.js';
 import type { Logger } from './log.js';
 import { MAX_ATTEMPTS } from './queue/jobs.js';
 import { isOutage } from './queue/outage.js';
@@ -11,9 +11,6 @@ import type { BlobStore } from './store/blobs.js';
 import type { Db } from './store/db.js';
 import { getMessage, setMessageState } from './store/messages.js';
 import { fileSubmission } from './store/submissions.js';
-
-// The evaluator lives with its thread pool; re-exported for `reprocess` and the web preview.
-export { createEvaluator } from './evaluate-pool.js';
 
 export function createPipeline(deps: {
   db: Db;
@@ -104,10 +101,11 @@ export function createPipeline(deps: {
   return { processMessage };
 }
 
-function inProcess(deps: Parameters<typeof createEvaluator>[0]): Evaluate {
-  const evaluate = createEvaluator(deps);
+/** Evaluates in this thread; the core is loaded on first use (the service's pool never needs it). */
+function inProcess(deps: Parameters<typeof import('./evaluator.js').createEvaluator>[0]): Evaluate {
+  const evaluator = import('./evaluator.js').then(({ createEvaluator }) => createEvaluator(deps));
   return async (stored, timings) => {
-    const { result, submission } = await evaluate(stored, timings);
+    const { result, submission } = await (await evaluator)(stored, timings);
     return { result, mail: submission.mail, threadId: 0 };
   };
 }

@@ -1,6 +1,6 @@
 // The report as an Excel workbook (the only importer of exceljs): a sheet with one row per
-// case, filterable and frozen at the header, and a sheet of the failed findings.
-import ExcelJS from 'exceljs';
+// case, filterable and frozen at the header, and a sheet of the failed findings. exceljs is
+// loaded on first use: ~20 MB the dashboard's process need not carry until someone exports.
 import {
   CASE_COLUMNS,
   type CaseReportRow,
@@ -12,6 +12,7 @@ export async function reportToXlsx(
   rows: { cases: CaseReportRow[]; findings: FindingReportRow[] },
   baseUrl?: string,
 ): Promise<Buffer> {
+  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   wb.creator = 'case-intake';
   wb.created = new Date();
@@ -40,6 +41,7 @@ export async function reportToXlsx(
 
 /** Reads a workbook back (tests, and anyone checking an export): sheet name → rows of values. */
 export async function readXlsx(data: Buffer): Promise<Record<string, unknown[][]>> {
+  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   await wb.xlsx.load(data as unknown as ArrayBuffer);
   const out: Record<string, unknown[][]> = {};

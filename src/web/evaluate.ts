@@ -1,10 +1,10 @@
 // Running the validation core again on a stored message: for `reprocess` (a fresh verdict) and
 // for the report excerpt on a case page (the store keeps the 字数, not the text).
+// The validation core is imported on first use: the dashboard's process should not carry it
+// (mailparser, mammoth, sharp…) until a page needs it.
 import type { ContestProfile } from '../config/contest.js';
-import { createEvaluator } from '../pipeline.js';
 import type { BlobStore } from '../store/blobs.js';
 import type { Evaluate } from '../store/reprocess.js';
-import { validateMessage } from '../validate.js';
 
 /** `reprocess`'s evaluation: the pipeline's own, returning the rows the store re-files. */
 export function createReprocessEvaluator(deps: {
@@ -12,9 +12,9 @@ export function createReprocessEvaluator(deps: {
   profile: ContestProfile;
   ownAddresses?: string[];
 }): Evaluate {
-  const evaluate = createEvaluator(deps);
+  const evaluate = import('../evaluator.js').then(({ createEvaluator }) => createEvaluator(deps));
   return async (stored) => {
-    const { result } = await evaluate(stored);
+    const { result } = await (await evaluate)(stored);
     return { result, attachments: result.attachments };
   };
 }
@@ -40,6 +40,7 @@ export function createReportReader(deps: { blobs: BlobStore; profile: ContestPro
     }
     let value: ReportText | null = null;
     try {
+      const { validateMessage } = await import('../validate.js');
       const raw = await deps.blobs.read(sha256);
       const { submission } = await validateMessage(raw, receivedAt, deps.profile);
       const r = submission.report;

@@ -8,10 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadContest } from '../../src/config/contest.js';
 import {
   createEvaluatePool,
-  createEvaluator,
   type EvaluatePool,
   EvaluateThreadError,
 } from '../../src/evaluate-pool.js';
+import { createEvaluator } from '../../src/evaluator.js';
 import { createBlobStore } from '../../src/store/blobs.js';
 import { sql } from '../../src/store/kysely.js';
 import { createRig, type Rig, waitFor } from '../support/app.js';

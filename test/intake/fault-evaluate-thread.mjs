@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { register } from 'tsx/esm/api';
 
 register();
-const { serveEvaluations } = await import('../../src/evaluate-pool.ts');
+const { serveEvaluations } = await import('../../src/evaluator.ts');
 const [mode, marker] = (process.env.INTAKE_TEST_THREAD_FAULT ?? '').split(':');
 
 serveEvaluations(async () => {

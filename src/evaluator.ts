@@ -1,0 +1,127 @@
+// The evaluator: blob read → validateMessage → blob puts, and the loop that serves it inside an
+// evaluation thread (src/evaluate-pool.ts starts the threads; evaluate-thread.ts is their entry).
+// Only threads and in-process callers (`reprocess`, the dashboard, tests) load this module and
+// with it the validation core: the service's main thread never does.
+import { type MessagePort, parentPort, threadId, workerData } from 'node:worker_threads';
+import type { ContestProfile } from './config/contest.js';
+import { relayPdfsTo } from './documents/pdf.js';
+import { type BlobStore, createBlobStore } from './store/blobs.js';
+import type { CheckResult, ParsedMail } from './types.js';
+import { type StageTimings, validateMessage } from './validate.js';
+
+export type EvalTimings = StageTimings & { load?: number };
+
+export interface StoredMessage {
+  sha256: string;
+  receivedAt: Date;
+}
+
+/** What the pipeline needs of a validation: the result and the mail without attachment bytes. */
+export interface Evaluation {
+  result: CheckResult;
+  /** Attachment entries are kept (counts matter to the reply guard) with empty contents. */
+  mail: ParsedMail;
+  /** The thread that evaluated it (the main thread's id, 0, when run in-process). */
+  threadId: number;
+}
+
+export type Evaluate = (stored: StoredMessage, timings?: EvalTimings) => Promise<Evaluation>;
+
+/**
+ * The validation core on a stored message, with every file of the submission (archive entries
+ * too) kept as a blob so organisers can open it. Runs in the calling thread: `reprocess`, the web
+ * preview and the pool's threads share it.
+ */
+export function createEvaluator(deps: {
+  blobs: BlobStore;
+  profile: ContestProfile;
+  ownAddresses?: string[];
+}) {
+  return async (stored: StoredMessage, timings: EvalTimings = {}) => {
+    const started = Date.now();
+    // No local for the raw bytes: this frame lives until the blobs are stored (validate.ts).
+    const validation = await deps.blobs.read(stored.sha256).then((raw) => {
+      timings.load = Date.now() - started;
+      return validateMessage(raw, stored.receivedAt, deps.profile, {
+        ownAddresses: deps.ownAddresses,
+        timings,
+      });
+    });
+    for (const { entry } of validation.submission.documents) {
+      await deps.blobs.putHashed(entry.sha256, entry.content);
+    }
+    return validation;
+  };
+}
+
+// ── thread side ──────────────────────────────────────────────────────────────────────────────
+
+export interface ThreadData {
+  blobDir: string;
+  profile: ContestProfile;
+  ownAddresses?: string[];
+  /** To the main thread's PDF worker (src/documents/pdf.ts). */
+  pdfPort?: MessagePort;
+}
+
+export interface Job extends StoredMessage {
+  id: number;
+}
+
+type ThreadMail = Omit<ParsedMail, 'attachments'> & {
+  attachments: Omit<ParsedMail['attachments'][number], 'content'>[];
+};
+
+export type Reply =
+  | {
+      id: number;
+      ok: true;
+      result: CheckResult;
+      mail: ThreadMail;
+      timings: EvalTimings;
+      threadId: number;
+    }
+  | { id: number; ok: false; error: { name: string; message: string; code?: unknown } };
+
+/**
+ * Serves the pool's jobs inside a thread, as many at once as the pool sends (JOBS_PER_THREAD).
+ * `beforeJob` exists for tests that make a job crash its thread.
+ */
+export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Promise<void>): void {
+  const port = parentPort;
+  if (!port) throw new Error('serveEvaluations runs only in a worker thread');
+  const data = workerData as ThreadData;
+  if (data.pdfPort) relayPdfsTo(data.pdfPort);
+  const evaluate = createEvaluator({
+    blobs: createBlobStore(data.blobDir),
+    profile: data.profile,
+    ownAddresses: data.ownAddresses,
+  });
+  port.on('message', async (job: Job) => {
+    let reply: Reply;
+    try {
+      await beforeJob?.(job);
+      const timings: EvalTimings = {};
+      const { result, submission } = await evaluate(job, timings);
+      // Attachment bytes stay here: they are in the blob store already, and copying megabytes
+      // back to the main thread would cost the time the thread saved.
+      const mail: ThreadMail = {
+        ...submission.mail,
+        attachments: submission.mail.attachments.map(({ content: _c, ...rest }) => rest),
+      };
+      reply = { id: job.id, ok: true, result, mail, timings, threadId };
+    } catch (err) {
+      const e = err as { name?: unknown; message?: unknown; code?: unknown };
+      reply = {
+        id: job.id,
+        ok: false,
+        error: {
+          name: String(e?.name ?? 'Error'),
+          message: String(e?.message ?? err),
+          code: e?.code,
+        },
+      };
+    }
+    port.postMessage(reply);
+  });
+}
