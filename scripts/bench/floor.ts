@@ -8,6 +8,8 @@ import type { BenchMessage } from './generate.js';
 
 export interface FloorResult {
   cpuMsPerMsg: number;
+  /** CPU ms per message of each floor run, when there were several (cpuMsPerMsg is their mean). */
+  runs?: number[];
   wallMsPerMsg: number;
   verdicts: Record<string, number>;
   stages: Required<StageTimings>[];

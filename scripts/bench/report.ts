@@ -21,7 +21,7 @@ export function summary(r: Headline, floor: FloorResult, pipe: PipelineResult): 
     [
       'floor CPU ms / message',
       `${r.floorCpuMsPerMsg}`,
-      `wall ${floor.wallMsPerMsg.toFixed(0)} ms, one after another`,
+      `${floor.runs ? `mean of ${floor.runs.map((r) => r.toFixed(0)).join(' (before) and ')} (after the pipeline); ` : ''}wall ${floor.wallMsPerMsg.toFixed(0)} ms, one after another`,
     ],
     [
       'pipeline CPU ms / message',
