@@ -28,6 +28,19 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     await rig.dispose();
   });
 
+  /** A worker running, one submission filed and its automatic reply written. */
+  async function oneSubmissionAnswered() {
+    const intake = await rig.app();
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await ingestSubmissions(intake, 1);
+    await waitFor(
+      'the automatic reply sent',
+      async () => (await replyRows(rig))[0]?.state === 'sent',
+    );
+    return { intake, submissionId: (await replyRows(rig))[0]?.submission_id ?? 0 };
+  }
+
   it('suppresses and records the sixth reply to one address within an hour', async () => {
     const worker = await rig.app({ roles: ['worker'], concurrency: 4 });
     await worker.start();
@@ -71,15 +84,7 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
   });
 
   it("sends a decision reply once per decision, with the organiser's reason", async () => {
-    const intake = await rig.app();
-    const worker = await rig.app({ roles: ['worker'] });
-    await worker.start();
-    await ingestSubmissions(intake, 1);
-    await waitFor(
-      'the automatic reply sent',
-      async () => (await replyRows(rig))[0]?.state === 'sent',
-    );
-    const submissionId = (await replyRows(rig))[0]?.submission_id ?? 0;
+    const { intake, submissionId } = await oneSubmissionAnswered();
     const input = {
       submissionId,
       verdict: 'accepted' as const,
@@ -107,15 +112,7 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
   });
 
   it('re-checks the guard in the send job: a pending reply to our own address is suppressed', async () => {
-    const intake = await rig.app();
-    const worker = await rig.app({ roles: ['worker'] });
-    await worker.start();
-    await ingestSubmissions(intake, 1);
-    await waitFor(
-      'the automatic reply sent',
-      async () => (await replyRows(rig))[0]?.state === 'sent',
-    );
-    const submissionId = (await replyRows(rig))[0]?.submission_id ?? 0;
+    const { intake, submissionId } = await oneSubmissionAnswered();
     // As if planned before REPLY_FROM named this address.
     const row = await createReply(rig.store.db, submissionId, {
       kind: 'ack',
