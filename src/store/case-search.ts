@@ -1,4 +1,5 @@
 // The dashboard's case list: filters, search on organisation/title/case number, paging.
+import type { CaseRow } from './cases.js';
 import type { Db } from './db.js';
 import type { CaseStatus } from './schema.js';
 
@@ -14,15 +15,18 @@ export interface CaseFilter {
   pageSize?: number;
 }
 
-export interface CaseListItem {
-  id: number;
-  caseNo: string;
-  organization: string;
-  title: string;
-  direction: string | null;
-  applicantType: string | null;
-  status: CaseStatus;
-  verdictOverride: string | null;
+export interface CaseListItem
+  extends Pick<
+    CaseRow,
+    | 'id'
+    | 'caseNo'
+    | 'organization'
+    | 'title'
+    | 'direction'
+    | 'applicantType'
+    | 'status'
+    | 'verdictOverride'
+  > {
   /** The current submission's verdict (the machine's); null before any submission. */
   verdict: string | null;
   receivedAt: string | null;
