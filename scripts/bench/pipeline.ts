@@ -11,9 +11,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from '../../src/net.js';
-import { startDovecot, type TestDovecot } from '../../test/support/dovecot.js';
+import { imapVars, startDovecot, type TestDovecot } from '../../test/support/dovecot.js';
 import { startRedis } from '../../test/support/redis.js';
-import { startSmtpSink } from '../../test/support/smtp-sink.js';
+import { smtpVars, startSmtpSink } from '../../test/support/smtp-sink.js';
 import type { BenchMessage } from './generate.js';
 import {
   machineTicks,
@@ -178,14 +178,8 @@ async function startService(
     ...startScript().env,
     DATA_DIR: dataDir,
     REDIS_URL: redisUrl,
-    IMAP_HOST: dovecot.host,
-    IMAP_PORT: String(dovecot.port),
-    IMAP_SECURE: 'false',
-    IMAP_USER: dovecot.user,
-    IMAP_PASSWORD: dovecot.password,
-    SMTP_HOST: '127.0.0.1',
-    SMTP_PORT: String(smtpPort),
-    SMTP_SECURE: 'false',
+    ...imapVars(dovecot),
+    ...smtpVars({ host: '127.0.0.1', port: smtpPort }),
     REPLY_FROM: '案例征集组 <zhaofeifei1@xinhua.org>',
     WEB_HOST: '127.0.0.1',
     WEB_PORT: String(await freePort()),

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Db, openDb } from '../../src/store/db.js';
 import { createTestDb } from '../../test/support/db.js';
-import { startDovecot, type TestDovecot } from '../../test/support/dovecot.js';
+import { imapVars, startDovecot, type TestDovecot } from '../../test/support/dovecot.js';
 import { startRedis, type TestRedis } from '../../test/support/redis.js';
-import { type SmtpSink, startSmtpSink } from '../../test/support/smtp-sink.js';
+import { type SmtpSink, smtpVars, startSmtpSink } from '../../test/support/smtp-sink.js';
 import { type PrivatePostgres, startPostgres } from './postgres.js';
 import { createServices, type Services } from './services.js';
 
@@ -95,14 +95,8 @@ export async function startRig(opts: RigOptions): Promise<FaultRig> {
         DATA_DIR: dataDir,
         DATABASE_URL: databaseUrl,
         REDIS_URL: redis.url,
-        IMAP_HOST: dovecot.host,
-        IMAP_PORT: String(dovecot.port),
-        IMAP_SECURE: 'false',
-        IMAP_USER: dovecot.user,
-        IMAP_PASSWORD: dovecot.password,
-        SMTP_HOST: sink.host,
-        SMTP_PORT: String(sink.port),
-        SMTP_SECURE: 'false',
+        ...imapVars(dovecot),
+        ...smtpVars(sink),
         REPLY_FROM,
         LOG_LEVEL: 'warn',
       },

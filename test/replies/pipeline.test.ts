@@ -10,8 +10,8 @@ import { sql } from '../../src/store/kysely.js';
 import type { CheckResult } from '../../src/types.js';
 import { createRig, type Rig, waitFor } from '../support/app.js';
 import { corpusFiles } from '../support/corpus.js';
-import { startDovecot, type TestDovecot } from '../support/dovecot.js';
-import { type SinkMessage, type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { imapVars, startDovecot, type TestDovecot } from '../support/dovecot.js';
+import { type SinkMessage, type SmtpSink, smtpVars, startSmtpSink } from '../support/smtp-sink.js';
 import { REPLY_FROM, replyRows } from './rig.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -70,14 +70,8 @@ describe('replies through the whole pipeline (IMAP → worker → SMTP, sqlite)'
   beforeAll(async () => {
     [dovecot, sink] = await Promise.all([startDovecot(), startSmtpSink()]);
     rig = await createRig('sqlite', {
-      IMAP_HOST: dovecot.host,
-      IMAP_PORT: String(dovecot.port),
-      IMAP_SECURE: 'false',
-      IMAP_USER: dovecot.user,
-      IMAP_PASSWORD: dovecot.password,
-      SMTP_HOST: sink.host,
-      SMTP_PORT: String(sink.port),
-      SMTP_SECURE: 'false',
+      ...imapVars(dovecot),
+      ...smtpVars(sink),
       REPLY_FROM,
     });
     for (const name of TWENTY) {

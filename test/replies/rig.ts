@@ -6,7 +6,7 @@ import type { Dialect } from '../../src/store/db.js';
 import { sql } from '../../src/store/kysely.js';
 import { createRig, type Rig } from '../support/app.js';
 import { makeMessage } from '../support/mail.js';
-import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { type SmtpSink, smtpVars, startSmtpSink } from '../support/smtp-sink.js';
 
 export const REPLY_FROM = '案例征集组委会 <cases@contest.example.org>';
 
@@ -35,9 +35,7 @@ export async function replyRows(rig: Rig): Promise<ReplyRow[]> {
 export async function smtpRig(dialect: Dialect): Promise<{ rig: Rig; sink: SmtpSink }> {
   const sink = await startSmtpSink();
   const rig = await createRig(dialect, {
-    SMTP_HOST: sink.host,
-    SMTP_PORT: String(sink.port),
-    SMTP_SECURE: 'false',
+    ...smtpVars(sink),
     REPLY_FROM,
   });
   return { rig, sink };

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../../src/store/kysely.js';
 import { PROJECT_ROOT, waitFor } from '../support/app.js';
 import { createTestDb, type TestDb } from '../support/db.js';
-import { startDovecot, type TestDovecot } from '../support/dovecot.js';
+import { imapVars, startDovecot, type TestDovecot } from '../support/dovecot.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 const FIXTURES = path.join(PROJECT_ROOT, 'fixtures/submissions');
@@ -77,11 +77,7 @@ describe('one poller and three workers on PostgreSQL', () => {
       DATA_DIR: dataDir, // the shared blob volume
       DATABASE_URL: store.url,
       REDIS_URL: redis.url,
-      IMAP_HOST: dovecot.host,
-      IMAP_PORT: String(dovecot.port),
-      IMAP_SECURE: 'false',
-      IMAP_USER: dovecot.user,
-      IMAP_PASSWORD: dovecot.password,
+      ...imapVars(dovecot),
       LOG_LEVEL: 'info',
     };
     roles.push(spawnRole('poller', 'poll', vars));

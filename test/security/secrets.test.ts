@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/net.js';
 import { PROJECT_ROOT, waitFor } from '../support/app.js';
 import { createTestDb, type TestDb } from '../support/db.js';
-import { DOVECOT_PASSWORD, startDovecot, type TestDovecot } from '../support/dovecot.js';
+import { DOVECOT_PASSWORD, imapVars, startDovecot, type TestDovecot } from '../support/dovecot.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
@@ -49,11 +49,7 @@ describe('secrets in logs', () => {
         DATA_DIR: dataDir,
         DATABASE_URL: store.url,
         REDIS_URL: redis.url,
-        IMAP_HOST: dovecot.host,
-        IMAP_PORT: String(dovecot.port),
-        IMAP_SECURE: 'false',
-        IMAP_USER: dovecot.user,
-        IMAP_PASSWORD: DOVECOT_PASSWORD,
+        ...imapVars(dovecot),
         SMTP_HOST: sink.host,
         SMTP_PORT: String(sink.port),
         SMTP_USER: 'relay',

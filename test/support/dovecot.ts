@@ -15,6 +15,17 @@ import { freePort } from '../../src/net.js';
 
 const run = promisify(execFile);
 
+/** The service's IMAP_* variables for a test Dovecot (plaintext on loopback). */
+export function imapVars(d: { host: string; port: number; user: string; password: string }) {
+  return {
+    IMAP_HOST: d.host,
+    IMAP_PORT: String(d.port),
+    IMAP_SECURE: 'false',
+    IMAP_USER: d.user,
+    IMAP_PASSWORD: d.password,
+  };
+}
+
 /** Distinctive, so a test can prove it never reaches a log. */
 export const DOVECOT_PASSWORD = 'dovecot-Intake-pw-7f3a';
 

@@ -12,6 +12,11 @@ export interface SinkMessage {
   to: string[];
 }
 
+/** The service's SMTP_* variables for a sink (plaintext on loopback). */
+export function smtpVars(s: { host: string; port: number }) {
+  return { SMTP_HOST: s.host, SMTP_PORT: String(s.port), SMTP_SECURE: 'false' };
+}
+
 export interface SmtpSink {
   host: '127.0.0.1';
   port: number;
