@@ -10,8 +10,6 @@ import type { EvalTimings, Evaluate, Evaluation, Job, Reply, ThreadData } from '
 import type { Logger } from './log.js';
 import type { ParsedMail } from './types.js';
 
-// ── main side ────────────────────────────────────────────────────────────────────────────────
-
 export interface EvaluatePool {
   evaluate: Evaluate;
   /**
