@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type FaultMessage, faultMessages } from './messages.js';
 import { type FaultRig, startRig } from './rig.js';
 import type { Scenario } from './scenarios.js';
-import { outcome } from './verify.js';
+import { type Outcome, outcome } from './verify.js';
 
 export interface RunOptions {
   messages: number;
@@ -19,23 +19,17 @@ export interface RunOptions {
   progress?: (line: string) => void;
 }
 
-export interface ScenarioRow {
+/** The README's row of one scenario: its counts (verify.ts's Outcome) and how it went. */
+export interface ScenarioRow extends Omit<Outcome, 'done'> {
   scenario: string;
   store: string;
   messagesIn: number;
-  filed: number;
-  lost: number;
-  doubled: number;
-  repliesMissing: number;
-  repliesDoubled: number;
-  stuck: number;
   crashes: number;
   healthy: boolean;
   /** From the fault's end until every message that arrived before it is filed and answered. */
   recoverSeconds: number | null;
   note: string;
   skipped?: string;
-  problems: string[];
 }
 
 const APPEND_DATE = new Date('2025-10-10T10:00:00+08:00');

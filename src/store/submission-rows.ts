@@ -12,14 +12,7 @@ export interface FileSubmissionInput {
   fromAddress: string | null;
   result: CheckResult;
   /** Blobs already stored. */
-  attachments: {
-    filename: string;
-    detectedType: string;
-    role: string;
-    bytes: number;
-    sha256: string;
-    insideArchive: string | null;
-  }[];
+  attachments: CheckResult['attachments'];
   caseNumberPrefix: string;
 }
 
