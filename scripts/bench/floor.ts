@@ -8,6 +8,9 @@ import type { BenchMessage } from './generate.js';
 
 export interface FloorResult {
   cpuMsPerMsg: number;
+  /** Of cpuMsPerMsg, the kernel's time. */
+  systemMsPerMsg: number;
+  minorFaultsPerMsg: number;
   /** CPU ms per message of each floor run, when there were several (cpuMsPerMsg is their mean). */
   runs?: number[];
   wallMsPerMsg: number;
@@ -25,6 +28,7 @@ export async function measureFloor(
   const verdicts: Record<string, number> = {};
   const stages: Required<StageTimings>[] = [];
   const cpu = process.cpuUsage();
+  const faults = process.resourceUsage().minorPageFault;
   const wall = performance.now();
   for (const m of messages) {
     const timings: StageTimings = {};
@@ -37,10 +41,13 @@ export async function measureFloor(
     });
   }
   const used = process.cpuUsage(cpu);
+  const minorFaults = process.resourceUsage().minorPageFault - faults;
   const wallMs = performance.now() - wall;
   await closePdfWorkers();
   return {
     cpuMsPerMsg: (used.user + used.system) / 1000 / messages.length,
+    systemMsPerMsg: used.system / 1000 / messages.length,
+    minorFaultsPerMsg: minorFaults / messages.length,
     wallMsPerMsg: wallMs / messages.length,
     verdicts,
     stages,

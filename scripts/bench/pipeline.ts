@@ -36,6 +36,9 @@ export interface LogLine {
 
 export interface PipelineResult {
   cpuMsPerMsg: number;
+  /** Of cpuMsPerMsg, the kernel's time. */
+  systemMsPerMsg: number;
+  minorFaultsPerMsg: number;
   msgsPerSec: number;
   latenciesMs: number[];
   lightLatenciesMs: number[];
@@ -115,7 +118,12 @@ export async function runPipeline(opts: {
     const machineAfter = machineTicks();
     const machineBusy =
       (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
-    const cpuMs = sum(after) - sum(before.filter((b) => after.some((a) => a.pid === b.pid)));
+    const spent = (k: 'cpuMs' | 'systemMs' | 'minorFaults') =>
+      sum(after, k) -
+      sum(
+        before.filter((b) => after.some((a) => a.pid === b.pid)),
+        k,
+      );
 
     // Light load: one message a second, the poller idling (IDLE) between them; the 30 MB case
     // in the middle.
@@ -134,7 +142,9 @@ export async function runPipeline(opts: {
     const latency = (m: BenchMessage) =>
       (replies.get(m.messageId) ?? 0) - (arrivals.get(m.messageId)?.arrivedAt ?? 0);
     return {
-      cpuMsPerMsg: cpuMs / opts.full.length,
+      cpuMsPerMsg: spent('cpuMs') / opts.full.length,
+      systemMsPerMsg: spent('systemMs') / opts.full.length,
+      minorFaultsPerMsg: spent('minorFaults') / opts.full.length,
       msgsPerSec: (opts.full.length * 1000) / elapsed,
       latenciesMs: opts.full.map(latency),
       lightLatenciesMs: opts.light.map(latency),
@@ -163,7 +173,8 @@ function redisPids(): number[] {
     .map((p) => p.pid);
 }
 
-const sum = (s: ProcSample[]) => s.reduce((n, p) => n + p.cpuMs, 0);
+const sum = (s: ProcSample[], k: 'cpuMs' | 'systemMs' | 'minorFaults') =>
+  s.reduce((n, p) => n + p[k], 0);
 
 async function startService(
   dataDir: string,

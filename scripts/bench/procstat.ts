@@ -1,27 +1,42 @@
 // CPU and memory of running processes from /proc (Linux): utime+stime of every thread of a
-// process (worker threads and libvips threads included), and VmHWM, its peak resident set.
+// process (worker threads and libvips threads included), the kernel's share of it and the minor
+// page faults behind much of that share, and VmHWM, its peak resident set.
 import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK)
 
-export interface ProcSample {
-  pid: number;
+interface Stat {
+  ppid: number;
   name: string;
   cpuMs: number;
+  /** Of cpuMs, the time in the kernel (stime). */
+  systemMs: number;
+  minorFaults: number;
+}
+
+export interface ProcSample extends Omit<Stat, 'ppid'> {
+  pid: number;
   peakRssMb: number;
 }
 
-function parseStat(text: string): { ppid: number; cpuMs: number; name: string } {
+function parseStat(text: string): Stat {
   // The name is in parentheses and may contain spaces: split after the last ')'.
   const close = text.lastIndexOf(')');
   const name = text.slice(text.indexOf('(') + 1, close);
   const f = text.slice(close + 2).split(' ');
-  // Fields after the name, 0-based: 1 ppid, 11 utime, 12 stime.
-  const ticks = Number(f[11]) + Number(f[12]);
-  return { ppid: Number(f[1]), cpuMs: (ticks * 1000) / TICKS_PER_SECOND, name };
+  // Fields after the name, 0-based: 1 ppid, 7 minflt, 11 utime, 12 stime (the whole process's
+  // at /proc/PID/stat, one thread's at /proc/PID/task/TID/stat).
+  const ms = (ticks: number) => (ticks * 1000) / TICKS_PER_SECOND;
+  return {
+    ppid: Number(f[1]),
+    name,
+    cpuMs: ms(Number(f[11]) + Number(f[12])),
+    systemMs: ms(Number(f[12])),
+    minorFaults: Number(f[7]),
+  };
 }
 
-function stat(pid: number): { ppid: number; cpuMs: number; name: string } | null {
+function stat(pid: number): Stat | null {
   try {
     return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
@@ -57,7 +72,9 @@ export function processTree(root: number): number[] {
 export function sample(pids: number[]): ProcSample[] {
   return pids.flatMap((pid) => {
     const s = stat(pid);
-    return s ? [{ pid, name: s.name, cpuMs: s.cpuMs, peakRssMb: peakRssMb(pid) }] : [];
+    if (!s) return [];
+    const { ppid: _, ...rest } = s;
+    return [{ pid, ...rest, peakRssMb: peakRssMb(pid) }];
   });
 }
 

@@ -30,6 +30,11 @@ export function summary(r: Headline, floor: FloorResult, pipe: PipelineResult): 
     ],
     ['cpuRatio', `${r.cpuRatio}`, 'target <= 1.25'],
     [
+      'kernel CPU ms / message (floor / pipeline)',
+      `${floor.systemMsPerMsg.toFixed(0)} / ${pipe.systemMsPerMsg.toFixed(0)}`,
+      `minor page faults a message: ${floor.minorFaultsPerMsg.toFixed(0)} / ${pipe.minorFaultsPerMsg.toFixed(0)}`,
+    ],
+    [
       'machine CPU busy at full load',
       `${(pipe.machineBusy * 100).toFixed(0)} %`,
       `the service ${(((r.msgsPerSec ?? 0) * (r.pipelineCpuMsPerMsg ?? 0)) / (10 * (r.cores ?? 1))).toFixed(0)} %, the rest Dovecot, the bench and other jobs`,
