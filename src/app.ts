@@ -5,7 +5,6 @@ import path from 'node:path';
 import { type ContestProfile, loadContest } from './config/contest.js';
 import type { Env } from './config/env.js';
 import { createEvaluatePool, JOBS_PER_THREAD } from './evaluate-pool.js';
-import { createDropFolder } from './intake/drop-folder.js';
 import { createIngest, type Ingest } from './intake/ingest.js';
 import { createRedisLock } from './intake/lock.js';
 import { createPoller } from './intake/poller.js';
@@ -74,7 +73,8 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
   });
   const parts: Part[] = [];
 
-  if (opts.roles.includes('poll')) parts.push(intakePart(env, { db, ingest, connection, log }));
+  if (opts.roles.includes('poll'))
+    parts.push(await intakePart(env, { db, ingest, connection, log }));
   if (opts.roles.includes('worker')) {
     const threads = Math.min(opts.concurrency ?? 2, os.availableParallelism());
     // Parsing and the rules run on these threads, so concurrent jobs use more than one core.
@@ -183,12 +183,15 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
   };
 }
 
-function intakePart(
+async function intakePart(
   env: Env,
   deps: { db: Db; ingest: Ingest; connection: ReturnType<typeof connectRedis>; log: Logger },
-): Part {
+): Promise<Part> {
   const { db, ingest, log } = deps;
   if (env.imap.mode === 'drop-folder') {
+    // Imported here: a file's receive time comes from its Received: headers, read by mailparser,
+    // which a service on IMAP keeps out of its main thread (the evaluation threads parse mail).
+    const { createDropFolder } = await import('./intake/drop-folder.js');
     const drop = createDropFolder({
       dir: path.join(env.dataDir, 'inbox'),
       ingest,

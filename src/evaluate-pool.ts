@@ -2,11 +2,20 @@
 // service has one JavaScript thread: mailparser, mammoth and the rules of one message would
 // otherwise hold up every other message and the IMAP/Redis/database work. Threads, not
 // processes: `intake start` is one process (DESIGN.md §4). Only types come from evaluator.ts,
-// so the main thread does not load the validation core.
+// so the main thread does not load the validation core; `evaluateHere` (the end of this file)
+// loads it for callers that evaluate in their own thread, on their first call.
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { ContestProfile } from './config/contest.js';
 import { servePdfRelay } from './documents/pdf.js';
-import type { EvalTimings, Evaluate, Evaluation, Job, Reply, ThreadData } from './evaluator.js';
+import type {
+  EvalTimings,
+  Evaluate,
+  Evaluation,
+  EvaluatorDeps,
+  Job,
+  Reply,
+  ThreadData,
+} from './evaluator.js';
 import type { Logger } from './log.js';
 import type { ParsedMail } from './types.js';
 
@@ -197,4 +206,19 @@ function toError(e: { name: string; message: string; code?: unknown }): Error {
   err.name = e.name;
   if (e.code !== undefined) err.code = e.code;
   return err;
+}
+
+type HereEvaluate = ReturnType<typeof import('./evaluator.js').createEvaluator>;
+
+/**
+ * The evaluator in the calling thread (`reprocess`, the dashboard, a pipeline without a pool),
+ * with the validation core imported on the first call, not when this is created: a dashboard
+ * that never re-evaluates never loads mailparser, mammoth or sharp.
+ */
+export function evaluateHere(deps: EvaluatorDeps): HereEvaluate {
+  let evaluator: Promise<HereEvaluate> | undefined;
+  return async (stored, timings) => {
+    evaluator ??= import('./evaluator.js').then(({ createEvaluator }) => createEvaluator(deps));
+    return (await evaluator)(stored, timings);
+  };
 }

@@ -32,11 +32,13 @@ export type Evaluate = (stored: StoredMessage, timings?: EvalTimings) => Promise
  * too) kept as a blob so organisers can open it. Runs in the calling thread: `reprocess`, the web
  * preview and the pool's threads share it.
  */
-export function createEvaluator(deps: {
+export interface EvaluatorDeps {
   blobs: BlobStore;
   profile: ContestProfile;
   ownAddresses?: string[];
-}) {
+}
+
+export function createEvaluator(deps: EvaluatorDeps) {
   return async (stored: StoredMessage, timings: EvalTimings = {}) => {
     const started = Date.now();
     // No local for the raw bytes: this frame lives until the blobs are stored (validate.ts).

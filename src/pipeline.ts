@@ -1,7 +1,8 @@
 // The `process` job: the stored raw message → the validation core → one transaction filing the
 // case, submission, attachments and findings. Running it twice changes nothing the second time.
 import type { ContestProfile } from './config/contest.js';
-import type { EvalTimings, Evaluate } from './evaluator.js';
+import { evaluateHere } from './evaluate-pool.js';
+import type { EvalTimings, Evaluate, EvaluatorDeps } from './evaluator.js';
 import type { Logger } from './log.js';
 import { MAX_ATTEMPTS } from './queue/jobs.js';
 import { isOutage } from './queue/outage.js';
@@ -101,11 +102,11 @@ export function createPipeline(deps: {
   return { processMessage };
 }
 
-/** Evaluates in this thread; the core is loaded on first use (the service's pool never needs it). */
-function inProcess(deps: Parameters<typeof import('./evaluator.js').createEvaluator>[0]): Evaluate {
-  const evaluator = import('./evaluator.js').then(({ createEvaluator }) => createEvaluator(deps));
+/** Evaluates in this thread (the service's pool never needs to). */
+function inProcess(deps: EvaluatorDeps): Evaluate {
+  const evaluate = evaluateHere(deps);
   return async (stored, timings) => {
-    const { result, submission } = await (await evaluator)(stored, timings);
+    const { result, submission } = await evaluate(stored, timings);
     return { result, mail: submission.mail, threadId: 0 };
   };
 }

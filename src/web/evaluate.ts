@@ -3,18 +3,16 @@
 // The validation core is imported on first use: the dashboard's process should not carry it
 // (mailparser, mammoth, sharp…) until a page needs it.
 import type { ContestProfile } from '../config/contest.js';
+import { evaluateHere } from '../evaluate-pool.js';
+import type { EvaluatorDeps } from '../evaluator.js';
 import type { BlobStore } from '../store/blobs.js';
 import type { Evaluate } from '../store/reprocess.js';
 
 /** `reprocess`'s evaluation: the pipeline's own, returning the rows the store re-files. */
-export function createReprocessEvaluator(deps: {
-  blobs: BlobStore;
-  profile: ContestProfile;
-  ownAddresses?: string[];
-}): Evaluate {
-  const evaluate = import('../evaluator.js').then(({ createEvaluator }) => createEvaluator(deps));
+export function createReprocessEvaluator(deps: EvaluatorDeps): Evaluate {
+  const evaluate = evaluateHere(deps);
   return async (stored) => {
-    const { result } = await (await evaluate)(stored);
+    const { result } = await evaluate(stored);
     return { result, attachments: result.attachments };
   };
 }
