@@ -69,13 +69,19 @@ describe('send-reply over SMTP (sqlite)', () => {
     await ingestSubmissions(await rig.app(), 4);
     const child = await rig.spawnWorker();
     let killedId: string | null = null;
+    // Every reply the server took while the worker lived: another one sent at the same moment
+    // as the first may also get its 250 after the worker stopped reading, and be resent once.
+    const acceptedBeforeDeath = new Set<string>();
+    let dead = false;
     sink.onMessage = async (m) => {
+      if (!dead) acceptedBeforeDeath.add(m.messageId);
       if (killedId !== null) return;
       killedId = m.messageId;
       // Dies before it can read the 250 and record `sent`.
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await exited;
+      dead = true;
     };
     await waitFor('the first reply to arrive', async () => killedId !== null, 60_000);
     const atKill = await replyRows(rig);
@@ -95,7 +101,7 @@ describe('send-reply over SMTP (sqlite)', () => {
     const byId = sink.byMessageId();
     expect(new Set(byId.keys())).toEqual(new Set(rows.map((r) => r.message_id)));
     for (const [id, copies] of byId) {
-      expect(copies.length).toBeLessThanOrEqual(id === killedId ? 2 : 1);
+      expect(copies.length).toBeLessThanOrEqual(acceptedBeforeDeath.has(id) ? 2 : 1);
     }
     expect(byId.get(killedId ?? '')).toHaveLength(2);
   });
