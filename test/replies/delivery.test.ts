@@ -74,7 +74,7 @@ describe('send-reply over SMTP (sqlite)', () => {
     const acceptedBeforeDeath = new Set<string>();
     let dead = false;
     sink.onMessage = async (m) => {
-      if (!dead) acceptedBeforeDeath.add(m.messageId);
+      if (!dead && m.messageId) acceptedBeforeDeath.add(m.messageId);
       if (killedId !== null) return;
       killedId = m.messageId;
       // Dies before it can read the 250 and record `sent`.
