@@ -162,7 +162,7 @@ describe('Redis for a fresh machine', () => {
 
 describe('role entry points', () => {
   it.each(['start', 'poll', 'worker'])(
-    'workers/%s.ts runs the %s role of the CLI',
+    'workers/%s.ts runs that role of the CLI',
     async (role) => {
       const r = await run(process.execPath, ['--import', 'tsx', `workers/${role}.ts`, '--help'], {
         cwd: PROJECT_ROOT,
