@@ -14,12 +14,23 @@ export function validateMessage(
   raw: Buffer,
   receivedAt: Date,
   profile: ContestProfile,
-  opts: { ownAddresses?: string[]; timings?: StageTimings } = {},
+  opts: ValidateOptions = {},
 ): Promise<{ result: CheckResult; submission: Submission }> {
   const started = performance.now();
+  const rawBytes = raw.length;
   // Not an async function: its frame would keep the raw bytes (41 MB for a 30 MB attachment)
   // alive until the documents are read; once parsed, they are not needed.
-  return parseMail(raw).then((mail) => validateParsed(mail, started, receivedAt, profile, opts));
+  return parseMail(raw).then((mail) => {
+    opts.parsed?.(rawBytes);
+    return validateParsed(mail, started, receivedAt, profile, opts);
+  });
+}
+
+export interface ValidateOptions {
+  ownAddresses?: string[];
+  timings?: StageTimings;
+  /** Called once the raw bytes are parsed and no longer held (evaluator.ts frees them then). */
+  parsed?: (rawBytes: number) => void;
 }
 
 async function validateParsed(
@@ -27,7 +38,7 @@ async function validateParsed(
   started: number,
   receivedAt: Date,
   profile: ContestProfile,
-  opts: { ownAddresses?: string[]; timings?: StageTimings },
+  opts: ValidateOptions,
 ): Promise<{ result: CheckResult; submission: Submission }> {
   let t = started;
   // Wall milliseconds per stage, for the pipeline's log and `npm run bench`; cheap enough to keep.
