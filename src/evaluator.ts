@@ -64,8 +64,8 @@ export function createEvaluator(deps: EvaluatorDeps) {
  * parsed, but V8 frees them only at its next full collection, and a thread busy reading that
  * message's documents may not run one for seconds: they would sit beside the documents' own
  * copies. One collection right after parsing a message above BIG_MESSAGE_BYTES costs a few
- * tens of ms, rarely (bench: the 30 MB case's peak −40 MB). Small messages leave V8 to itself:
- * a collection after each would cost more CPU than the core (measured +50 %).
+ * tens of ms, rarely (in-process, the 30 MB case's peak −40 MB). Small messages leave V8 to
+ * itself: a collection after each would cost half again the core's CPU (measured).
  */
 const BIG_MESSAGE_BYTES = 16 * 1024 * 1024;
 let collectGarbage: (() => void) | undefined;
