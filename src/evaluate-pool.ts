@@ -58,7 +58,6 @@ const DEFAULT_TIMEOUT_MS = 5 * 60_000;
  * ~50 MB a thread).
  */
 export const JOBS_PER_THREAD = 2;
-const YOUNG_GENERATION_MB = 12;
 
 interface Task {
   job: Job;
@@ -99,9 +98,8 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     const w = new Worker(opts.entry ?? DEFAULT_ENTRY, {
       workerData: { ...data, pdfPort: pdf.port2 } satisfies ThreadData,
       transferList: [pdf.port2],
-      // V8 grows a busy thread's young generation to 48 MB; the garbage of parsing is short-
-      // lived, and 12 MB holds it at no measurable CPU cost (bench: −40 MB at full load).
-      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      // V8's own young generation (it grows to 48 MB): capped at 12 MB, more of a message's
+      // objects outlived it and went to the old generation (bench, this machine: +10 % CPU).
     });
     // A crash between jobs (nobody listening) must not become the process's uncaught error.
     w.on('error', (err) => opts.log?.warn({ err }, 'evaluation thread failed'));
