@@ -161,15 +161,12 @@ describe('Redis for a fresh machine', () => {
 });
 
 describe('role entry points', () => {
-  it.each(['start', 'poll', 'worker'])(
-    'workers/%s.ts runs that role of the CLI',
-    async (role) => {
-      const r = await run(process.execPath, ['--import', 'tsx', `workers/${role}.ts`, '--help'], {
-        cwd: PROJECT_ROOT,
-      });
-      expect(r.stdout).toContain(`Usage: intake ${role}`);
-    },
-  );
+  it.each(['start', 'poll', 'worker'])('workers/%s.ts runs that role of the CLI', async (role) => {
+    const r = await run(process.execPath, ['--import', 'tsx', `workers/${role}.ts`, '--help'], {
+      cwd: PROJECT_ROOT,
+    });
+    expect(r.stdout).toContain(`Usage: intake ${role}`);
+  });
 });
 
 describe('the build (`npm run build`, what `npm start` runs)', () => {
