@@ -16,6 +16,7 @@ import { startRedis } from '../../test/support/redis.js';
 import { smtpVars, startSmtpSink } from '../../test/support/smtp-sink.js';
 import type { BenchMessage } from './generate.js';
 import {
+  type Counter,
   machineTicks,
   type ProcSample,
   processTree,
@@ -118,7 +119,7 @@ export async function runPipeline(opts: {
     const machineAfter = machineTicks();
     const machineBusy =
       (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
-    const spent = (k: 'cpuMs' | 'systemMs' | 'minorFaults') =>
+    const spent = (k: Counter) =>
       sum(after, k) -
       sum(
         before.filter((b) => after.some((a) => a.pid === b.pid)),
@@ -173,8 +174,7 @@ function redisPids(): number[] {
     .map((p) => p.pid);
 }
 
-const sum = (s: ProcSample[], k: 'cpuMs' | 'systemMs' | 'minorFaults') =>
-  s.reduce((n, p) => n + p[k], 0);
+const sum = (s: ProcSample[], k: Counter) => s.reduce((n, p) => n + p[k], 0);
 
 async function startService(
   dataDir: string,

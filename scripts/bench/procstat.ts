@@ -14,6 +14,9 @@ interface Stat {
   minorFaults: number;
 }
 
+/** The per-process counters the bench subtracts between two samples. */
+export type Counter = 'cpuMs' | 'systemMs' | 'minorFaults';
+
 export interface ProcSample extends Omit<Stat, 'ppid'> {
   pid: number;
   peakRssMb: number;
