@@ -66,6 +66,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     doubled: 0,
     repliesMissing: 0,
     repliesDoubled: 0,
+    resent: 0,
     stuck: 0,
     crashes: 0,
     healthy: false,
@@ -92,6 +93,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     sweepMs: 2_000,
     logDir,
   });
+  // The kills so far explain a reply's second copy (verify.ts).
+  const look = (of: FaultMessage[], aside: FaultMessage[] = []) =>
+    outcome(rig.db, rig.sink, of, { aside, kills: rig.services.kills() });
   try {
     await rig.services.start();
     say(`${scenario.name}: servers and service up at ${at()}`);
@@ -109,7 +113,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     say(`${scenario.name}: fault over at ${at()} (${row.note})`);
     const before = messages.slice(0, 2 * third);
     const recovered = waitUntil(async () => {
-      const o = await outcome(rig.db, rig.sink, before);
+      const o = await look(before);
       return before.every((m) => o.done.has(m.messageId));
     }, deadline).then((ok) => {
       if (ok) row.recoverSeconds = Math.round((Date.now() - liftedAt) / 100) / 10;
@@ -117,7 +121,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     for (const m of messages.slice(2 * third)) await append(rig, m);
     await recovered;
     await waitUntil(async () => {
-      const o = await outcome(rig.db, rig.sink, messages);
+      const o = await look(messages);
       return o.done.size === messages.length && o.stuck === 0;
     }, deadline);
     say(`${scenario.name}: settled at ${at()}`);
@@ -125,12 +129,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     if (probe) {
       await append(rig, probe);
       row.healthy = await waitUntil(async () => {
-        const o = await outcome(rig.db, rig.sink, [probe]);
+        const o = await look([probe]);
         return o.done.has(probe.messageId);
       }, Date.now() + 60_000);
     }
     await sleep(1_000); // a late duplicate send would show up now
-    const o = await outcome(rig.db, rig.sink, messages, probe ? [probe] : []);
+    const o = await look(messages, probe ? [probe] : []);
     Object.assign(row, {
       messagesIn: messages.length,
       filed: o.filed,
@@ -138,6 +142,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       doubled: o.doubled,
       repliesMissing: o.repliesMissing,
       repliesDoubled: o.repliesDoubled,
+      resent: o.resent,
       stuck: o.stuck,
       crashes: rig.services.crashes(),
       problems: o.problems.slice(0, 20),
@@ -173,6 +178,7 @@ export function formatTable(rows: ScenarioRow[]): string {
     'doubled',
     'replies missing',
     'replies doubled',
+    'resent after a kill',
     'stuck',
     'crashes',
     'healthy',
@@ -180,7 +186,7 @@ export function formatTable(rows: ScenarioRow[]): string {
   ];
   const body = rows.map((r) =>
     r.skipped
-      ? [r.scenario, r.store, `skipped: ${r.skipped}`, '', '', '', '', '', '', '', '', '']
+      ? [r.scenario, r.store, `skipped: ${r.skipped}`, ...Array<string>(10).fill('')]
       : [
           r.scenario,
           r.store,
@@ -190,6 +196,7 @@ export function formatTable(rows: ScenarioRow[]): string {
           String(r.doubled),
           String(r.repliesMissing),
           String(r.repliesDoubled),
+          String(r.resent),
           String(r.stuck),
           String(r.crashes),
           r.healthy ? 'yes' : 'NO',

@@ -33,6 +33,8 @@ export interface Services {
   start(): Promise<void>;
   /** SIGKILLs one worker process (chosen at random); the supervisor starts it again. */
   killWorker(): number | undefined;
+  /** When each SIGKILL was sent (Date.now()). */
+  kills(): number[];
   /** Resolves when every slot has a process that said it is ready. */
   allReady(): Promise<void>;
   /** Exits nobody asked for. */
@@ -53,6 +55,7 @@ export function createServices(opts: ServiceOptions): Services {
   let stopping = false;
   let crashCount = 0;
   let restartCount = 0;
+  const killTimes: number[] = [];
   const logs = new Map<string, WriteStream>();
 
   function logOf(slot: Slot): WriteStream {
@@ -110,9 +113,11 @@ export function createServices(opts: ServiceOptions): Services {
       const slot = live[Math.floor(Math.random() * live.length)];
       if (!slot?.child?.pid) return undefined;
       slot.expectExit = true;
+      killTimes.push(Date.now());
       slot.child.kill('SIGKILL');
       return slot.child.pid;
     },
+    kills: () => [...killTimes],
     async allReady() {
       // Bounded: a process that keeps crashing shows up as crashes, not as a hung suite.
       const until = Date.now() + 60_000;

@@ -2,6 +2,8 @@
 // scenario on fresh real servers with the service as real processes, 20 messages, shorter
 // outages (SMTP down 10 s, the disk full 8 s). Whatever the fault, every message is filed once,
 // answered once (robots never), nothing is left unfinished and the service recovers by itself.
+// The one second copy allowed is the design's: a worker SIGKILLed between the SMTP server's 250
+// and the `sent` record (verify.ts counts it as `resent`, apart from doubles).
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -10,6 +10,8 @@ export interface SinkMessage {
   messageId: string | null;
   from: string;
   to: string[];
+  /** When the last byte of DATA arrived (Date.now()), before the 250. */
+  at: number;
 }
 
 /** The service's SMTP_* variables for a sink (plaintext on loopback). */
@@ -82,12 +84,14 @@ export async function startSmtpSink(
           const chunks: Buffer[] = [];
           stream.on('data', (c: Buffer) => chunks.push(c));
           stream.on('end', () => {
+            const at = Date.now();
             const raw = Buffer.concat(chunks);
             const message: SinkMessage = {
               raw,
               messageId: headerOf(raw, 'Message-ID'),
               from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
               to: session.envelope.rcptTo.map((r) => r.address),
+              at,
             };
             sink.messages.push(message);
             Promise.resolve(sink.onMessage?.(message)).then(
