@@ -43,14 +43,13 @@ export interface EvaluatorDeps {
 export function createEvaluator(deps: EvaluatorDeps) {
   return async (stored: StoredMessage, timings: EvalTimings = {}) => {
     const started = Date.now();
-    // No local for the raw bytes: this frame lives until the blobs are stored (validate.ts).
-    const validation = await deps.blobs.read(stored.sha256).then((raw) => {
-      timings.load = Date.now() - started;
-      return validateMessage(raw, stored.receivedAt, deps.profile, {
-        ownAddresses: deps.ownAddresses,
-        timings,
-        parsed: freeBigMessage,
-      });
+    // Read in pieces as it is parsed: the thread never holds the whole raw message.
+    const raw = await deps.blobs.source(stored.sha256);
+    timings.load = Date.now() - started;
+    const validation = await validateMessage(raw, stored.receivedAt, deps.profile, {
+      ownAddresses: deps.ownAddresses,
+      timings,
+      parsed: freeBigMessage,
     });
     for (const { entry } of validation.submission.documents) {
       await deps.blobs.putHashed(entry.sha256, entry.content);

@@ -1,8 +1,18 @@
 // Shapes shared along the validation pipeline: parse → unpack/read → assemble → rules → verdict.
 // DESIGN.md §4 fixes the JSON of `CheckResult`; everything else is internal.
+import type { Readable } from 'node:stream';
 import type { ContestProfile } from './config/contest.js';
 
 // ── mail (src/mail/parse.ts) ─────────────────────────────────────────────────────────────────
+
+/**
+ * A raw message that is read as a stream, as often as needed (a stored blob): the parser never
+ * holds all of it, where a Buffer would be the whole message for the whole parse.
+ */
+export interface ByteSource {
+  size: number;
+  open(): Readable;
+}
 
 export interface Address {
   name: string;

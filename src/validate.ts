@@ -8,18 +8,25 @@ import { runRules } from './rules/index.js';
 import { decideVerdict } from './rules/verdict.js';
 import { assemble } from './submission/assemble.js';
 import { isoWithOffset } from './submission/time.js';
-import type { CheckResult, Finding, MessageKind, ParsedMail, Submission } from './types.js';
+import type {
+  ByteSource,
+  CheckResult,
+  Finding,
+  MessageKind,
+  ParsedMail,
+  Submission,
+} from './types.js';
 
 export function validateMessage(
-  raw: Buffer,
+  raw: Buffer | ByteSource,
   receivedAt: Date,
   profile: ContestProfile,
   opts: ValidateOptions = {},
 ): Promise<{ result: CheckResult; submission: Submission }> {
   const started = performance.now();
-  const rawBytes = raw.length;
-  // Not an async function: its frame would keep the raw bytes (41 MB for a 30 MB attachment)
-  // alive until the documents are read; once parsed, they are not needed.
+  const rawBytes = Buffer.isBuffer(raw) ? raw.length : raw.size;
+  // Not an async function: its frame would keep a raw Buffer (41 MB for a 30 MB attachment)
+  // alive until the documents are read; once parsed, it is not needed.
   return parseMail(raw).then((mail) => {
     opts.parsed?.(rawBytes);
     return validateParsed(mail, started, receivedAt, profile, opts);

@@ -1,6 +1,7 @@
 // Raw message bytes → ParsedMail. The only importer of mailparser. mailparser does the MIME
 // work; this module repairs what it gets wrong for Chinese mail (DESIGN.md §6): raw 8-bit GBK
 // headers, invalid Date headers turned into "now", forwarded submissions in message/rfc822.
+import { isAscii } from 'node:buffer';
 import { Readable } from 'node:stream';
 import {
   type AddressObject,
@@ -10,7 +11,7 @@ import {
   parseAddressHeader,
   simpleParser,
 } from 'mailparser';
-import type { Address, MailAttachment, ParsedMail } from '../types.js';
+import type { Address, ByteSource, MailAttachment, ParsedMail } from '../types.js';
 import {
   decodeBinaryString,
   decodeRawHeader,
@@ -30,15 +31,25 @@ const MAX_FORWARD_DEPTH = 3;
 /** mailparser emits an error past this many parts; keep its default explicit. */
 const MAX_PARTS = 1000;
 
-export async function parseMail(raw: Buffer): Promise<ParsedMail> {
-  return parseLevel(raw, 0);
+/**
+ * A stored message is best given as a ByteSource: it is read in pieces, so no thread holds the
+ * whole raw message beside its decoded attachments (46 MB for a 30 MB attachment).
+ */
+export async function parseMail(raw: Buffer | ByteSource): Promise<ParsedMail> {
+  return parseLevel(Buffer.isBuffer(raw) ? bufferSource(raw) : raw, 0);
 }
 
-async function parseLevel(raw: Buffer, depth: number): Promise<ParsedMail> {
+async function parseLevel(raw: ByteSource, depth: number): Promise<ParsedMail> {
+  const seen = { eightBit: false };
+  const input = Readable.from(pieces(raw.open(), seen), { objectMode: false });
+  let readError: Error | undefined;
+  input.once('error', (err) => {
+    readError = err;
+  });
   let lib: LibraryMail;
   try {
     // ignoreEmbedded: every message/rfc822 part stays an attachment; unwrapForward decides.
-    lib = await simpleParser(slices(raw), {
+    lib = await simpleParser(input, {
       ignoreEmbedded: true,
       skipImageLinks: true,
       skipTextToHtml: true,
@@ -46,9 +57,11 @@ async function parseLevel(raw: Buffer, depth: number): Promise<ParsedMail> {
       maxChildNodes: MAX_PARTS,
     });
   } catch (err) {
-    return fallbackMail(raw, err as Error);
+    // An unreadable source (a blob on a failing disk) is no fault of the mail: the job retries.
+    if (readError) throw readError;
+    return fallbackMail(await headOf(raw), err as Error);
   }
-  const mail = fromLibrary(lib, raw);
+  const mail = await fromLibrary(lib, raw, seen.eightBit);
   return depth < MAX_FORWARD_DEPTH ? unwrapForward(mail, depth) : mail;
 }
 
@@ -60,16 +73,37 @@ async function parseLevel(raw: Buffer, depth: number): Promise<ParsedMail> {
 // fresh mapping, paid in page faults (bench: −40 % of the core's CPU a message, −80 % faults).
 const SLICE_BYTES = 64 * 1024;
 
-function slices(raw: Buffer): Readable {
-  function* gen() {
-    for (let at = 0; at < raw.length; at += SLICE_BYTES) yield raw.subarray(at, at + SLICE_BYTES);
+/** The source's bytes in SLICE_BYTES pieces, noting whether any byte has its high bit set. */
+async function* pieces(input: AsyncIterable<Buffer>, seen: { eightBit: boolean }) {
+  for await (const chunk of input) {
+    if (!seen.eightBit && !isAscii(chunk)) seen.eightBit = true;
+    for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
+      yield chunk.subarray(at, at + SLICE_BYTES);
+    }
   }
-  return Readable.from(gen(), { objectMode: false });
+}
+
+function bufferSource(raw: Buffer): ByteSource {
+  return { size: raw.length, open: () => Readable.from([raw], { objectMode: false }) };
+}
+
+const HEAD_BYTES = 1024 * 1024;
+
+async function headOf(raw: ByteSource): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of raw.open()) {
+    parts.push(chunk);
+    bytes += chunk.length;
+    if (bytes >= HEAD_BYTES) break;
+  }
+  const head = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  return (head ?? Buffer.alloc(0)).subarray(0, HEAD_BYTES);
 }
 
 /** When mailparser gives up, keep what the header block says so the mail is still answered. */
 function fallbackMail(raw: Buffer, err: Error): ParsedMail {
-  const head = raw.subarray(0, 1024 * 1024).toString('latin1');
+  const head = raw.toString('latin1');
   const blank = head.search(/\r?\n\r?\n/);
   const lines = splitHeaderLines(blank >= 0 ? head.slice(0, blank) : head);
   const binary = binaryHeaders(lines);
@@ -90,7 +124,12 @@ function fallbackMail(raw: Buffer, err: Error): ParsedMail {
   };
 }
 
-function fromLibrary(lib: LibraryMail, raw: Buffer): ParsedMail {
+/** `eightBit`: whether the message has raw 8-bit bytes, which a name may need repairing from. */
+async function fromLibrary(
+  lib: LibraryMail,
+  raw: ByteSource,
+  eightBit: boolean,
+): Promise<ParsedMail> {
   const binary = binaryHeaders(lib.headerLines ?? []);
   const first = (name: string) => binary[name]?.[0];
   const toBinary = binary.to ?? [];
@@ -105,7 +144,7 @@ function fromLibrary(lib: LibraryMail, raw: Buffer): ParsedMail {
     to,
     contentType: contentTypeOf(binary),
     text: lib.text ?? '',
-    attachments: collectAttachments(lib.attachments ?? [], raw),
+    attachments: await collectAttachments(lib.attachments ?? [], raw, eightBit),
     forwarded: false,
     warnings: [],
   };
@@ -239,28 +278,68 @@ function declaredType(a: Attachment): string {
 
 /**
  * The raw message, asked two ways: whether it holds some bytes (a latin1 string, one char per
- * byte), and, rarely, as text for a regex. The text is a copy as big as the message (44 MB for
- * a 30 MB attachment), so it is made only for a name with U+FFFD, and not kept.
+ * byte), and, rarely, as text for a regex. Every name's questions are asked in one more pass
+ * over the source, and only when it has 8-bit bytes at all (most mail is 7-bit). The text is a copy as big as the message (44 MB for a 30 MB attachment), so
+ * it is made only for a name with U+FFFD, and not kept.
  */
 interface RawSource {
   has(latin1: string): boolean;
-  text(): string;
+  text(): Promise<string>;
 }
 
-function rawSource(raw: Buffer): RawSource {
+async function rawSource(raw: ByteSource, eightBit: boolean, names: string[]): Promise<RawSource> {
+  // Every spelling has a byte above 0x7F: none can be in a message of 7-bit bytes.
+  const found = eightBit ? await findAll(raw, names.flatMap(rawSpellings)) : new Set<string>();
   return {
-    // A char above U+00FF is no raw byte; Buffer.indexOf would take its low byte instead.
-    has: (s) => !/[\u0100-\uffff]/.test(s) && raw.indexOf(s, 0, 'latin1') >= 0,
-    text: () => raw.toString('latin1'),
+    has: (s) => found.has(s),
+    text: async () => {
+      const parts: Buffer[] = [];
+      for await (const chunk of raw.open()) parts.push(chunk);
+      return Buffer.concat(parts).toString('latin1');
+    },
   };
 }
 
-function collectAttachments(list: Attachment[], raw: Buffer): MailAttachment[] {
-  const source = rawSource(raw);
+/** What repairFilename may look for in the raw message: only names with 8-bit chars. */
+function rawSpellings(name: string): string[] {
+  const spellings = [Buffer.from(name, 'utf8').toString('latin1'), name, name.split(/[\\/]/).pop()];
+  // Plain ASCII is never repaired; a char above U+00FF is no raw byte.
+  return spellings.filter(
+    (s): s is string => !!s && /[\x80-\xff]/.test(s) && !/[\u0100-\uffff]/.test(s),
+  );
+}
+
+/** Which of these latin1 strings occur in the source, read once (a window spans the pieces). */
+async function findAll(raw: ByteSource, strings: string[]): Promise<Set<string>> {
+  const wanted = new Map(strings.map((s) => [s, Buffer.from(s, 'latin1')]));
+  const found = new Set<string>();
+  if (wanted.size === 0) return found;
+  const overlap = Math.max(...[...wanted.values()].map((b) => b.length)) - 1;
+  let tail = Buffer.alloc(0);
+  for await (const chunk of raw.open()) {
+    const window = tail.length > 0 ? Buffer.concat([tail, chunk as Buffer]) : (chunk as Buffer);
+    for (const [s, bytes] of wanted) {
+      if (window.indexOf(bytes) < 0) continue;
+      found.add(s);
+      wanted.delete(s);
+    }
+    if (wanted.size === 0) break;
+    tail = Buffer.from(window.subarray(Math.max(0, window.length - overlap)));
+  }
+  return found;
+}
+
+async function collectAttachments(
+  list: Attachment[],
+  raw: ByteSource,
+  eightBit: boolean,
+): Promise<MailAttachment[]> {
+  const names = list.map((a) => a.filename ?? '');
+  const source = await rawSource(raw, eightBit, names);
   const out: MailAttachment[] = [];
   for (const a of list) {
     const contentType = declaredType(a);
-    const name = a.filename ? repairFilename(a.filename, source) : '';
+    const name = a.filename ? await repairFilename(a.filename, source) : '';
     // A nameless text part is a body mailparser could not place, not a file the sender attached.
     if (!name && contentType.startsWith('text/')) continue;
     const filename = sanitizeFilename(name, out.length + 1, contentType);
@@ -269,8 +348,8 @@ function collectAttachments(list: Attachment[], raw: Buffer): MailAttachment[] {
   return out;
 }
 
-function repairFilename(name: string, source: RawSource): string {
-  if (name.includes('\uFFFD')) return findNameInRaw(name, source.text()) ?? name;
+async function repairFilename(name: string, source: RawSource): Promise<string> {
+  if (name.includes('\uFFFD')) return findNameInRaw(name, await source.text()) ?? name;
   // Raw bytes that happened to be valid UTF-8 were decoded as such ("铆" is GBK C3 AD, UTF-8
   // "í"); give them the same second look as a raw subject. Checked before the latin1 reading
   // below: the raw text of "楼.doc" (C2 A5) also contains "¥.doc" (A5), a false match there.
@@ -302,7 +381,7 @@ async function unwrapForward(mail: ParsedMail, depth: number): Promise<ParsedMai
   if (!mail.attachments.some(isEmbedded) || autoReplyReason(mail) !== null) return mail;
   const inner = new Map<MailAttachment, ParsedMail>();
   for (const a of mail.attachments.filter(isEmbedded)) {
-    inner.set(a, await parseLevel(a.content, depth + 1));
+    inner.set(a, await parseLevel(bufferSource(a.content), depth + 1));
   }
   const own = mail.attachments.filter((a) => !isEmbedded(a));
   const innerCarries = [...inner.values()].some((m) => m.attachments.length > 0);

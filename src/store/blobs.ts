@@ -3,9 +3,10 @@
 // never leaves a half-written file that a later `has()` would trust.
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { access, type FileHandle, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import type { ByteSource } from '../types.js';
 
 export interface BlobStore {
   put(data: Buffer | Readable, expectedSize?: number): Promise<{ sha256: string; size: number }>;
@@ -16,6 +17,8 @@ export interface BlobStore {
   putHashed(sha256: string, data: Buffer): Promise<void>;
   read(sha256: string): Promise<Buffer>;
   stream(sha256: string): Readable;
+  /** The blob as a source read in pieces (BlobNotFound now, not on the first read). */
+  source(sha256: string): Promise<ByteSource>;
   has(sha256: string): Promise<boolean>;
   path(sha256: string): string;
 }
@@ -124,7 +127,13 @@ export function createBlobStore(dir: string): BlobStore {
     return createReadStream(blobPath(sha256));
   }
 
-  return { put, putHashed, read, stream, has, path: blobPath };
+  async function source(sha256: string): Promise<ByteSource> {
+    const file = blobPath(sha256);
+    const { size } = await stat(file).catch((err) => Promise.reject(notFound(err, sha256)));
+    return { size, open: () => createReadStream(file, { highWaterMark: READ_BYTES }) };
+  }
+
+  return { put, putHashed, read, stream, source, has, path: blobPath };
 }
 
 interface Written {
@@ -136,6 +145,8 @@ interface Written {
 // A stream arrives in small chunks (16 KB–4 MB from a socket); one write call per chunk costs
 // more than the data, so chunks are gathered and written together (writev: no copy).
 const WRITE_BYTES = 1 << 20;
+/** A source's reads: one call per 64 KB would cost more than the copying. */
+const READ_BYTES = 1 << 20;
 
 async function writeFile(
   file: string,

@@ -5,6 +5,7 @@
 // ASCII. With level-2 hanzi some GBK byte strings are also valid UTF-8 that reads as other
 // Chinese (E4 B8 B0 E4 B8 B0 is UTF-8 "丰丰" and GBK for three other characters): no decoder can
 // tell those apart without a language model, so they are out of the claim.
+import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +54,27 @@ describe('header repair (property)', () => {
         expect(mail.attachments[0]?.filename).toBe(`${subject}.doc`);
       }),
       { numRuns: 300, examples: [['楼'], ['你楼']] },
+    );
+  });
+
+  it('recovers them the same from a stored message read in pieces of any size', async () => {
+    // A name's raw bytes may straddle two pieces: the search must still find them.
+    const inPieces = (raw: Buffer, size: number) => ({
+      size: raw.length,
+      open: () =>
+        Readable.from(
+          Array.from({ length: Math.ceil(raw.length / size) }, (_, i) =>
+            raw.subarray(i * size, (i + 1) * size),
+          ),
+        ),
+    });
+    await fc.assert(
+      fc.asyncProperty(subjectArb, fc.integer({ min: 1, max: 48 }), async (subject, size) => {
+        const mail = await parseMail(inPieces(rawMail(subject), size));
+        expect(mail.subject).toBe(subject);
+        expect(mail.attachments[0]?.filename).toBe(`${subject}.doc`);
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
   parseHeaderDate,
@@ -148,6 +149,25 @@ describe('parseMail: garbage in, a value out', () => {
     const mail = await parseMail(raw);
     expect(mail.subject).toBe('many');
     expect(mail.warnings[0]).toMatch(/邮件结构无法解析/);
+  });
+
+  it('fails, not falls back, when a stored message cannot be read to the end', async () => {
+    // A disk error is no fault of the mail: the job must fail and retry, not file a broken mail.
+    // Only the first read fails, so a fallback that read the headers again would succeed.
+    const raw = fixture('deep-nesting.eml');
+    let opened = 0;
+    const source = {
+      size: raw.length,
+      open: () =>
+        Readable.from(
+          (async function* () {
+            yield raw.subarray(0, 100);
+            if (opened++ === 0) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+            yield raw.subarray(100);
+          })(),
+        ),
+    };
+    await expect(parseMail(source)).rejects.toMatchObject({ code: 'EIO' });
   });
 
   it('reads a file at the bottom of 100 nested multiparts', async () => {

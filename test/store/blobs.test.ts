@@ -94,10 +94,24 @@ describe('store/blobs', () => {
     expect(await readdir(path.join(dir, 'blobs', 'tmp'))).toEqual([]);
   });
 
+  it('reads a blob back as a source, as often as asked, in pieces', async () => {
+    const data = Buffer.alloc(3 * 1024 * 1024 + 5, 'ab');
+    const { sha256 } = await blobs.put(data);
+    const source = await blobs.source(sha256);
+    expect(source.size).toBe(data.length);
+    for (let pass = 0; pass < 2; pass++) {
+      const pieces: Buffer[] = [];
+      for await (const piece of source.open()) pieces.push(piece as Buffer);
+      expect(pieces.length).toBeGreaterThan(1);
+      expect(Buffer.concat(pieces).equals(data)).toBe(true);
+    }
+  });
+
   it('reports a missing blob as BlobNotFound and refuses names that are not a sha256', async () => {
     const missing = sha(Buffer.from('never stored'));
     expect(await blobs.has(missing)).toBe(false);
     await expect(blobs.read(missing)).rejects.toMatchObject({ code: 'BlobNotFound' });
+    await expect(blobs.source(missing)).rejects.toMatchObject({ code: 'BlobNotFound' });
     expect(() => blobs.path('../../etc/passwd')).toThrow(
       expect.objectContaining({ code: 'BlobInvalidHash' }),
     );
