@@ -98,8 +98,9 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     const w = new Worker(opts.entry ?? DEFAULT_ENTRY, {
       workerData: { ...data, pdfPort: pdf.port2 } satisfies ThreadData,
       transferList: [pdf.port2],
-      // V8's own young generation (it grows to 48 MB): capped at 12 MB, more of a message's
-      // objects outlived it and went to the old generation (bench, this machine: +10 % CPU).
+      // No resourceLimits for the young generation: `npm start`'s --max-semi-space-size=4 is a
+      // V8 flag, and V8's flags are the process's, so these threads get a 4 MB semi-space too
+      // and a limit here would be ignored (README, "memory").
     });
     // A crash between jobs (nobody listening) must not become the process's uncaught error.
     w.on('error', (err) => opts.log?.warn({ err }, 'evaluation thread failed'));
