@@ -235,7 +235,7 @@ async function startService(
  * How `npm start` runs node (package.json): the variables set before it (glibc's allocator
  * settings) and node's own flags, so the bench measures the same process.
  */
-function startScript(): { env: Record<string, string>; nodeArgs: string[] } {
+export function startScript(): { env: Record<string, string>; nodeArgs: string[] } {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const words = (String(pkg.scripts.start).split('&&').pop() ?? '').trim().split(/\s+/);
   const node = words.indexOf('node');
