@@ -39,7 +39,7 @@ export function createReportReader(deps: { blobs: BlobStore; profile: ContestPro
     let value: ReportText | null = null;
     try {
       const { validateMessage } = await import('../validate.js');
-      const raw = await deps.blobs.read(sha256);
+      const raw = await deps.blobs.source(sha256);
       const { submission } = await validateMessage(raw, receivedAt, deps.profile);
       const r = submission.report;
       if (r) {
