@@ -92,7 +92,7 @@ export function stageTable(floor: FloorResult, pipe: PipelineResult): string {
   const rows: [string, number | null, number[]][] = [
     ['download (IMAP -> blob + row)', null, stages.download],
     ['queue wait', null, stages.queue],
-    ['load raw blob', null, stages.load],
+    ['open raw blob (read as it is parsed)', null, stages.load],
     ['parse (mailparser)', floorOf('parse'), stages.parse],
     ['documents', floorOf('documents'), stages.documents],
     ['rules (assemble + rules)', floorOf('rules'), stages.rules],
