@@ -26,6 +26,10 @@ export function isOutage(err: unknown): boolean {
     if (/^[0-9A-Z]{5}$/.test(code) && (PG_CODES.has(code) || PG_CLASSES.includes(code.slice(0, 2))))
       return true;
   }
-  // pg reports a socket closed under a query without a code.
-  return typeof message === 'string' && /^Connection terminated/.test(message);
+  // pg reports without a code a socket closed under a query, and a query on a client whose
+  // connection already failed (the server's 57P01 arrived while it was idle).
+  return (
+    typeof message === 'string' &&
+    /^(Connection terminated|Client has encountered a connection error)/.test(message)
+  );
 }

@@ -43,7 +43,9 @@ describe('isOutage', () => {
     const store = await createTestDb('postgres');
     const other = await store.connect();
     try {
-      // One pool client, terminated by another connection as a server shutdown would.
+      // One pool client, terminated by another connection as a server shutdown would. pg
+      // reports it one of three ways, by timing: 57P01 under the query, the socket closed
+      // under it, or (57P01 arrived while the client was idle) "not queryable".
       const err = await caught(() =>
         store.db.k.connection().execute(async (conn) => {
           const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn))
@@ -53,9 +55,12 @@ describe('isOutage', () => {
         }),
       );
       expect((err as { code?: string }).code ?? (err as Error).message).toMatch(
-        /57P01|Connection terminated/,
+        /57P01|Connection terminated|connection error and is not queryable/,
       );
       expect(isOutage(err)).toBe(true);
+      // The third way, word for word as pg/lib/client.js makes it (its timing is not ours).
+      const idle = new Error('Client has encountered a connection error and is not queryable');
+      expect(isOutage(idle)).toBe(true);
     } finally {
       await store.dispose();
     }
