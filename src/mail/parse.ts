@@ -63,6 +63,9 @@ async function parseLevel(raw: ByteSource, depth: number): Promise<ParsedMail> {
     // An unreadable source (a blob on a failing disk) is no fault of the mail: the job retries.
     if (readError) throw readError;
     return fallbackMail(await headOf(raw), err as Error);
+  } finally {
+    // mailparser failing mid-message leaves its input paused, not closed: a file stays open.
+    input.destroy();
   }
   const mail = await fromLibrary(lib, raw, seen.eightBit);
   return depth < MAX_FORWARD_DEPTH ? unwrapForward(mail, depth) : mail;
@@ -305,6 +308,7 @@ async function rawSource(raw: ByteSource, eightBit: boolean, names: string[]): P
 
 /** What repairFilename may look for in the raw message: only names with 8-bit chars. */
 function rawSpellings(name: string): string[] {
+  if (name.includes('\uFFFD')) return []; // repaired from the raw text instead
   const spellings = [Buffer.from(name, 'utf8').toString('latin1'), name, name.split(/[\\/]/).pop()];
   // Plain ASCII is never repaired; a char above U+00FF is no raw byte.
   return spellings.filter(
@@ -318,16 +322,19 @@ async function findAll(raw: ByteSource, strings: string[]): Promise<Set<string>>
   const found = new Set<string>();
   if (wanted.size === 0) return found;
   const overlap = Math.max(...[...wanted.values()].map((b) => b.length)) - 1;
-  let tail = Buffer.alloc(0);
+  let tail = Buffer.alloc(0); // the last `overlap` bytes read so far
   for await (const chunk of raw.open()) {
-    const window = tail.length > 0 ? Buffer.concat([tail, chunk as Buffer]) : (chunk as Buffer);
+    const piece = chunk as Buffer;
+    // A match across two pieces starts in the tail and ends within `overlap` bytes of this one.
+    const seam = Buffer.concat([tail, piece.subarray(0, overlap)]);
     for (const [s, bytes] of wanted) {
-      if (window.indexOf(bytes) < 0) continue;
+      if (piece.indexOf(bytes) < 0 && seam.indexOf(bytes) < 0) continue;
       found.add(s);
       wanted.delete(s);
     }
     if (wanted.size === 0) break;
-    tail = Buffer.from(window.subarray(Math.max(0, window.length - overlap)));
+    const read = piece.length >= overlap ? piece : Buffer.concat([tail, piece]);
+    tail = Buffer.from(read.subarray(Math.max(0, read.length - overlap)));
   }
   return found;
 }

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream, type ReadStream, readFileSync } from 'node:fs';
+import { mkdtemp, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
@@ -168,6 +171,33 @@ describe('parseMail: garbage in, a value out', () => {
         ),
     };
     await expect(parseMail(source)).rejects.toMatchObject({ code: 'EIO' });
+  });
+
+  it('closes a stored message it gave up on halfway (no file left open)', async () => {
+    // Past 1000 parts mailparser fails with megabytes still unread behind them.
+    const parts = Array.from(
+      { length: 1100 },
+      () => '--p\r\nContent-Type: text/plain\r\n\r\nx\r\n',
+    );
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'intake-parse-')), 'many.eml');
+    await writeFile(
+      file,
+      `Subject: many\r\nContent-Type: multipart/mixed; boundary="p"\r\n\r\n${parts.join('')}${'y'.repeat(8 << 20)}\r\n--p--\r\n`,
+    );
+    const opened: ReadStream[] = [];
+    const source = {
+      size: (await stat(file)).size,
+      open: () => {
+        const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
+        opened.push(stream);
+        return stream;
+      },
+    };
+    const mail = await parseMail(source);
+    expect(mail.warnings[0]).toMatch(/邮件结构无法解析/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(opened.length).toBeGreaterThan(0);
+    expect(opened.map((s) => s.closed)).toEqual(opened.map(() => true));
   });
 
   it('reads a file at the bottom of 100 nested multiparts', async () => {
