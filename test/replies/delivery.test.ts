@@ -43,7 +43,7 @@ describe('send-reply over SMTP (sqlite)', () => {
     expect([...byId.values()].every((copies) => copies.length === 1)).toBe(true);
     expect(new Set(rows.map((r) => r.message_id))).toEqual(new Set(byId.keys()));
     for (const r of rows) expect(byId.get(r.message_id ?? '')?.[0]?.to).toEqual([r.recipient]);
-  });
+  }, 150_000); // 30 s of refusal, then up to 60 s for the retries
 
   it('marks a reply failed on a 5xx refusal and does not retry it', async () => {
     ({ rig, sink } = await smtpRig('sqlite'));
@@ -104,5 +104,7 @@ describe('send-reply over SMTP (sqlite)', () => {
       expect(copies.length).toBeLessThanOrEqual(acceptedBeforeDeath.has(id) ? 2 : 1);
     }
     expect(byId.get(killedId ?? '')).toHaveLength(2);
-  });
+    // Its own waits: up to 60 s for the first reply, 90 s for the rest (the killed job's lock
+    // runs out after 30 s). 43 s alone here; the suite's 60 s default was too short under load.
+  }, 180_000);
 });
