@@ -62,7 +62,7 @@ async function parseLevel(raw: ByteSource, depth: number): Promise<ParsedMail> {
   } catch (err) {
     // An unreadable source (a blob on a failing disk) is no fault of the mail: the job retries.
     if (readError) throw readError;
-    return fallbackMail(await headOf(raw), err as Error);
+    return fallbackMail(await readUpTo(raw, HEAD_BYTES), err as Error);
   } finally {
     // mailparser failing mid-message leaves its input paused, not closed: a file stays open.
     input.destroy();
@@ -95,16 +95,17 @@ function bufferSource(raw: Buffer): ByteSource {
 
 const HEAD_BYTES = 1024 * 1024;
 
-async function headOf(raw: ByteSource): Promise<Buffer> {
+/** The source's first `max` bytes (all of it by default), one Buffer. */
+async function readUpTo(raw: ByteSource, max = Number.POSITIVE_INFINITY): Promise<Buffer> {
   const parts: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of raw.open()) {
     parts.push(chunk);
     bytes += chunk.length;
-    if (bytes >= HEAD_BYTES) break;
+    if (bytes >= max) break;
   }
-  const head = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-  return (head ?? Buffer.alloc(0)).subarray(0, HEAD_BYTES);
+  const whole = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  return (whole ?? Buffer.alloc(0)).subarray(0, max);
 }
 
 /** When mailparser gives up, keep what the header block says so the mail is still answered. */
@@ -298,11 +299,7 @@ async function rawSource(raw: ByteSource, eightBit: boolean, names: string[]): P
   const found = eightBit ? await findAll(raw, names.flatMap(rawSpellings)) : new Set<string>();
   return {
     has: (s) => found.has(s),
-    text: async () => {
-      const parts: Buffer[] = [];
-      for await (const chunk of raw.open()) parts.push(chunk);
-      return Buffer.concat(parts).toString('latin1');
-    },
+    text: async () => (await readUpTo(raw)).toString('latin1'),
   };
 }
 
