@@ -49,6 +49,11 @@ export interface PipelineResult {
   rssMb: { idle: number; full: number; light: number };
   /** The share of the machine's CPU in use at full load (the service, Dovecot, this bench…). */
   machineBusy: number;
+  /**
+   * CPU ms a message at full load outside the service, on the same cores: Dovecot (all its
+   * processes) and this bench's own process (the SMTP sink, the samplers).
+   */
+  outsideMsPerMsg: { dovecot: number; bench: number };
   /** The service's CPU ms at full load by thread name (live threads only). */
   threads: Map<string, number>;
   logs: LogLine[];
@@ -103,6 +108,8 @@ export async function runPipeline(opts: {
     await dovecot.createMailbox(STAGING);
     for (const m of opts.full) await dovecot.append(m.raw, opts.receivedAt, STAGING);
     const before = sample(pids());
+    const dovecotBefore = sample(dovecotPids(dovecot));
+    const benchBefore = process.cpuUsage();
     const threadsBefore = threadCpu(service.pid ?? 0);
     const machineBefore = machineTicks();
     const started = Date.now();
@@ -114,17 +121,14 @@ export async function runPipeline(opts: {
     await waitReplies(opts.full, 'every full-load reply');
     const elapsed = Date.now() - started;
     const after = sample(pids());
+    const dovecotMs = spent(dovecotBefore, sample(dovecotPids(dovecot)), 'cpuMs');
+    const bench = process.cpuUsage(benchBefore);
     const threads = threadCpuDelta(threadsBefore, threadCpu(service.pid ?? 0));
     const fullRss = rss.take();
     const machineAfter = machineTicks();
     const machineBusy =
       (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
-    const spent = (k: Counter) =>
-      sum(after, k) -
-      sum(
-        before.filter((b) => after.some((a) => a.pid === b.pid)),
-        k,
-      );
+    const used = (k: Counter) => spent(before, after, k);
 
     // Light load: one message a second, the poller idling (IDLE) between them; the 30 MB case
     // in the middle.
@@ -143,9 +147,9 @@ export async function runPipeline(opts: {
     const latency = (m: BenchMessage) =>
       (replies.get(m.messageId) ?? 0) - (arrivals.get(m.messageId)?.arrivedAt ?? 0);
     return {
-      cpuMsPerMsg: spent('cpuMs') / opts.full.length,
-      systemMsPerMsg: spent('systemMs') / opts.full.length,
-      minorFaultsPerMsg: spent('minorFaults') / opts.full.length,
+      cpuMsPerMsg: used('cpuMs') / opts.full.length,
+      systemMsPerMsg: used('systemMs') / opts.full.length,
+      minorFaultsPerMsg: used('minorFaults') / opts.full.length,
       msgsPerSec: (opts.full.length * 1000) / elapsed,
       latenciesMs: opts.full.map(latency),
       lightLatenciesMs: opts.light.map(latency),
@@ -153,6 +157,10 @@ export async function runPipeline(opts: {
       processes: sample(pids()),
       rssMb: { idle: idleRss, full: fullRss, light: lightRss },
       machineBusy,
+      outsideMsPerMsg: {
+        dovecot: dovecotMs / opts.full.length,
+        bench: (bench.user + bench.system) / 1000 / opts.full.length,
+      },
       threads,
       logs,
       arrivals,
@@ -174,7 +182,24 @@ function redisPids(): number[] {
     .map((p) => p.pid);
 }
 
+/** Dovecot's processes: it daemonises, so they are not in this bench's process tree. */
+function dovecotPids(dovecot: TestDovecot): number[] {
+  try {
+    return processTree(Number(readFileSync(path.join(dovecot.dir, 'run', 'master.pid'), 'utf8')));
+  } catch {
+    return [];
+  }
+}
+
 const sum = (s: ProcSample[], k: Counter) => s.reduce((n, p) => n + p[k], 0);
+
+/** A counter's growth between two samples; a process that started in between counts whole. */
+const spent = (before: ProcSample[], after: ProcSample[], k: Counter) =>
+  sum(after, k) -
+  sum(
+    before.filter((b) => after.some((a) => a.pid === b.pid)),
+    k,
+  );
 
 async function startService(
   dataDir: string,

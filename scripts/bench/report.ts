@@ -17,6 +17,9 @@ interface Headline {
 }
 
 export function summary(r: Headline, floor: FloorResult, pipe: PipelineResult): string {
+  // CPU ms a message at full load, as a share of all the machine's cores.
+  const share = (msPerMsg = 0) =>
+    (((r.msgsPerSec ?? 0) * msPerMsg) / (10 * (r.cores ?? 1))).toFixed(0);
   const rows: [string, string, string][] = [
     [
       'floor CPU ms / message',
@@ -37,7 +40,7 @@ export function summary(r: Headline, floor: FloorResult, pipe: PipelineResult): 
     [
       'machine CPU busy at full load',
       `${(pipe.machineBusy * 100).toFixed(0)} %`,
-      `the service ${(((r.msgsPerSec ?? 0) * (r.pipelineCpuMsPerMsg ?? 0)) / (10 * (r.cores ?? 1))).toFixed(0)} %, the rest Dovecot, the bench and other jobs`,
+      `the service ${share(r.pipelineCpuMsPerMsg)} %, Dovecot ${share(pipe.outsideMsPerMsg.dovecot)} %, the bench ${share(pipe.outsideMsPerMsg.bench)} %, the rest other jobs`,
     ],
     [
       'messages / s',
