@@ -184,11 +184,8 @@ function redisPids(): number[] {
 
 /** Dovecot's processes: it daemonises, so they are not in this bench's process tree. */
 function dovecotPids(dovecot: TestDovecot): number[] {
-  try {
-    return processTree(Number(readFileSync(path.join(dovecot.dir, 'run', 'master.pid'), 'utf8')));
-  } catch {
-    return [];
-  }
+  const master = dovecot.masterPid();
+  return master ? processTree(master) : [];
 }
 
 const sum = (s: ProcSample[], k: Counter) => s.reduce((n, p) => n + p[k], 0);

@@ -3,7 +3,7 @@
 // (the recipe's users: dovecot, dovenull, nobody). Talks IMAP through src/intake/imap.ts, the
 // only importer of imapflow.
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -37,6 +37,8 @@ export interface TestDovecot {
   dir: string;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** The master process's pid while it runs (the bench counts Dovecot's CPU from it). */
+  masterPid(): number | undefined;
   /** SIGKILLs this instance's `imap` processes (a dropped connection); returns how many. */
   killImapProcesses(): Promise<number>;
   /** Re-creates the mailbox with the same messages (same bytes and INTERNALDATE) under a new UIDVALIDITY. */
@@ -265,6 +267,13 @@ export async function startDovecot(): Promise<TestDovecot> {
     password: DOVECOT_PASSWORD,
     dir,
     append,
+    masterPid() {
+      try {
+        return Number(readFileSync(pidFile, 'utf8')) || undefined;
+      } catch {
+        return undefined;
+      }
+    },
     async stop() {
       await dropSession().catch(() => undefined);
       await halt();
