@@ -93,12 +93,16 @@ export function createWorkers(opts: {
   lockDurationMs?: number;
 }): Workers {
   const { connection, prefix = 'intake', concurrency, handlers, log } = opts;
+  const lockDuration = opts.lockDurationMs ?? 30_000;
   const common = {
     connection,
     prefix,
     concurrency,
-    lockDuration: opts.lockDurationMs ?? 30_000,
-    stalledInterval: Math.min(opts.lockDurationMs ?? 30_000, 30_000),
+    lockDuration,
+    // A killed worker's job is moved back to the queue by the second stalled-job check after its
+    // lock expires, so it waits up to the lock plus two intervals. The check is one small script
+    // and a live job keeps its lock, so checking four times a lock costs little and halves that.
+    stalledInterval: Math.min(lockDuration / 4, 30_000),
     // A worker SIGKILLed mid-job leaves a stalled job; let it be picked up a few times before
     // BullMQ gives up (the sweep resubmits it even then, the database counts real attempts).
     maxStalledCount: 5,

@@ -114,5 +114,7 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
       n: number | string;
     }>`select count(*) as n from messages where attempts > 1`.execute(k);
     expect(Number(retried.rows[0]?.n)).toBeGreaterThan(0);
-  });
+    // The waits above: a job in flight, then the killed job's lock (20 s on SQLite, see app.ts)
+    // and the stalled-job checks that give it back.
+  }, 150_000);
 });
