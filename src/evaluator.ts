@@ -46,15 +46,13 @@ export function createEvaluator(deps: EvaluatorDeps) {
     // Read in pieces as it is parsed: the thread never holds the whole raw message.
     const raw = await deps.blobs.source(stored.sha256);
     timings.load = Date.now() - started;
-    const validation = await validateMessage(raw, stored.receivedAt, deps.profile, {
+    return validateMessage(raw, stored.receivedAt, deps.profile, {
       ownAddresses: deps.ownAddresses,
       timings,
       parsed: freeBigMessage,
+      // Stored before it is read, so the PDF reader can move a file's bytes, not copy them.
+      store: (entry) => deps.blobs.putHashed(entry.sha256, entry.content),
     });
-    for (const { entry } of validation.submission.documents) {
-      await deps.blobs.putHashed(entry.sha256, entry.content);
-    }
-    return validation;
   };
 }
 

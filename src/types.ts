@@ -87,6 +87,11 @@ export type Role = 'form' | 'report' | 'logo' | 'scan' | 'evidence' | 'archive' 
 export interface FileEntry {
   filename: string;
   declaredType: string | null;
+  /**
+   * The bytes. Once the file is stored (readDocuments' `store`), a reader may move them to
+   * another thread instead of copying them (the PDF reader does): `content` is empty after
+   * that, `bytes` and `sha256` stay.
+   */
   content: Buffer;
   bytes: number;
   sha256: string;

@@ -1,7 +1,7 @@
 // The validation core (DESIGN.md §3): raw bytes + receive time + contest profile → result. Pure:
 // no Redis, no database, so the worker and `intake check` run exactly the same code.
 import type { ContestProfile } from './config/contest.js';
-import { readDocuments } from './documents/index.js';
+import { readDocuments, type StoreFile } from './documents/index.js';
 import { classify } from './mail/classify.js';
 import { parseMail } from './mail/parse.js';
 import { runRules } from './rules/index.js';
@@ -38,6 +38,8 @@ export interface ValidateOptions {
   timings?: StageTimings;
   /** Called once the raw bytes are parsed and no longer held (evaluator.ts frees them then). */
   parsed?: (rawBytes: number) => void;
+  /** Keeps each file (attachment or archive entry) before it is read; see readDocuments. */
+  store?: StoreFile;
 }
 
 async function validateParsed(
@@ -60,7 +62,8 @@ async function validateParsed(
     separators: profile.subject.separators,
   });
   // Robots' attachments (bounced copies of someone's mail) are not read at all.
-  const documents = kind === 'auto_reply' ? [] : await readDocuments(mail.attachments, profile);
+  const documents =
+    kind === 'auto_reply' ? [] : await readDocuments(mail.attachments, profile, opts.store);
   lap('documents');
   const submission = await assemble(mail, kind, documents, receivedAt, profile);
   const findings = kind === 'submission' ? runRules(submission, profile) : [];

@@ -24,8 +24,16 @@ export { closePdfWorkers } from './pdf.js';
 
 const IMAGE_TYPES = new Set<DetectedType>(['jpeg', 'png', 'gif', 'bmp', 'tiff', 'webp']);
 
+/**
+ * Keeps a file for good (the evaluator writes it to the blob store). readDocuments calls it for
+ * each file before reading it, and a reader may then move the bytes instead of copying them:
+ * the PDF reader hands a 30 MB attachment to its worker, not a copy beside it.
+ */
+export type StoreFile = (entry: FileEntry) => Promise<void>;
+
 interface Context {
   profile: ContestProfile;
+  store?: StoreFile;
   /** 0 for an attachment, 1 for an entry of an attached archive, … */
   depth: number;
   budget: ArchiveBudget;
@@ -34,12 +42,12 @@ interface Context {
 export async function readDocuments(
   attachments: MailAttachment[],
   profile: ContestProfile,
+  store?: StoreFile,
 ): Promise<DocumentRead[]> {
   const reads: DocumentRead[] = [];
   for (const a of attachments) {
-    reads.push(
-      ...(await readEntry(toEntry(a.filename, a.contentType || null, a.content), fresh(profile))),
-    );
+    const entry = toEntry(a.filename, a.contentType || null, a.content);
+    reads.push(...(await readEntry(entry, { ...fresh(profile), store })));
   }
   return reads;
 }
@@ -68,6 +76,8 @@ export function toEntry(filename: string, declaredType: string | null, content: 
 
 async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]> {
   const { profile } = ctx;
+  // Not guarded: a file that cannot be stored is the store's failure, not the applicant's.
+  await ctx.store?.(entry);
   const read: DocumentRead = { entry, detectedType: 'unknown', problems: [] };
   if (entry.bytes === 0) {
     read.problems.push({
@@ -92,12 +102,13 @@ async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]
   }
   if (read.detectedType === 'zip' || read.detectedType === 'rar')
     return [read, ...(await readArchive(read, ctx))];
-  await readContent(read, profile);
+  await readContent(read, ctx);
   return [read];
 }
 
-async function readContent(read: DocumentRead, profile: ContestProfile): Promise<void> {
+async function readContent(read: DocumentRead, ctx: Context): Promise<void> {
   const { entry } = read;
+  const { profile } = ctx;
   const timeout = profile.limits.documentTimeoutMs;
   switch (read.detectedType) {
     case 'docm':
@@ -115,7 +126,7 @@ async function readContent(read: DocumentRead, profile: ContestProfile): Promise
       read.word = await guarded(read, timeout, () => readDoc(entry.content));
       return;
     case 'pdf':
-      return readPdfInto(read, profile);
+      return readPdfInto(read, profile, ctx.store !== undefined);
     case '7z':
       read.problems.push({
         kind: 'unsupported',
@@ -127,13 +138,17 @@ async function readContent(read: DocumentRead, profile: ContestProfile): Promise
   }
 }
 
-async function readPdfInto(read: DocumentRead, profile: ContestProfile): Promise<void> {
+async function readPdfInto(
+  read: DocumentRead,
+  profile: ContestProfile,
+  stored: boolean,
+): Promise<void> {
   const pdfLimits = profile.limits.pdf;
   const renderPages = nameHas(read.entry.filename, profile.filenameKeywords.scan);
   // No timer here: pdf.ts stops each PDF's own run at pdf.timeoutMs, and one here would count
   // the time spent queued behind other messages' PDFs against this file.
   const result = await guarded(read, undefined, () =>
-    readPdf(read.entry.content, pdfLimits, { renderPages }),
+    readPdf(read.entry.content, pdfLimits, { renderPages, handOver: stored }),
   );
   if (!result) return;
   read.pdf = result.content;

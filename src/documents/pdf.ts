@@ -73,10 +73,16 @@ export async function closePdfWorkers(): Promise<void> {
 export function readPdf(
   buf: Buffer,
   limits: PdfLimits,
-  opts: { renderPages?: boolean } = {},
+  opts: {
+    renderPages?: boolean;
+    /** The caller is done with `buf`: its memory may move to the worker, leaving it empty. */
+    handOver?: boolean;
+  } = {},
 ): Promise<PdfRead> {
-  // A copy, transferred: the caller's Buffer may share a pool slab that must stay usable.
-  const data = new Uint8Array(buf).buffer;
+  // Only memory the Buffer has to itself moves; a pooled Buffer shares its slab with others, so
+  // a copy moves instead (as it does when the caller still needs the bytes).
+  const own = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
+  const data = opts.handOver && own ? (buf.buffer as ArrayBuffer) : new Uint8Array(buf).buffer;
   if (relay) return relay.send(data, limits, opts.renderPages ?? false);
   return queued(data, limits, opts.renderPages ?? false);
 }

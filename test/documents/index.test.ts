@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closePdfWorkers, readDocuments, readOne } from '../../src/documents/index.js';
+import type { FileEntry } from '../../src/types.js';
 import { fixture, profile } from './helpers.js';
 
 afterAll(closePdfWorkers);
@@ -34,6 +36,34 @@ describe('readDocuments', () => {
     expect(reads[0]?.entry.sha256).toBe(reads[3]?.entry.sha256);
     expect(reads[2]?.word?.tables[0]?.[0]?.[1]?.text).toBe('基于大模型的智能风控平台');
     expect(kinds(reads)).toEqual([]);
+  });
+
+  it('stores each file before reading it, and a stored PDF moves to its reader, not a copy', async () => {
+    const stored: { filename: string; bytes: number; sha256: string }[] = [];
+    const store = async (e: FileEntry) => {
+      stored.push({
+        filename: e.filename,
+        bytes: e.content.length,
+        sha256: createHash('sha256').update(e.content).digest('hex'),
+      });
+    };
+    const pdf = fixture('scan-seal.pdf');
+    const size = pdf.length;
+    const attachment = { filename: '盖章扫描件.pdf', contentType: 'application/pdf', content: pdf };
+    const [read] = await readDocuments([attachment], profile, store);
+    // Stored whole, under the hash the read carries, before its bytes moved away.
+    expect(stored).toEqual([
+      { filename: '盖章扫描件.pdf', bytes: size, sha256: read?.entry.sha256 },
+    ]);
+    expect(read?.pdf).toMatchObject({ pages: 1, redSeal: true });
+    expect(read?.entry.bytes).toBe(size);
+    expect(read?.entry.content.length).toBe(0);
+
+    // Without a store, the caller keeps its bytes and the reader gets a copy.
+    const again = fixture('scan-seal.pdf');
+    const [kept] = await readDocuments([{ ...attachment, content: again }], profile);
+    expect(kept?.pdf).toMatchObject({ pages: 1, redSeal: true });
+    expect(kept?.entry.content.length).toBe(size);
   });
 
   it('does not parse an attachment over the size limit', async () => {
