@@ -50,7 +50,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
       ownAddresses: deps.ownAddresses,
       timings,
       parsed: freeBigMessage,
-      // Stored before it is read, so the PDF reader can move a file's bytes, not copy them.
+      // Each file is written as it is met, while the others are read (see StoreFile).
       store: (entry) => deps.blobs.putHashed(entry.sha256, entry.content),
     });
   };

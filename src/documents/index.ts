@@ -25,15 +25,19 @@ export { closePdfWorkers } from './pdf.js';
 const IMAGE_TYPES = new Set<DetectedType>(['jpeg', 'png', 'gif', 'bmp', 'tiff', 'webp']);
 
 /**
- * Keeps a file for good (the evaluator writes it to the blob store). readDocuments calls it for
- * each file before reading it, and a reader may then move the bytes instead of copying them:
- * the PDF reader hands a 30 MB attachment to its worker, not a copy beside it.
+ * Keeps a file for good (the evaluator writes it to the blob store). readDocuments starts it
+ * for each file as the file is met, lets it run while files are read (a write ends with an
+ * fsync, a wait worth filling), and returns once every one has finished. A PDF is read only
+ * after its own write: the reader then moves its bytes to the PDF worker instead of copying
+ * them (a 30 MB attachment is not held twice).
  */
 export type StoreFile = (entry: FileEntry) => Promise<void>;
 
 interface Context {
   profile: ContestProfile;
   store?: StoreFile;
+  /** The writes started so far (shared by all files of the message). */
+  storing: Promise<void>[];
   /** 0 for an attachment, 1 for an entry of an attached archive, … */
   depth: number;
   budget: ArchiveBudget;
@@ -45,10 +49,14 @@ export async function readDocuments(
   store?: StoreFile,
 ): Promise<DocumentRead[]> {
   const reads: DocumentRead[] = [];
+  const storing: Promise<void>[] = [];
   for (const a of attachments) {
     const entry = toEntry(a.filename, a.contentType || null, a.content);
-    reads.push(...(await readEntry(entry, { ...fresh(profile), store })));
+    reads.push(...(await readEntry(entry, { ...fresh(profile), store, storing })));
   }
+  // A file that could not be stored fails the whole reading: it is the store's failure (a full
+  // disk), not the applicant's, and the job is retried.
+  await Promise.all(storing);
   return reads;
 }
 
@@ -61,7 +69,12 @@ export function readOne(
   return readEntry(toEntry(filename, null, content), fresh(profile));
 }
 
-const fresh = (profile: ContestProfile): Context => ({ profile, depth: 0, budget: newBudget() });
+const fresh = (profile: ContestProfile): Context => ({
+  profile,
+  depth: 0,
+  budget: newBudget(),
+  storing: [],
+});
 
 export function toEntry(filename: string, declaredType: string | null, content: Buffer): FileEntry {
   return {
@@ -76,8 +89,7 @@ export function toEntry(filename: string, declaredType: string | null, content: 
 
 async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]> {
   const { profile } = ctx;
-  // Not guarded: a file that cannot be stored is the store's failure, not the applicant's.
-  await ctx.store?.(entry);
+  const stored = startStore(entry, ctx);
   const read: DocumentRead = { entry, detectedType: 'unknown', problems: [] };
   if (entry.bytes === 0) {
     read.problems.push({
@@ -102,11 +114,26 @@ async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]
   }
   if (read.detectedType === 'zip' || read.detectedType === 'rar')
     return [read, ...(await readArchive(read, ctx))];
-  await readContent(read, ctx);
+  await readContent(read, ctx, stored);
   return [read];
 }
 
-async function readContent(read: DocumentRead, ctx: Context): Promise<void> {
+/** Starts the file's write; readDocuments awaits it (and reports its failure). */
+function startStore(entry: FileEntry, ctx: Context): Promise<boolean> {
+  if (!ctx.store) return Promise.resolve(false);
+  const writing = ctx.store(entry);
+  ctx.storing.push(writing);
+  return writing.then(
+    () => true,
+    () => false,
+  );
+}
+
+async function readContent(
+  read: DocumentRead,
+  ctx: Context,
+  stored: Promise<boolean>,
+): Promise<void> {
   const { entry } = read;
   const { profile } = ctx;
   const timeout = profile.limits.documentTimeoutMs;
@@ -126,7 +153,8 @@ async function readContent(read: DocumentRead, ctx: Context): Promise<void> {
       read.word = await guarded(read, timeout, () => readDoc(entry.content));
       return;
     case 'pdf':
-      return readPdfInto(read, profile, ctx.store !== undefined);
+      // Once written, its bytes are not needed here any more (a failed write keeps them).
+      return readPdfInto(read, profile, await stored);
     case '7z':
       read.problems.push({
         kind: 'unsupported',

@@ -66,6 +66,28 @@ describe('readDocuments', () => {
     expect(kept?.entry.content.length).toBe(size);
   });
 
+  it('returns once every file is stored, and fails when one cannot be', async () => {
+    const files = [
+      { filename: '商标.jpg', contentType: 'image/jpeg', content: fixture('logo.jpg') },
+      { filename: '材料.zip', contentType: 'application/zip', content: fixture('submission.zip') },
+    ];
+    const done: string[] = [];
+    const slow = async (e: FileEntry) => {
+      await new Promise((r) => setTimeout(r, 50));
+      done.push(e.filename);
+    };
+    const reads = await readDocuments(files, profile, slow);
+    // The archive's entries too, each written while the files after it were read.
+    expect(done.sort()).toEqual(reads.map((r) => r.entry.filename).sort());
+    expect(done).toHaveLength(4);
+
+    const full = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    const failing = async (e: FileEntry) => {
+      if (e.insideArchive) throw full;
+    };
+    await expect(readDocuments(files, profile, failing)).rejects.toBe(full);
+  });
+
   it('does not parse an attachment over the size limit', async () => {
     const small = { ...profile, limits: { ...profile.limits, maxAttachmentBytes: 1000 } };
     const [read] = await readDocuments(
