@@ -1,5 +1,6 @@
 // The validation core (DESIGN.md §3): raw bytes + receive time + contest profile → result. Pure:
-// no Redis, no database, so the worker and `intake check` run exactly the same code.
+// no Redis, no database, so the worker and `intake check` run exactly the same code (the worker
+// passes `store` to keep each file in its blob store; `intake check` keeps nothing).
 import type { ContestProfile } from './config/contest.js';
 import { readDocuments, type StoreFile } from './documents/index.js';
 import { classify } from './mail/classify.js';
@@ -38,7 +39,7 @@ export interface ValidateOptions {
   timings?: StageTimings;
   /** Called once the raw bytes are parsed and no longer held (evaluator.ts frees them then). */
   parsed?: (rawBytes: number) => void;
-  /** Keeps each file (attachment or archive entry) before it is read; see readDocuments. */
+  /** Keeps each file (attachment or archive entry) as it is met; see StoreFile. */
   store?: StoreFile;
 }
 
