@@ -12,14 +12,9 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import type { ContestProfile } from '../config/contest.js';
-import type { Logger } from '../log.js';
-import type { Queues } from '../queue/queues.js';
-import type { BlobStore } from '../store/blobs.js';
-import type { Db } from '../store/db.js';
-import type { Evaluate } from '../store/reprocess.js';
 import { basicUser, type Credentials, cookieSecret, SESSION_COOKIE, sessionUser } from './auth.js';
 import { mountQueueBoard } from './board.js';
+import type { WebDeps } from './deps.js';
 import { createMetrics } from './metrics.js';
 import { authRoutes } from './routes/auth.js';
 import { caseRoutes } from './routes/cases.js';
@@ -27,31 +22,6 @@ import { exportRoutes } from './routes/exports.js';
 import { fileRoutes } from './routes/files.js';
 import { opsRoutes } from './routes/ops.js';
 import { overviewRoutes } from './routes/overview.js';
-
-export interface DecisionReplyArgs {
-  submissionId: number;
-  verdict: 'accepted' | 'rejected' | 'needs_review';
-  reason: string;
-  /** The organiser, for the audit log. */
-  actor: string;
-}
-
-export interface WebDeps {
-  db: Db;
-  blobs: BlobStore;
-  queues: Queues;
-  profile: ContestProfile;
-  log: Logger;
-  credentials: Credentials;
-  evaluate: Evaluate;
-  /** Queues the applicant's decision notice (src/replies); absent → the option is refused. */
-  decisionReply?: (args: DecisionReplyArgs) => Promise<void>;
-  /** Is Redis reachable? (The store is checked with a query.) */
-  pingRedis: () => Promise<boolean>;
-  loginAttemptsPerMinute?: number;
-  /** Absolute URL for links in exported files, e.g. http://intake.example.org:8080 */
-  baseUrl?: string;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -122,4 +92,5 @@ async function authenticate(c: Credentials, req: FastifyRequest, reply: FastifyR
     .send('需要登录');
 }
 
+export type { DecisionReplyArgs, WebDeps } from './deps.js';
 export type { FastifyInstance };

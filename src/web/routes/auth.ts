@@ -2,7 +2,7 @@
 // rate-limited per client address.
 import type { FastifyInstance } from 'fastify';
 import { checkPassword, SESSION_COOKIE, SESSION_TTL_MS, safeNext, sessionValue } from '../auth.js';
-import type { WebDeps } from '../server.js';
+import type { WebDeps } from '../deps.js';
 import { loginPage } from '../views/pages.js';
 
 const cookieOptions = {

@@ -11,8 +11,8 @@ import {
   withdrawCase,
 } from '../../store/decisions.js';
 import { reprocessCase } from '../../store/reprocess.js';
+import type { WebDeps } from '../deps.js';
 import { createReportReader } from '../evaluate.js';
-import type { WebDeps } from '../server.js';
 import { casePage } from '../views/case.js';
 import { caseListPage } from '../views/pages.js';
 

@@ -5,7 +5,7 @@ import { casesToCsv } from '../../report/csv.js';
 import { reportJson } from '../../report/json.js';
 import { loadReportRows } from '../../report/rows.js';
 import { reportToXlsx } from '../../report/xlsx.js';
-import type { WebDeps } from '../server.js';
+import type { WebDeps } from '../deps.js';
 import { contentDisposition } from './files.js';
 
 const stamp = () => new Date().toISOString().slice(0, 10);

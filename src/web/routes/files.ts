@@ -3,7 +3,7 @@
 // nosniff; only real images are shown inline (the logo on the case page), typed by detection.
 import type { FastifyInstance } from 'fastify';
 import { getAttachment } from '../../store/case-detail.js';
-import type { WebDeps } from '../server.js';
+import type { WebDeps } from '../deps.js';
 import { notFound } from './cases.js';
 
 const INLINE_TYPES: Record<string, string> = {

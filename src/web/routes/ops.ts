@@ -2,8 +2,8 @@
 // (behind the login: counts of a campaign are the organisers' business; scrape with Basic).
 import type { FastifyInstance } from 'fastify';
 import { sql } from '../../store/kysely.js';
+import type { WebDeps } from '../deps.js';
 import type { Metrics } from '../metrics.js';
-import type { WebDeps } from '../server.js';
 import { withTimeout } from './overview.js';
 
 export function opsRoutes(app: FastifyInstance, deps: WebDeps, metrics: Metrics): void {

@@ -2,7 +2,7 @@
 // queue health, replies that did not go out.
 import type { FastifyInstance } from 'fastify';
 import { getOverview } from '../../store/overview.js';
-import type { WebDeps } from '../server.js';
+import type { WebDeps } from '../deps.js';
 import { overviewPage } from '../views/pages.js';
 
 export function offsetMinutes(utcOffset: string): number {
