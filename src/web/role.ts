@@ -7,8 +7,9 @@ import { queueDecisionReply } from '../replies/index.js';
 import type { BlobStore } from '../store/blobs.js';
 import type { Db } from '../store/db.js';
 import { resolveCredentials } from './auth.js';
+import type { DecisionReplyArgs } from './deps.js';
 import { createReprocessEvaluator } from './evaluate.js';
-import { buildWebServer, type DecisionReplyArgs, type FastifyInstance } from './server.js';
+import { buildWebServer, type FastifyInstance } from './server.js';
 
 export interface WebPartDeps {
   env: Env;

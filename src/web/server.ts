@@ -92,5 +92,4 @@ async function authenticate(c: Credentials, req: FastifyRequest, reply: FastifyR
     .send('需要登录');
 }
 
-export type { DecisionReplyArgs, WebDeps } from './deps.js';
 export type { FastifyInstance };

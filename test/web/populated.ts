@@ -7,9 +7,10 @@ import type { App } from '../../src/app.js';
 import { receiveTime } from '../../src/intake/sources.js';
 import { createLogger } from '../../src/log.js';
 import { pingRedis } from '../../src/queue/redis-server.js';
+import type { WebDeps } from '../../src/web/deps.js';
 import { createReprocessEvaluator } from '../../src/web/evaluate.js';
 import { decisionReplyFor } from '../../src/web/role.js';
-import { buildWebServer, type FastifyInstance, type WebDeps } from '../../src/web/server.js';
+import { buildWebServer, type FastifyInstance } from '../../src/web/server.js';
 import { createRig, PROJECT_ROOT, type Rig, waitFor } from '../support/app.js';
 import { makeMessage } from '../support/mail.js';
 
