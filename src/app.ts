@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type ContestProfile, loadContest } from './config/contest.js';
 import type { Env } from './config/env.js';
-import { createEvaluatePool, JOBS_PER_THREAD } from './evaluate-pool.js';
+import { createEvaluatePool, poolShape } from './evaluate-pool.js';
 import { createIngest, type Ingest } from './intake/ingest.js';
 import { createRedisLock } from './intake/lock.js';
 import { createPoller } from './intake/poller.js';
@@ -45,6 +45,7 @@ export interface AppOptions {
   /** Only `intake start` may launch a private redis-server (it owns the whole machine). */
   allowPrivateRedis?: boolean;
   queuePrefix?: string;
+  /** Cores the workers may use (capped at the machine's); `poolShape` turns them into threads. */
   concurrency?: number;
   lockDurationMs?: number;
   sweepIntervalMs?: number;
@@ -76,13 +77,16 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
   if (opts.roles.includes('poll'))
     parts.push(await intakePart(env, { db, ingest, connection, log }));
   if (opts.roles.includes('worker')) {
-    const threads = Math.min(opts.concurrency ?? 2, os.availableParallelism());
+    const { threads, jobsPerThread } = poolShape(
+      Math.min(opts.concurrency ?? 2, os.availableParallelism()),
+    );
     // Parsing and the rules run on these threads, so concurrent jobs use more than one core.
     const evaluatePool = createEvaluatePool({
       blobDir: path.join(env.dataDir, 'blobs'),
       profile,
       ownAddresses: ownAddresses(env),
       size: threads,
+      jobsPerThread,
       entry: opts.evaluateThreadEntry,
       log: log.child({ component: 'evaluate' }),
     });
@@ -109,7 +113,7 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
           connection,
           prefix: opts.queuePrefix,
           // Enough jobs to keep every evaluation slot busy.
-          concurrency: threads * JOBS_PER_THREAD,
+          concurrency: threads * jobsPerThread,
           handlers: { processMessage: pipeline.processMessage, sendReply: replies.sendReply },
           log: log.child({ component: 'worker' }),
           // better-sqlite3 waits for a busy database synchronously, up to the busy timeout, and

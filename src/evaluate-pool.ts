@@ -52,12 +52,28 @@ const DEFAULT_ENTRY = import.meta.url.endsWith('.ts')
   : new URL('./evaluate-thread.js', import.meta.url);
 // Far above any real message (each document has its own 20 s limit), far below "stuck forever".
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+/** Evaluations a thread runs at once when the caller does not say. */
+const JOBS_PER_THREAD = 2;
+/** Evaluations in flight per core (`poolShape`). */
+const JOBS_PER_CORE = 3;
+
 /**
- * An evaluation waits now and then (the PDF worker, libvips, the disk); a second one on the same
- * thread fills those gaps, where a thread per job would cost a V8 heap each (issue 7's bench:
- * ~50 MB a thread).
+ * The pool for a number of cores: a thread per two cores, and three evaluations in flight per
+ * core, shared out over the threads (six on one thread on 2 cores).
+ * - One thread per two cores: a message's JavaScript is about half its CPU, and the rest runs
+ *   beside the thread (V8 compiling and marking on its helper threads, libvips, the PDF worker,
+ *   libuv, the main thread). Every thread more is a V8 heap and a compiler of its own: each
+ *   compiles the core for itself, and again after a full collection drops optimised code that no
+ *   live closure holds (README, "threads").
+ * - Several evaluations on a thread: each waits now and then (the PDF worker, libvips, the disk),
+ *   and the others fill those gaps.
+ * Measured on 2 cores only (issue 7's bench); for more cores the rule is that proportion.
  */
-export const JOBS_PER_THREAD = 2;
+export function poolShape(cores: number): { threads: number; jobsPerThread: number } {
+  const n = Math.max(1, Math.floor(cores));
+  const threads = Math.max(1, Math.round(n / 2));
+  return { threads, jobsPerThread: Math.ceil((n * JOBS_PER_CORE) / threads) };
+}
 
 interface Task {
   job: Job;

@@ -107,7 +107,7 @@ export type Reply =
   | { id: number; ok: false; error: { name: string; message: string; code?: unknown } };
 
 /**
- * Serves the pool's jobs inside a thread, as many at once as the pool sends (JOBS_PER_THREAD).
+ * Serves the pool's jobs inside a thread, as many at once as the pool sends (its jobsPerThread).
  * `beforeJob` exists for tests that make a job crash its thread.
  */
 export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Promise<void>): void {

@@ -10,6 +10,7 @@ import {
   createEvaluatePool,
   type EvaluatePool,
   EvaluateThreadError,
+  poolShape,
 } from '../../src/evaluate-pool.js';
 import { createEvaluator } from '../../src/evaluator.js';
 import { createBlobStore } from '../../src/store/blobs.js';
@@ -161,6 +162,22 @@ describe('evaluation pool', () => {
   });
 });
 
+describe('poolShape', () => {
+  it('gives a thread per two cores and three evaluations in flight per core', () => {
+    expect([1, 2, 3, 4, 8].map((cores) => poolShape(cores))).toEqual([
+      { threads: 1, jobsPerThread: 3 },
+      { threads: 1, jobsPerThread: 6 },
+      { threads: 2, jobsPerThread: 5 },
+      { threads: 2, jobsPerThread: 6 },
+      { threads: 4, jobsPerThread: 6 },
+    ]);
+  });
+
+  it('gives at least one thread for less than one core', () => {
+    expect(poolShape(0)).toEqual({ threads: 1, jobsPerThread: 3 });
+  });
+});
+
 describe('a worker whose evaluation thread crashes', () => {
   let rig: Rig | undefined;
   afterEach(async () => {
@@ -199,12 +216,11 @@ describe('a worker whose evaluation thread crashes', () => {
       Number((await q.execute(k)).rows[0]?.n ?? 0);
     expect(await one(sql`select count(*) as n from submissions`)).toBe(4);
     expect(await one(sql`select count(distinct message_row_id) as n from submissions`)).toBe(4);
-    // The crash failed the message that caused it and, when one was running beside it on the
-    // same thread, that one too: one or two messages needed exactly one more attempt.
-    const attempts = (await rows()).map((r) => r.attempts).sort();
-    expect([
-      [1, 1, 1, 2],
-      [1, 1, 2, 2],
-    ]).toContainEqual(attempts);
+    // The crash failed the message that caused it and every one running beside it on the same
+    // thread (on this machine's cores, possibly all four): each of those needed exactly one more
+    // attempt, the others none.
+    const attempts = (await rows()).map((r) => r.attempts);
+    expect(attempts).toContain(2);
+    expect(attempts.filter((a) => a !== 1 && a !== 2)).toEqual([]);
   });
 });
