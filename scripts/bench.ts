@@ -1,14 +1,15 @@
 // `npm run bench [-- --messages N] [--light N] [--warmup N]`: the service's cost per message
 // against the floor (the validation core alone), on the same realistic submissions. Prints a
 // table and, last, one JSON line. BENCH_PROFILE=DIR also writes the service's CPU profiles there.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { loadContest } from '../src/config/contest.js';
-import { measureFloor } from './bench/floor.js';
+import { type FloorResult, measureFloor } from './bench/floor.js';
 import { generate, RECEIVED_AT } from './bench/generate.js';
-import { runPipeline } from './bench/pipeline.js';
+import { runPipeline, startScript } from './bench/pipeline.js';
 import { percentile, stageTable, summary } from './bench/report.js';
 
 const { values } = parseArgs({
@@ -48,6 +49,8 @@ try {
   // the pipeline and averaged, so a slow or fast spell does not land on one side only.
   const after = await measureFloor([], full, RECEIVED_AT, profile);
   say(`bench: floor again ${after.cpuMsPerMsg.toFixed(0)} CPU ms/msg`);
+  const flagged = await floorWithServiceFlags(dir, warm, full);
+  say(`bench: floor with npm start's node flags ${flagged.cpuMsPerMsg.toFixed(0)} CPU ms/msg`);
   const both = (k: 'cpuMsPerMsg' | 'systemMsPerMsg' | 'minorFaultsPerMsg') =>
     (before[k] + after[k]) / 2;
   const floor = {
@@ -68,6 +71,8 @@ try {
     floorCpuMsPerMsg: round(floor.cpuMsPerMsg),
     pipelineCpuMsPerMsg: round(pipe.cpuMsPerMsg),
     cpuRatio: round(pipe.cpuMsPerMsg / floor.cpuMsPerMsg, 3),
+    floorServiceFlagsCpuMsPerMsg: round(flagged.cpuMsPerMsg),
+    cpuRatioServiceFlags: round(pipe.cpuMsPerMsg / flagged.cpuMsPerMsg, 3),
     msgsPerSec: round(pipe.msgsPerSec, 3),
     idealMsgsPerSec: round(idealMsgsPerSec, 3),
     throughputRatio: round(pipe.msgsPerSec / idealMsgsPerSec, 3),
@@ -82,6 +87,30 @@ try {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * The floor in a child process started as `npm start` starts the service (its node flags and
+ * allocator variables), on the same messages: the headline floor runs in this process, with
+ * Node's defaults, and a flag of the service's may make the core alone cheaper too.
+ */
+async function floorWithServiceFlags(
+  dir: string,
+  warm: { raw: Buffer }[],
+  full: { raw: Buffer }[],
+): Promise<FloorResult> {
+  const emls = path.join(dir, 'floor-child');
+  await mkdir(emls);
+  for (const [i, m] of [...warm, ...full].entries())
+    await writeFile(path.join(emls, `${String(i).padStart(5, '0')}.eml`), m.raw);
+  const { nodeArgs, env } = startScript();
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', 'scripts/bench/floor-child.ts', emls, String(warm.length)],
+    { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
+  );
+  await rm(emls, { recursive: true, force: true });
+  return JSON.parse(stdout) as FloorResult;
 }
 
 function round(n: number, digits = 1): number {

@@ -33,6 +33,11 @@ export function summary(r: Headline, floor: FloorResult, pipe: PipelineResult): 
     ],
     ['cpuRatio', `${r.cpuRatio}`, 'target <= 1.25'],
     [
+      "floor with npm start's node flags",
+      `${r.floorServiceFlagsCpuMsPerMsg}`,
+      `in a child process, after the floor again here (${floor.runs?.[1]?.toFixed(0) ?? '-'}); cpuRatio against it ${r.cpuRatioServiceFlags}`,
+    ],
+    [
       'kernel CPU ms / message (floor / pipeline)',
       `${floor.systemMsPerMsg.toFixed(0)} / ${pipe.systemMsPerMsg.toFixed(0)}`,
       `minor page faults a message: ${floor.minorFaultsPerMsg.toFixed(0)} / ${pipe.minorFaultsPerMsg.toFixed(0)}`,
