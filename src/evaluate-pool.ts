@@ -64,7 +64,7 @@ const JOBS_PER_CORE = 3;
  *   beside the thread (V8 compiling and marking on its helper threads, libvips, the PDF worker,
  *   libuv, the main thread). Every thread more is a V8 heap and a compiler of its own: each
  *   compiles the core for itself, and again after a full collection drops optimised code that no
- *   live closure holds (README, "threads").
+ *   live closure holds (README, "recompiling").
  * - Several evaluations on a thread: each waits now and then (the PDF worker, libvips, the disk),
  *   and the others fill those gaps.
  * Measured on 2 cores only (issue 7's bench); for more cores the rule is that proportion.
