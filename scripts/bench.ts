@@ -25,6 +25,7 @@ const lightCount = Number(values.light);
 // once, so per-message costs are taken warm, on both sides alike.
 const warmCount = Number(values.warmup);
 const cores = os.availableParallelism();
+const CONTEST_FILE = path.resolve('config/contest-2025.json');
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'intake-bench-'));
@@ -38,7 +39,7 @@ try {
   const light = messages.slice(warmCount + count);
   const mb = full.reduce((n, m) => n + m.raw.length, 0) / full.length / 1024 / 1024;
   say(`bench: average message ${mb.toFixed(1)} MB; floor (validation core, one process, serial)`);
-  const profile = loadContest(path.resolve('config/contest-2025.json'));
+  const profile = loadContest(CONTEST_FILE);
   const before = await measureFloor(warm, full, RECEIVED_AT, profile);
   say(
     `bench: floor ${before.cpuMsPerMsg.toFixed(0)} CPU ms/msg, verdicts ${JSON.stringify(before.verdicts)}`,
@@ -106,7 +107,15 @@ async function floorWithServiceFlags(
   const { nodeArgs, env } = startScript();
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', 'scripts/bench/floor-child.ts', emls, String(warm.length)],
+    [
+      ...nodeArgs,
+      '--import',
+      'tsx',
+      'scripts/bench/floor-child.ts',
+      emls,
+      String(warm.length),
+      CONTEST_FILE,
+    ],
     { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
   );
   await rm(emls, { recursive: true, force: true });
