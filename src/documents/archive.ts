@@ -2,11 +2,11 @@
 // profile's limits. The only importer of yauzl and node-unrar-js.
 //
 // Zips from Chinese Windows carry GBK names without the UTF-8 flag (DESIGN.md §6), so names are
-// read raw (`decodeStrings: false`) and decoded here. Sizes in headers are never trusted: bytes
-// are counted while inflating and the stream is destroyed the moment a limit is crossed.
+// read raw (`decodeStrings: false`) and decoded here. Sizes in headers are never trusted:
+// inflating stops the moment it passes a limit or the size the header declares.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { crc32, inflateRawSync } from 'node:zlib';
 import { createExtractorFromData } from 'node-unrar-js';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import type { ContestProfile } from '../config/contest.js';
@@ -152,7 +152,9 @@ export async function readZipEntry(
       if (!entry) return null;
       if (entry.fileNameRaw.toString('utf8') !== name) continue;
       if (entry.isEncrypted()) return null;
-      return await inflate(zipfile, entry, maxBytes, () => new Error('entry too large'));
+      const bytes = await entryBytes(zipfile, entry, maxBytes);
+      if (!bytes) throw new Error('entry too large');
+      return bytes;
     }
   } finally {
     zipfile.close();
@@ -161,9 +163,9 @@ export async function readZipEntry(
 
 /**
  * The first entry whose name matches and whose content is over `maxBytes`, or null. Content is
- * measured by inflating and discarding (headers can lie, and yauzl stops a stream that outgrows
- * its declared size), so a reader that inflates whole parts (mammoth's JSZip) is only handed a
- * package whose parts are known to be small. Past `maxEntries` the package itself is the problem.
+ * measured by inflating and discarding (headers can lie: one that inflates past its declared size
+ * throws), so a reader that inflates whole parts (mammoth's JSZip) is only handed a package whose
+ * parts are known to be small. Past `maxEntries` the package itself is the problem.
  */
 export async function oversizedEntry(
   zip: Buffer,
@@ -179,16 +181,7 @@ export async function oversizedEntry(
       if (++count > maxEntries) return `${maxEntries} 个以上部件`;
       if (!match(name) || entry.isEncrypted()) continue;
       if (entry.uncompressedSize > maxBytes) return name;
-      const stream = await zipfile.openReadStreamPromise(entry);
-      let total = 0;
-      try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          total += chunk.length;
-          if (total > maxBytes) return name;
-        }
-      } finally {
-        stream.destroy();
-      }
+      if (!(await entryBytes(zipfile, entry, maxBytes))) return name;
     }
     return null;
   } finally {
@@ -218,28 +211,37 @@ function nextEntry(zipfile: ZipFile): Promise<Entry | null> {
   });
 }
 
-/** Inflates one entry, counting real bytes; `overLimit` is thrown as soon as `maxBytes` is passed. */
-async function inflate(
-  zipfile: ZipFile,
-  entry: Entry,
-  maxBytes: number,
-  overLimit: () => Error,
-  ratioCheck?: (bytes: number) => void,
-): Promise<Buffer> {
-  const stream = await zipfile.openReadStreamPromise(entry);
+/**
+ * An entry's bytes, or null past `limit`. The entry's stored bytes are inflated in one call on
+ * this thread: yauzl's stream would inflate them on libuv's threads 16 KB at a time, and each of
+ * those hand-offs wakes a thread that takes the core from this one (README, "zlib"). Throws, as
+ * yauzl's stream would, for broken data and for a size that is not the one the header declares.
+ */
+async function entryBytes(zipfile: ZipFile, entry: Entry, limit: number): Promise<Buffer | null> {
+  const stream = await zipfile.openReadStreamPromise(entry, { decodeFileData: false });
   const chunks: Buffer[] = [];
-  let total = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  // A copy: the chunks are views of the whole archive, which a stored entry must not keep.
+  const stored = Buffer.concat(chunks);
+  const declared = entry.uncompressedSize;
+  if (entry.compressionMethod === 0) return stored.length > limit ? null : stored;
+  if (entry.compressionMethod !== 8)
+    throw new Error(`compression method ${entry.compressionMethod}`);
+  // Inflating stops a byte past the most that may come out: the size the header declares (more
+  // is broken data) or the limit (a bomb).
+  const most = Math.min(declared, limit);
+  let bytes: Buffer | null = null;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      if (total > maxBytes) throw overLimit();
-      ratioCheck?.(total);
-      chunks.push(chunk);
-    }
-  } finally {
-    stream.destroy();
+    bytes = inflateRawSync(stored, { maxOutputLength: most + 1, chunkSize: 64 * 1024 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw err;
   }
-  return Buffer.concat(chunks, total);
+  if (!bytes || bytes.length > most) {
+    if (declared <= limit) throw new Error(`entry inflates past the ${declared} bytes it declares`);
+    return null;
+  }
+  if (bytes.length !== declared) throw new Error(`entry is ${bytes.length} bytes, not ${declared}`);
+  return bytes;
 }
 
 export async function unpackZip(
@@ -277,17 +279,10 @@ export async function unpackZip(
         encrypted++;
         continue;
       }
-      const compressed = Math.max(entry.compressedSize, 1);
       const room = Math.min(limits.maxEntryBytes, limits.maxTotalBytes - budget.bytes);
-      const content = await inflate(
-        zipfile,
-        entry,
-        room,
-        () => tooBig(limits),
-        (n) => {
-          if (n > RATIO_FLOOR_BYTES && n / compressed > limits.maxRatio) throw bomb(insideArchive);
-        },
-      );
+      const bombAt = Math.max(RATIO_FLOOR_BYTES, entry.compressedSize * limits.maxRatio);
+      const content = await entryBytes(zipfile, entry, Math.min(room, bombAt));
+      if (!content) throw bombAt < room ? bomb(insideArchive) : tooBig(limits);
       budget.bytes += content.length;
       out.entries.push(makeEntry(safe, content, insideArchive));
     }

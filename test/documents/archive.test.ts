@@ -65,6 +65,18 @@ describe('unpackZip', () => {
     );
     expect(problems[0]).toMatchObject({ kind: 'unreadable' });
   });
+
+  it('calls an archive unreadable when an entry’s deflated data is damaged', async () => {
+    const zip = Buffer.from(fixture('gbk-names.zip'));
+    // The first local header: 30 bytes, then its name and extra field, then the data.
+    const dataStart = 30 + zip.readUInt16LE(26) + zip.readUInt16LE(28);
+    zip.fill(0xff, dataStart, dataStart + 4); // a deflate block of the reserved type
+    const { entries, problems } = await unpackZip(zip, 'x.zip', limits, newBudget());
+    expect(entries).toEqual([]);
+    expect(problems).toEqual([
+      { kind: 'unreadable', message: expect.stringContaining('部分内容已损坏') },
+    ]);
+  });
 });
 
 describe('zip names and entries', () => {
