@@ -212,7 +212,7 @@ function toEvaluation(reply: Extract<Reply, { ok: true }>, timings?: EvalTimings
     ...reply.mail,
     attachments: reply.mail.attachments.map((a) => ({ ...a, content: Buffer.alloc(0) })),
   };
-  return { result: reply.result, mail, threadId: reply.threadId };
+  return { result: reply.result, mail, threadId: reply.threadId, loop: reply.loop };
 }
 
 /** Keeps name, message and code so `isOutage` still sees a full disk as an outage. */

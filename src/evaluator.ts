@@ -2,6 +2,7 @@
 // evaluation thread (src/evaluate-pool.ts starts the threads; evaluate-thread.ts is their entry).
 // Only threads and in-process callers (`reprocess`, the dashboard, tests) load this module and
 // with it the validation core: the service's main thread never does.
+import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type MessagePort, parentPort, threadId, workerData } from 'node:worker_threads';
@@ -25,6 +26,19 @@ export interface Evaluation {
   mail: ParsedMail;
   /** The thread that evaluated it (the main thread's id, 0, when run in-process). */
   threadId: number;
+  /** That thread's event loop so far (absent in-process); the bench reads it from the log. */
+  loop?: ThreadLoop;
+}
+
+/**
+ * A thread's event loop since it started (Node's eventLoopUtilization), in ms: `active` running
+ * callbacks, `idle` waiting for work. A thread whose loop is nearly always active has no gaps
+ * for more jobs to fill; if its CPU time is much less, it waits inside its callbacks (preempted
+ * by other threads, or on a lock), not on I/O.
+ */
+export interface ThreadLoop {
+  active: number;
+  idle: number;
 }
 
 export type Evaluate = (stored: StoredMessage, timings?: EvalTimings) => Promise<Evaluation>;
@@ -103,6 +117,7 @@ export type Reply =
       mail: ThreadMail;
       timings: EvalTimings;
       threadId: number;
+      loop: ThreadLoop;
     }
   | { id: number; ok: false; error: { name: string; message: string; code?: unknown } };
 
@@ -132,7 +147,8 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
         ...submission.mail,
         attachments: submission.mail.attachments.map(({ content: _c, ...rest }) => rest),
       };
-      reply = { id: job.id, ok: true, result, mail, timings, threadId };
+      const { active, idle } = performance.eventLoopUtilization();
+      reply = { id: job.id, ok: true, result, mail, timings, threadId, loop: { active, idle } };
     } catch (err) {
       const e = err as { name?: unknown; message?: unknown; code?: unknown };
       reply = {

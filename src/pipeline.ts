@@ -39,7 +39,7 @@ export function createPipeline(deps: {
     const started = Date.now();
     try {
       const stages: EvalTimings & { store?: number } = {};
-      const { result, mail, threadId } = await evaluate(
+      const { result, mail, threadId, loop } = await evaluate(
         { sha256: msg.sha256, receivedAt: msg.receivedAt },
         stages,
       );
@@ -84,6 +84,7 @@ export function createPipeline(deps: {
           verdict: result.verdict,
           ms: Date.now() - started,
           thread: threadId,
+          loop,
           stages: { ...stages, store: Date.now() - storing },
         },
         filed.created ? 'submission filed' : 'submission was already filed',

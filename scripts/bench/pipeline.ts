@@ -54,6 +54,8 @@ export interface PipelineResult {
    * processes) and this bench's own process (the SMTP sink, the samplers).
    */
   outsideMsPerMsg: { dovecot: number; bench: number };
+  /** When the full load arrived and when its last reply did (ms since the epoch). */
+  fullLoad: { from: number; to: number };
   /** The service's CPU ms at full load by thread name (live threads only). */
   threads: Map<string, number>;
   logs: LogLine[];
@@ -161,6 +163,7 @@ export async function runPipeline(opts: {
         dovecot: dovecotMs / opts.full.length,
         bench: (bench.user + bench.system) / 1000 / opts.full.length,
       },
+      fullLoad: { from: started, to: started + elapsed },
       threads,
       logs,
       arrivals,

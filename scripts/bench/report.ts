@@ -1,5 +1,6 @@
 // The bench's table: headline numbers with their targets, each process's CPU and peak RSS, and
 // wall time per stage (from the service's own log lines: 'message stored', 'submission filed').
+import type { ThreadLoop } from '../../src/evaluator.js';
 import type { FloorResult } from './floor.js';
 import type { LogLine, PipelineResult } from './pipeline.js';
 
@@ -62,6 +63,11 @@ export function summary(r: Headline, floor: FloorResult, pipe: PipelineResult): 
       `${r.lightP50LatencyMs} / ${r.lightP95LatencyMs} ms`,
       'target p95 <= 5000',
     ],
+    [
+      'evaluation threads: event loop busy at full load',
+      loopBusy(pipe),
+      'running callbacks, on a core or waiting for one (CPU is in the thread table)',
+    ],
     ['30 MB case latency', `${r.bigMessageLatencyMs} ms`, 'during the light load'],
     ['peak RSS', `${r.peakRssMb} MB`, 'largest VmHWM of the processes below; target <= 400'],
     [
@@ -118,6 +124,24 @@ export function stageTable(floor: FloorResult, pipe: PipelineResult): string {
     );
   }
   return out.join('\n');
+}
+
+/** Each evaluation thread's share of the full load spent running callbacks (its log lines). */
+export function loopBusy(pipe: Pick<PipelineResult, 'logs' | 'fullLoad'>): string {
+  const seen = new Map<number, { first: ThreadLoop; last: ThreadLoop }>();
+  for (const l of pipe.logs) {
+    const loop = l.loop as ThreadLoop | undefined;
+    if (l.msg !== 'submission filed' || !loop) continue;
+    if (l.time < pipe.fullLoad.from || l.time > pipe.fullLoad.to) continue;
+    const id = Number(l.thread);
+    seen.set(id, { first: seen.get(id)?.first ?? loop, last: loop });
+  }
+  const shares = [...seen].map(([id, { first, last }]) => {
+    const active = last.active - first.active;
+    const busy = active / (active + last.idle - first.idle || 1);
+    return `${(busy * 100).toFixed(0)} % (thread ${id})`;
+  });
+  return shares.join(', ') || '-';
 }
 
 function pipelineStages(pipe: PipelineResult) {

@@ -110,6 +110,7 @@ describe('evaluation pool', () => {
     for (const [i, r] of results.entries()) {
       const local = await inProcess(nth(stored, i));
       expect(r.threadId).not.toBe(0);
+      expect(r.loop?.active).toBeGreaterThan(0);
       expect(r.result).toEqual(local.result);
       codes.push(r.result.findings.filter((f) => !f.passed).map((f) => f.rule));
     }
