@@ -3,7 +3,7 @@
 // result, not a failure); 2 for usage errors, an unreadable file or a bad contest profile.
 import { readFile } from 'node:fs/promises';
 import { type ContestProfile, loadContest } from './config/contest.js';
-import { closePdfWorkers } from './documents/index.js';
+import { closeDocumentsWorker } from './documents/index.js';
 import { parseMail, receivedAtFromHeaders } from './mail/parse.js';
 import { localTime } from './submission/time.js';
 import type { CheckResult } from './types.js';
@@ -85,7 +85,7 @@ export async function runCheck(
     err.write(`intake check: internal error while checking ${file}: ${(e as Error).message}\n`);
     return 1;
   } finally {
-    await closePdfWorkers();
+    await closeDocumentsWorker();
   }
 }
 

@@ -6,7 +6,7 @@
 // loads it for callers that evaluate in their own thread, on their first call.
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { ContestProfile } from './config/contest.js';
-import { servePdfRelay } from './documents/pdf.js';
+import { serveDocumentsRelay } from './documents/worker.js';
 import type {
   EvalTimings,
   Evaluate,
@@ -61,11 +61,11 @@ const JOBS_PER_CORE = 3;
  * The pool for a number of cores: a thread per two cores, and three evaluations in flight per
  * core, shared out over the threads (six on one thread on 2 cores).
  * - One thread per two cores: a message's JavaScript is about half its CPU, and the rest runs
- *   beside the thread (V8 compiling and marking on its helper threads, libvips, the PDF worker,
+ *   beside the thread (V8 compiling and marking on its helper threads, libvips, the documents worker,
  *   libuv, the main thread). Every thread more is a V8 heap and a compiler of its own: each
  *   compiles the core for itself, and again after a full collection drops optimised code that no
  *   live closure holds (README, "recompiling").
- * - Several evaluations on a thread: each waits now and then (the PDF worker, libvips, the disk),
+ * - Several evaluations on a thread: each waits now and then (the documents worker, libvips, the disk),
  *   and the others fill those gaps.
  * Measured on 2 cores only (issue 7's bench); for more cores the rule is that proportion.
  */
@@ -108,12 +108,13 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
   let closed = false;
 
   function spawn(slot: Slot): Worker {
-    // The thread's PDFs are read by this (the main) thread's PDF worker: one pdf.js per process.
-    const pdf = new MessageChannel();
-    servePdfRelay(pdf.port1);
+    // The thread's PDFs and Word files are read by this (the main) thread's documents worker:
+    // one pdf.js and one mammoth a process, beside the evaluation threads.
+    const documents = new MessageChannel();
+    serveDocumentsRelay(documents.port1);
     const w = new Worker(opts.entry ?? DEFAULT_ENTRY, {
-      workerData: { ...data, pdfPort: pdf.port2 } satisfies ThreadData,
-      transferList: [pdf.port2],
+      workerData: { ...data, documentsPort: documents.port2 } satisfies ThreadData,
+      transferList: [documents.port2],
       // No resourceLimits for the young generation: `npm start`'s --max-semi-space-size=4 is a
       // V8 flag, and V8's flags are the process's, so these threads get a 4 MB semi-space too
       // and a limit here would be ignored (README, "memory").
@@ -121,7 +122,7 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     // A crash between jobs (nobody listening) must not become the process's uncaught error.
     w.on('error', (err) => opts.log?.warn({ err }, 'evaluation thread failed'));
     w.on('exit', () => {
-      pdf.port1.close();
+      documents.port1.close();
       if (slot.worker === w) slot.worker = null;
     });
     // An idle thread must not keep a CLI run or a test alive; `run` refs it while busy.

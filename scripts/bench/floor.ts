@@ -2,7 +2,7 @@
 // queue, store or reply), measured after the warm-up messages. process.cpuUsage() counts every thread of the process: the PDF
 // worker thread and sharp's libvips threads included.
 import type { ContestProfile } from '../../src/config/contest.js';
-import { closePdfWorkers } from '../../src/documents/index.js';
+import { closeDocumentsWorker } from '../../src/documents/index.js';
 import { type StageTimings, validateMessage } from '../../src/validate.js';
 import type { BenchMessage } from './generate.js';
 
@@ -43,7 +43,7 @@ export async function measureFloor(
   const used = process.cpuUsage(cpu);
   const minorFaults = process.resourceUsage().minorPageFault - faults;
   const wallMs = performance.now() - wall;
-  await closePdfWorkers();
+  await closeDocumentsWorker();
   return {
     cpuMsPerMsg: (used.user + used.system) / 1000 / messages.length,
     systemMsPerMsg: used.system / 1000 / messages.length,

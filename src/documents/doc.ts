@@ -1,25 +1,22 @@
-// Reads .doc (Word 97–2003) and OLE .wps through word-extractor, the only importer of it.
-// word-extractor flattens tables: every cell ends with '\t' and a row's last cell mark is
+// Reads .doc (Word 97–2003) and OLE .wps: word-extractor reads the body text in the documents
+// worker (word-tree.mjs), and this splits it into paragraphs and tables. word-extractor flattens tables: every cell ends with '\t' and a row's last cell mark is
 // followed by '\n', so a line ending in '\t' closes a table row; lines before it that have no
 // such ending belong to that row's multi-paragraph cells.
-import WordExtractor from 'word-extractor';
+import type { ContestProfile } from '../config/contest.js';
 import type { TableCell, WordContent } from '../types.js';
 import { DocumentError } from './problems.js';
-import { type Block, buildWordContent, makeCell } from './word-content.js';
+import { type Block, buildWordContent, makeCell, wordLimits } from './word-content.js';
+import { runTask, TaskError } from './worker.js';
 
-const extractor = new WordExtractor();
-
-export async function readDoc(buf: Buffer): Promise<WordContent> {
-  let doc: Awaited<ReturnType<WordExtractor['extract']>>;
+export async function readDoc(buf: Buffer, limits: ContestProfile['limits']): Promise<WordContent> {
+  let body: string;
   try {
-    doc = await extractor.extract(buf);
+    body = await runTask({ kind: 'doc', data: new Uint8Array(buf).buffer }, wordLimits(limits));
   } catch (err) {
     // word-extractor reads Word 97 and later; Word 6/95 files fail its magic-number check.
-    if (/magic number/i.test(String((err as Error).message))) throw oldFormat();
+    if (err instanceof TaskError && /magic number/i.test(err.message)) throw oldFormat();
     throw err;
   }
-  // filterUnicode would turn “ ” ‘ ’ into ASCII quotes, which Word's 字数 counts differently.
-  const body: string = doc.getBody({ filterUnicode: false });
   return buildWordContent(splitBody(body));
 }
 

@@ -20,7 +20,7 @@ import { readPdf } from './pdf.js';
 import { DocumentError, isProblem } from './problems.js';
 
 export { detectRedSeal } from './image.js';
-export { closePdfWorkers } from './pdf.js';
+export { closeDocumentsWorker } from './worker.js';
 
 const IMAGE_TYPES = new Set<DetectedType>(['jpeg', 'png', 'gif', 'bmp', 'tiff', 'webp']);
 
@@ -28,7 +28,7 @@ const IMAGE_TYPES = new Set<DetectedType>(['jpeg', 'png', 'gif', 'bmp', 'tiff', 
  * Keeps a file for good (the evaluator writes it to the blob store). readDocuments starts it
  * for each file as the file is met, lets it run while files are read (a write ends with an
  * fsync, a wait worth filling), and returns once every one has finished. A PDF is read only
- * after its own write: the reader then moves its bytes to the PDF worker instead of copying
+ * after its own write: the reader then moves its bytes to the documents worker instead of copying
  * them (a 30 MB attachment is not held twice).
  */
 export type StoreFile = (entry: FileEntry) => Promise<void>;
@@ -136,21 +136,23 @@ async function readContent(
 ): Promise<void> {
   const { entry } = read;
   const { profile } = ctx;
-  const timeout = profile.limits.documentTimeoutMs;
+  // Word files are read in the documents worker, which stops a run past the timeout itself (so
+  // no timer here: it would count time queued behind other files).
+  const { limits } = profile;
   switch (read.detectedType) {
     case 'docm':
       read.problems.push({
         kind: 'suspicious',
         message: `附件“${entry.filename}”是含宏的 Word 文档（docm），出于安全原因请另存为普通 .docx 后重新发送`,
       });
-      read.word = await guarded(read, timeout, () => readDocx(entry.content));
+      read.word = await guarded(read, undefined, () => readDocx(entry.content, limits));
       return;
     case 'docx':
-      read.word = await guarded(read, timeout, () => readDocx(entry.content));
+      read.word = await guarded(read, undefined, () => readDocx(entry.content, limits));
       return;
     case 'doc':
     case 'wps':
-      read.word = await guarded(read, timeout, () => readDoc(entry.content));
+      read.word = await guarded(read, undefined, () => readDoc(entry.content, limits));
       return;
     case 'pdf':
       // Once written, its bytes are not needed here any more (a failed write keeps them).
@@ -173,8 +175,7 @@ async function readPdfInto(
 ): Promise<void> {
   const pdfLimits = profile.limits.pdf;
   const renderPages = nameHas(read.entry.filename, profile.filenameKeywords.scan);
-  // No timer here: pdf.ts stops each PDF's own run at pdf.timeoutMs, and one here would count
-  // the time spent queued behind other messages' PDFs against this file.
+  // No timer here either: the documents worker stops each PDF's own run at pdf.timeoutMs.
   const result = await guarded(read, undefined, () =>
     readPdf(read.entry.content, pdfLimits, { renderPages, handOver: stored }),
   );
@@ -255,11 +256,10 @@ export function nameHas(filename: string, keywords: string[]): boolean {
 }
 
 /**
- * Runs one reader step: a DocumentError becomes its problem, any other exception or a timeout
- * becomes 'unreadable'; returns undefined then. (A timeout stops the waiting, not a main-thread
- * reader; only the PDF worker can be killed.)
+ * Runs one reader step: a DocumentError becomes its problem, any other exception or running past
+ * `ms` (when given) becomes 'unreadable'; returns undefined then. A timeout here stops the
+ * waiting, not the reader: only the documents worker's readers can be stopped (worker.ts).
  */
-/** Runs a reader, turning its failure (or running past `ms`, when given) into a problem. */
 async function guarded<T>(
   read: DocumentRead,
   ms: number | undefined,

@@ -2,8 +2,8 @@
 // /DCTDecode filter is a complete JPEG between `stream` and `endstream`. For a PDF whose pages
 // are all image-only, the seal check needs only a ~300 px copy of a page; sharp gets that from
 // the JPEG with shrink-on-load, where rendering the page through pdf.js decodes every pixel of
-// a 300 dpi A4 scan in JavaScript (about 2 s and 250 MB a page). Plain .mjs: the PDF worker
-// thread imports it without a TypeScript loader.
+// a 300 dpi A4 scan in JavaScript (about 2 s and 250 MB a page). Plain .mjs: the documents
+// worker thread imports it without a TypeScript loader.
 
 const DCT = Buffer.from('/DCTDecode');
 const STREAM = Buffer.from('stream');

@@ -1,24 +1,23 @@
-// Shapes shared by the .docx and .doc readers: checkbox choices out of cell text, and the
-// WordContent built from body blocks in document order.
+// Shapes shared by the .docx and .doc readers: their limits, checkbox choices out of cell text,
+// and the WordContent built from body blocks in document order.
+import type { ContestProfile } from '../config/contest.js';
 import type { TableCell, WordContent } from '../types.js';
+import type { WorkerLimits } from './worker.js';
+
+/**
+ * A Word file's run in the documents worker: stopped past the documents' timeout, under the
+ * worker's one memory cap (the PDFs' limit: the worker is one for every file it reads).
+ */
+export const wordLimits = (limits: ContestProfile['limits']): WorkerLimits => ({
+  timeoutMs: limits.documentTimeoutMs,
+  maxMemoryMb: limits.pdf.maxMemoryMb,
+});
 
 // Glyphs Chinese forms use for ticked and empty boxes (typed, Wingdings, or content controls,
-// which the readers turn into ☑/☐ first).
+// which the readers turn into ☑/☐ first: word-tree.mjs).
 const CHECKED = '☑☒■▣◼✓✔√';
 const UNCHECKED = '□☐◻';
 const BOX = new RegExp(`([${CHECKED}${UNCHECKED}])`, 'u');
-
-/** Symbol-font letters that Word shows as boxes (font "Wingdings 2" "R" is ☑, "£" is □). */
-const SYMBOL_FONTS: Record<string, Record<string, string>> = {
-  'wingdings 2': { R: '☑', S: '☒', T: '☒', '£': '□', '\uf052': '☑', '\uf0a3': '□' },
-  wingdings: { þ: '☑', ý: '☒', '¨': '□', o: '□', '\uf0fe': '☑', '\uf0a8': '□', '\uf06f': '□' },
-};
-
-export function symbolFontText(font: string | null, text: string): string {
-  const map = font ? SYMBOL_FONTS[font.toLowerCase()] : undefined;
-  if (!map) return text;
-  return [...text].map((ch) => map[ch] ?? ch).join('');
-}
 
 /**
  * "☑持牌金融机构 □金融科技公司" or "初中 □ 高中 ☑" → choices. Forms put the box before the label

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadContest } from '../../src/config/contest.js';
-import { closePdfWorkers } from '../../src/documents/index.js';
+import { closeDocumentsWorker } from '../../src/documents/index.js';
 import { validateMessage } from '../../src/validate.js';
 import { corpusDir, corpusFiles, corpusFound } from '../support/corpus.js';
 
@@ -14,7 +14,7 @@ const emails = corpusFiles(
   (f) => !f.endsWith('.tsv') && !path.basename(f).startsWith('.'),
 );
 
-afterAll(closePdfWorkers);
+afterAll(closeDocumentsWorker);
 
 describe.skipIf(!corpusFound)(`validateMessage over ${corpusDir}/emails`, () => {
   it('finds the corpus', () => {

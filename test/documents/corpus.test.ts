@@ -3,12 +3,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closePdfWorkers, readOne } from '../../src/documents/index.js';
+import { closeDocumentsWorker, readOne } from '../../src/documents/index.js';
 import type { DocumentRead } from '../../src/types.js';
 import { corpusDir, corpusFiles, corpusFound } from '../support/corpus.js';
 import { profile } from './helpers.js';
 
-afterAll(closePdfWorkers);
+afterAll(closeDocumentsWorker);
 
 const files = [...corpusFiles('documents'), ...corpusFiles('pdf'), ...corpusFiles('archives')];
 // Real Chinese documents (corpus README): their text must be free of U+FFFD.

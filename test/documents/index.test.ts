@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closePdfWorkers, readDocuments, readOne } from '../../src/documents/index.js';
+import { closeDocumentsWorker, readDocuments, readOne } from '../../src/documents/index.js';
 import type { FileEntry } from '../../src/types.js';
 import { fixture, profile } from './helpers.js';
 
-afterAll(closePdfWorkers);
+afterAll(closeDocumentsWorker);
 
 const kinds = (reads: { problems: { kind: string }[] }[]) =>
   reads.flatMap((r) => r.problems.map((p) => p.kind));

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { millionPagesPdf } from '../../scripts/hostile/pdf.js';
-import { closePdfWorkers, isGarbled, readPdf } from '../../src/documents/pdf.js';
+import { isGarbled, readPdf } from '../../src/documents/pdf.js';
 import { DocumentError } from '../../src/documents/problems.js';
+import { closeDocumentsWorker } from '../../src/documents/worker.js';
 import { corpusDir, corpusFound } from '../support/corpus.js';
 import { fixture, profile } from './helpers.js';
 
 const limits = profile.limits.pdf;
-afterAll(closePdfWorkers);
+afterAll(closeDocumentsWorker);
 
 describe('readPdf', () => {
   it('extracts Chinese text of a text PDF, no scan pages, no rendering', async () => {

@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeZip, repeated } from '../../scripts/hostile/zip.js';
 import { readDoc, splitBody } from '../../src/documents/doc.js';
 import { readDocx } from '../../src/documents/docx.js';
 import { DocumentError } from '../../src/documents/problems.js';
 import { parseChoices } from '../../src/documents/word-content.js';
+import { closeDocumentsWorker } from '../../src/documents/worker.js';
 import type { WordContent } from '../../src/types.js';
 import { corpusDir, corpusFound } from '../support/corpus.js';
-import { fixture } from './helpers.js';
+import { fixture, profile } from './helpers.js';
+
+afterAll(closeDocumentsWorker);
 
 function expectForm(w: WordContent) {
   const rows = w.tables[0]?.map((r) => r.map((c) => c.text)) ?? [];
@@ -30,21 +34,55 @@ function expectForm(w: WordContent) {
 
 describe('readDocx', () => {
   it('reads paragraphs, the label/value table, ☑/□ choices and checkbox controls, not the header', async () => {
-    const w = await readDocx(fixture('form.docx'));
+    const w = await readDocx(fixture('form.docx'), profile.limits);
     expectForm(w);
     expect(w.headings).toEqual(['案例申报表']);
   });
 
   it('reports an OLE file under a .docx name as encrypted', async () => {
-    await expect(readDocx(fixture('form.doc'))).rejects.toSatisfy(
+    await expect(readDocx(fixture('form.doc'), profile.limits)).rejects.toSatisfy(
       (e) => e instanceof DocumentError && e.problem.kind === 'encrypted',
     );
   });
 });
 
+describe('Word files in the documents worker', () => {
+  const PARA = Buffer.from('<w:p><w:r><w:t>案例报告正文</w:t></w:r></w:p>');
+  // 12 MB of paragraphs (without a root element, as a hostile file might have): under the 16 MB
+  // a part may inflate to, yet minutes of mammoth's (xmldom's) time and a DOM of hundreds of MB.
+  const heavyDocx = () =>
+    makeZip([
+      { name: '[Content_Types].xml', data: Buffer.from('<Types/>') },
+      { name: 'word/document.xml', data: () => repeated(PARA, 12 * 1024 * 1024) },
+    ]);
+
+  it('stops a file past the timeout, says so in Word terms, and reads the next one', async () => {
+    const limits = { ...profile.limits, documentTimeoutMs: 20 };
+    await expect(readDocx(await heavyDocx(), limits)).rejects.toSatisfy(
+      (e) =>
+        e instanceof DocumentError &&
+        e.problem.kind === 'unreadable' &&
+        e.problem.message.startsWith('Word 文档读取超过 0 秒仍未完成，已停止'),
+    );
+    expectForm(await readDocx(fixture('form.docx'), profile.limits));
+  });
+
+  it('turns running out of its memory cap into too_large, and reads the next one', async () => {
+    // A cap the worker starts and reads a form under, but the heavy file cannot stay under.
+    const limits = { ...profile.limits, pdf: { ...profile.limits.pdf, maxMemoryMb: 32 } };
+    await expect(readDocx(await heavyDocx(), limits)).rejects.toSatisfy(
+      (e) =>
+        e instanceof DocumentError &&
+        e.problem.kind === 'too_large' &&
+        e.problem.message.includes('超出内存上限（32 MB）'),
+    );
+    expectForm(await readDocx(fixture('form.docx'), limits));
+  });
+});
+
 describe('readDoc', () => {
   it('reads the same form saved as Word 97 by LibreOffice, tables split into cells', async () => {
-    expectForm(await readDoc(fixture('form.doc')));
+    expectForm(await readDoc(fixture('form.doc'), profile.limits));
   });
 
   it('splits word-extractor rows: cells end in a tab, multi-paragraph cells join their row', () => {
@@ -86,7 +124,7 @@ describe.skipIf(!corpusFound)('real Chinese forms from the corpus', () => {
     const buf = readFileSync(
       `${corpusDir}/documents/szmath/深圳市数学学会2026年度大湾区青年科学家奖申报表.docx`,
     );
-    const w = await readDocx(buf);
+    const w = await readDocx(buf, profile.limits);
     expect(w.tables.length).toBeGreaterThan(5);
     expect(w.tables[0]?.[0]?.[0]?.text).toBe('姓  名');
   });
@@ -94,6 +132,7 @@ describe.skipIf(!corpusFound)('real Chinese forms from the corpus', () => {
   it('reads the hhwxs form checkboxes (box after the label)', async () => {
     const w = await readDocx(
       readFileSync(`${corpusDir}/documents/hhwxs/学生社团换届干部竞选报名表.docx`),
+      profile.limits,
     );
     const choices = w.tables.flat(2).flatMap((c) => c.choices);
     expect(choices).toContainEqual({ label: '社长', checked: false });
@@ -102,6 +141,7 @@ describe.skipIf(!corpusFound)('real Chinese forms from the corpus', () => {
   it('reads the szmath membership .doc table rows', async () => {
     const w = await readDoc(
       readFileSync(`${corpusDir}/documents/szmath/深圳市数学学会会员申请表.doc`),
+      profile.limits,
     );
     expect(w.tables[0]?.[0]?.map((c) => c.text)).toEqual([
       '姓    名',

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadContest } from '../../src/config/contest.js';
-import { closePdfWorkers } from '../../src/documents/index.js';
+import { closeDocumentsWorker } from '../../src/documents/index.js';
 import { validateMessage } from '../../src/validate.js';
 import { corpusDir, corpusFiles, corpusFound } from '../support/corpus.js';
 
@@ -101,7 +101,7 @@ async function survives(file: string) {
   }
 }
 
-afterAll(() => closePdfWorkers());
+afterAll(() => closeDocumentsWorker());
 
 const FIXTURES = new URL('../../fixtures/submissions/', import.meta.url).pathname;
 

@@ -33,12 +33,12 @@ const tooLarge = (e: unknown) => e instanceof DocumentError && e.problem.kind ==
 
 describe('readDocx never hands mammoth a part it would inflate whole', () => {
   it('refuses a document.xml over 16 MB before parsing it', async () => {
-    await expect(readDocx(await docxWith(20 * MIB))).rejects.toSatisfy(tooLarge);
+    await expect(readDocx(await docxWith(20 * MIB), profile.limits)).rejects.toSatisfy(tooLarge);
   });
 
   it('refuses one whose headers claim it is small (the inflated bytes are counted)', async () => {
     const lying = lieAboutSizes(await docxWith(20 * MIB), 100);
-    await expect(readDocx(lying)).rejects.toThrow();
+    await expect(readDocx(lying, profile.limits)).rejects.toThrow();
   });
 });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CASES } from '../../scripts/hostile/cases.js';
 import { HOSTILE_DIR } from '../../scripts/make-hostile.js';
 import { loadContest } from '../../src/config/contest.js';
-import { closePdfWorkers } from '../../src/documents/index.js';
+import { closeDocumentsWorker } from '../../src/documents/index.js';
 import { validateMessage } from '../../src/validate.js';
 import { EXPECTED, type HostileFiles, hostileFiles } from './corpus.js';
 
@@ -22,7 +22,7 @@ describe('hostile corpus through validateMessage', () => {
   }, 120_000);
   afterAll(async () => {
     await corpus?.dispose();
-    await closePdfWorkers();
+    await closeDocumentsWorker();
   });
 
   it('has an expectation for every case the script builds', () => {

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContest } from '../../src/config/contest.js';
-import { closePdfWorkers } from '../../src/documents/index.js';
+import { closeDocumentsWorker } from '../../src/documents/index.js';
 import { validateMessage } from '../../src/validate.js';
 import { PROJECT_ROOT } from '../support/app.js';
 import { makeMessage } from '../support/mail.js';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  await closePdfWorkers();
+  await closeDocumentsWorker();
   await new Promise((r) => server.close(r));
 });
 

@@ -153,14 +153,17 @@ describe('readFormFields', () => {
 describe.skipIf(!corpusFound)(`readFormFields on real forms (${corpusDir})`, () => {
   it('finds the contact labels of a real .doc membership form', async () => {
     const file = path.join(corpusDir, 'documents/szmath/深圳市数学学会会员申请表.doc');
-    const { fields, labelsFound } = readFormFields(await readDoc(readFileSync(file)), profile);
+    const { fields, labelsFound } = readFormFields(
+      await readDoc(readFileSync(file), profile.limits),
+      profile,
+    );
     expect(labelsFound).toBeGreaterThanOrEqual(3);
     expect(fields).toMatchObject({ organization: '', contactPhone: '', contactEmail: '' });
   });
 
   it('finds phone and e-mail labels of a real .docx registration form', async () => {
     const file = path.join(corpusDir, 'documents/hhwxs/红湖文学社纳新报名表.docx');
-    const { fields } = readFormFields(await readDocx(readFileSync(file)), profile);
+    const { fields } = readFormFields(await readDocx(readFileSync(file), profile.limits), profile);
     expect(Object.keys(fields).sort()).toEqual(['contactEmail', 'contactPhone']);
   });
 });

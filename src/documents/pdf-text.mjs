@@ -1,10 +1,7 @@
-// Worker thread for pdf.ts: runs pdf-parse (pdf.js) away from the main thread so a hostile PDF
-// that hangs or eats memory is stopped by `terminate()` and `resourceLimits` (DESIGN.md §6:
-// pdf.js runs on the calling thread in Node, so nothing else can interrupt it).
-// The only importer of pdf-parse. Plain .mjs so Node runs it without a TypeScript loader.
+// Reads a PDF with pdf-parse (pdf.js), in the documents worker (documents-worker.mjs; pdf.ts
+// asks for it). The only importer of pdf-parse.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parentPort } from 'node:worker_threads';
 import { PDFParse } from 'pdf-parse';
 import { firstAndLastJpegs } from './pdf-jpegs.mjs';
 
@@ -18,28 +15,8 @@ const standardFontDataUrl = `${path.join(pdfjsDir, 'standard_fonts')}/`;
 // number or a stray OCR glyph does not make it text).
 const MIN_TEXT_CHARS = 10;
 
-parentPort.on('message', async (job) => {
-  try {
-    const result = await parse(job);
-    // The page pictures move, not copy, to the caller (each is a copy of its own, see parse).
-    parentPort.postMessage({ id: job.id, ok: true, result }, wholeBuffers(result.images));
-  } catch (err) {
-    parentPort.postMessage({
-      id: job.id,
-      ok: false,
-      error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) },
-    });
-  }
-});
-
-/** The ArrayBuffers that these views alone cover, which can be transferred without harm. */
-function wholeBuffers(views) {
-  return views
-    .filter((v) => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength)
-    .map((v) => v.buffer);
-}
-
-async function parse({ data, maxPages, renderPages, renderWidth }) {
+/** A PDF's text, page counts and page pictures (the documents worker's 'pdf' task). */
+export async function readPdfText({ data, maxPages, renderPages, renderWidth }) {
   // Copies taken before pdf.js owns the bytes; a few MB at most (two page images).
   const jpegs = firstAndLastJpegs(new Uint8Array(data)).map((j) => new Uint8Array(j));
   const parser = new PDFParse({
