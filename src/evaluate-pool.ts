@@ -4,9 +4,8 @@
 // processes: `intake start` is one process (DESIGN.md §4). Only types come from evaluator.ts,
 // so the main thread does not load the validation core; `evaluateHere` (the end of this file)
 // loads it for callers that evaluate in their own thread, on their first call.
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { ContestProfile } from './config/contest.js';
-import { serveDocumentsRelay } from './documents/worker.js';
 import type {
   EvalTimings,
   Evaluate,
@@ -108,13 +107,8 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
   let closed = false;
 
   function spawn(slot: Slot): Worker {
-    // The thread's PDFs and Word files are read by this (the main) thread's documents worker:
-    // one pdf.js and one mammoth a process, beside the evaluation threads.
-    const documents = new MessageChannel();
-    serveDocumentsRelay(documents.port1);
     const w = new Worker(opts.entry ?? DEFAULT_ENTRY, {
-      workerData: { ...data, documentsPort: documents.port2 } satisfies ThreadData,
-      transferList: [documents.port2],
+      workerData: data,
       // No resourceLimits for the young generation: `npm start`'s --max-semi-space-size=4 is a
       // V8 flag, and V8's flags are the process's, so these threads get a 4 MB semi-space too
       // and a limit here would be ignored (README, "memory").
@@ -122,7 +116,6 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     // A crash between jobs (nobody listening) must not become the process's uncaught error.
     w.on('error', (err) => opts.log?.warn({ err }, 'evaluation thread failed'));
     w.on('exit', () => {
-      documents.port1.close();
       if (slot.worker === w) slot.worker = null;
     });
     // An idle thread must not keep a CLI run or a test alive; `run` refs it while busy.

@@ -5,9 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { type MessagePort, parentPort, threadId, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { ContestProfile } from './config/contest.js';
-import { relayDocumentsTo } from './documents/worker.js';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
 import type { CheckResult, ParsedMail } from './types.js';
 import { type StageTimings, validateMessage } from './validate.js';
@@ -97,8 +96,6 @@ export interface ThreadData {
   blobDir: string;
   profile: ContestProfile;
   ownAddresses?: string[];
-  /** To the main thread's documents worker (src/documents/worker.ts). */
-  documentsPort?: MessagePort;
 }
 
 export interface Job extends StoredMessage {
@@ -129,7 +126,6 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
   const port = parentPort;
   if (!port) throw new Error('serveEvaluations runs only in a worker thread');
   const data = workerData as ThreadData;
-  if (data.documentsPort) relayDocumentsTo(data.documentsPort);
   const evaluate = createEvaluator({
     blobs: createBlobStore(data.blobDir),
     profile: data.profile,

@@ -4,11 +4,11 @@
 // hangs one or eats memory (DESIGN.md §6); and in a thread of their own they leave the
 // evaluation thread free to parse mail and run rules meanwhile (README, "Not met").
 //
-// One worker a process serves tasks one at a time and is replaced after a timeout or crash;
-// `closeDocumentsWorker()` ends it at shutdown. Evaluation threads have none of their own: they
-// relay their tasks to the main thread's worker over a MessagePort (`relayDocumentsTo`,
-// `serveDocumentsRelay`), so a process compiles each library once, not once a thread.
-import { type MessagePort, Worker } from 'node:worker_threads';
+// Each thread that reads documents (an evaluation thread; the main thread for `intake check`,
+// `reprocess`, tests) starts one worker of its own on first use. It serves tasks one at a time
+// and is replaced after a timeout or crash; `closeDocumentsWorker()` ends it, and it ends with
+// its thread.
+import { Worker } from 'node:worker_threads';
 import type { DocumentProblem } from '../types.js';
 import { DocumentError } from './problems.js';
 import type { Block } from './word-content.js';
@@ -94,14 +94,9 @@ export function runTask<K extends Task['kind']>(
   task: Extract<Task, { kind: K }>,
   limits: WorkerLimits,
 ): Promise<Results[K]> {
-  if (relay) return relay(task, limits) as Promise<Results[K]>;
-  return queued(task, limits) as Promise<Results[K]>;
-}
-
-function queued(task: Task, limits: WorkerLimits): Promise<unknown> {
   const run = queue.then(() => runInWorker(task, limits));
   queue = run.catch(() => undefined);
-  return run;
+  return run as Promise<Results[K]>;
 }
 
 export async function closeDocumentsWorker(): Promise<void> {
@@ -120,7 +115,7 @@ function getWorker(maxMemoryMb: number): Worker {
     execArgv: [],
     resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb, maxYoungGenerationSizeMb: 32 },
   });
-  // An idle worker must not keep the process (a CLI run, a test) alive.
+  // An idle worker must not keep its thread (a CLI run, a test) alive.
   worker.unref();
   workerMemoryMb = maxMemoryMb;
   return worker;
@@ -169,66 +164,4 @@ function runInWorker(task: Task, limits: WorkerLimits): Promise<unknown> {
     w.on('message', onMessage).on('error', onError).on('exit', onExit);
     w.postMessage({ id, task }, [task.data]);
   });
-}
-
-// ── relay: an evaluation thread's tasks go to the main thread's worker ──────────────────────────
-
-interface RelayRequest {
-  id: number;
-  task: Task;
-  limits: WorkerLimits;
-}
-
-type RelayReply =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; problem?: DocumentProblem; error: { name: string; message: string } };
-
-let relay: ((task: Task, limits: WorkerLimits) => Promise<unknown>) | null = null;
-
-/** In an evaluation thread: from now on `runTask` asks the thread at the other end of `port`. */
-export function relayDocumentsTo(port: MessagePort): void {
-  const pending = new Map<number, (reply: RelayReply) => void>();
-  let nextRelayId = 1;
-  port.on('message', (reply: RelayReply) => {
-    pending.get(reply.id)?.(reply);
-    pending.delete(reply.id);
-  });
-  port.unref(); // an idle thread must not be kept alive by it
-  relay = (task, limits) =>
-    new Promise((resolve, reject) => {
-      const id = nextRelayId++;
-      pending.set(id, (reply) => {
-        if (reply.ok) resolve(reply.result);
-        else if (reply.problem) reject(new DocumentError(reply.problem));
-        else reject(new TaskError(reply.error.name, reply.error.message));
-      });
-      port.postMessage({ id, task, limits } satisfies RelayRequest, [task.data]);
-    });
-}
-
-/** In the thread that owns the worker: answers a `relayDocumentsTo` thread on `port`. */
-export function serveDocumentsRelay(port: MessagePort): void {
-  port.on('message', ({ id, task, limits }: RelayRequest) => {
-    queued(task, limits).then(
-      (result) => port.postMessage({ id, ok: true, result } satisfies RelayReply, owned(result)),
-      (err: unknown) => {
-        const e = err as Error;
-        port.postMessage({
-          id,
-          ok: false,
-          problem: err instanceof DocumentError ? err.problem : undefined,
-          error: { name: String(e?.name ?? 'Error'), message: String(e?.message ?? err) },
-        } satisfies RelayReply);
-      },
-    );
-  });
-  port.unref();
-}
-
-/** A PDF's page pictures move on to the asking thread (each has a buffer of its own). */
-function owned(result: unknown): ArrayBuffer[] {
-  const images = (result as Partial<PdfResult>).images ?? [];
-  return images
-    .filter((p) => p.byteOffset === 0 && p.byteLength === p.buffer.byteLength)
-    .map((p) => p.buffer as ArrayBuffer);
 }

@@ -114,7 +114,7 @@ describe('evaluation pool', () => {
       expect(r.result).toEqual(local.result);
       codes.push(r.result.findings.filter((f) => !f.passed).map((f) => f.rule));
     }
-    // What the PDF reader found differs per case, so the relay carried each kind back.
+    // What the PDF reader found differs per case, so each came back from the thread's worker.
     expect(codes[0]).toEqual([]);
     expect(codes[1]).toEqual(['SEAL_NOT_DETECTED']);
     expect(codes[2]).toEqual(['ATTACHMENT_UNREADABLE']);
