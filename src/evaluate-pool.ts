@@ -60,12 +60,12 @@ const JOBS_PER_CORE = 3;
  * The pool for a number of cores: a thread per two cores, and three evaluations in flight per
  * core, shared out over the threads (six on one thread on 2 cores).
  * - One thread per two cores: a message's JavaScript is about half its CPU, and the rest runs
- *   beside the thread (V8 compiling and marking on its helper threads, libvips, the documents worker,
- *   libuv, the main thread). Every thread more is a V8 heap and a compiler of its own: each
- *   compiles the core for itself, and again after a full collection drops optimised code that no
- *   live closure holds (README, "recompiling").
- * - Several evaluations on a thread: each waits now and then (the documents worker, libvips, the disk),
- *   and the others fill those gaps.
+ *   beside the thread (V8 compiling and marking on its helper threads, libvips, the thread's
+ *   documents worker, libuv, the main thread). Every thread more is a V8 heap and a compiler of
+ *   its own: each compiles the core for itself, and again after a full collection drops
+ *   optimised code that no live closure holds (README, "recompiling").
+ * - Several evaluations on a thread: each waits now and then (the documents worker, libvips, the
+ *   disk), and the others fill those gaps.
  * Measured on 2 cores only (issue 7's bench); for more cores the rule is that proportion.
  */
 export function poolShape(cores: number): { threads: number; jobsPerThread: number } {
