@@ -5,7 +5,7 @@ import type { WordContent } from '../types.js';
 import { oversizedEntry } from './archive.js';
 import { DocumentError } from './problems.js';
 import { buildWordContent, makeCell, wordLimits } from './word-content.js';
-import { runTask } from './worker.js';
+import { runTask, taskBytes } from './worker.js';
 
 const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
 // mammoth (JSZip) inflates every XML part it reads whole and builds a DOM of it: a 200 MB
@@ -17,6 +17,8 @@ const MAX_PACKAGE_ENTRIES = 10_000;
 export async function readDocx(
   buf: Buffer,
   limits: ContestProfile['limits'],
+  /** The caller is done with `buf`: its memory may move to the documents worker. */
+  handOver = false,
 ): Promise<WordContent> {
   // A .docx saved with a password is an OLE container (EncryptionInfo + EncryptedPackage).
   if (buf.subarray(0, 4).equals(OLE_MAGIC)) {
@@ -38,7 +40,7 @@ export async function readDocx(
     });
   }
   const blocks = await runTask(
-    { kind: 'docx', data: new Uint8Array(buf).buffer },
+    { kind: 'docx', data: taskBytes(buf, handOver) },
     wordLimits(limits),
   );
   return buildWordContent(

@@ -27,9 +27,9 @@ const IMAGE_TYPES = new Set<DetectedType>(['jpeg', 'png', 'gif', 'bmp', 'tiff', 
 /**
  * Keeps a file for good (the evaluator writes it to the blob store). readDocuments starts it
  * for each file as the file is met, lets it run while files are read (a write ends with an
- * fsync, a wait worth filling), and returns once every one has finished. A PDF is read only
- * after its own write: the reader then moves its bytes to the documents worker instead of copying
- * them (a 30 MB attachment is not held twice).
+ * fsync, a wait worth filling), and returns once every one has finished. A PDF or Word file is
+ * read only after its own write: the reader then moves its bytes to the documents worker
+ * instead of copying them (a 30 MB attachment is not held twice).
  */
 export type StoreFile = (entry: FileEntry) => Promise<void>;
 
@@ -136,26 +136,33 @@ async function readContent(
 ): Promise<void> {
   const { entry } = read;
   const { profile } = ctx;
-  // Word files are read in the documents worker, which stops a run past the timeout itself (so
-  // no timer here: it would count time queued behind other files).
   const { limits } = profile;
+  // PDFs and Word files are read in the documents worker, which stops a run past its timeout
+  // itself (so no timer here: it would count time queued behind other files). They are read
+  // once written: their bytes are then not needed here any more and move to the worker (a
+  // failed write keeps them).
   switch (read.detectedType) {
     case 'docm':
       read.problems.push({
         kind: 'suspicious',
         message: `附件“${entry.filename}”是含宏的 Word 文档（docm），出于安全原因请另存为普通 .docx 后重新发送`,
       });
-      read.word = await guarded(read, undefined, () => readDocx(entry.content, limits));
+      read.word = await guarded(read, undefined, async () =>
+        readDocx(entry.content, limits, await stored),
+      );
       return;
     case 'docx':
-      read.word = await guarded(read, undefined, () => readDocx(entry.content, limits));
+      read.word = await guarded(read, undefined, async () =>
+        readDocx(entry.content, limits, await stored),
+      );
       return;
     case 'doc':
     case 'wps':
-      read.word = await guarded(read, undefined, () => readDoc(entry.content, limits));
+      read.word = await guarded(read, undefined, async () =>
+        readDoc(entry.content, limits, await stored),
+      );
       return;
     case 'pdf':
-      // Once written, its bytes are not needed here any more (a failed write keeps them).
       return readPdfInto(read, profile, await stored);
     case '7z':
       read.problems.push({
@@ -175,7 +182,6 @@ async function readPdfInto(
 ): Promise<void> {
   const pdfLimits = profile.limits.pdf;
   const renderPages = nameHas(read.entry.filename, profile.filenameKeywords.scan);
-  // No timer here either: the documents worker stops each PDF's own run at pdf.timeoutMs.
   const result = await guarded(read, undefined, () =>
     readPdf(read.entry.content, pdfLimits, { renderPages, handOver: stored }),
   );

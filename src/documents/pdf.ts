@@ -3,7 +3,7 @@
 import type { ContestProfile } from '../config/contest.js';
 import type { PdfContent } from '../types.js';
 import { DocumentError } from './problems.js';
-import { type PdfResult, runTask, TaskError } from './worker.js';
+import { type PdfResult, runTask, TaskError, taskBytes } from './worker.js';
 
 export type PdfLimits = ContestProfile['limits']['pdf'];
 
@@ -31,13 +31,9 @@ export async function readPdf(
     handOver?: boolean;
   } = {},
 ): Promise<PdfRead> {
-  // Only memory the Buffer has to itself moves; a pooled Buffer shares its slab with others, so
-  // a copy moves instead (as it does when the caller still needs the bytes).
-  const own = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
-  const data = opts.handOver && own ? (buf.buffer as ArrayBuffer) : new Uint8Array(buf).buffer;
   const task = {
     kind: 'pdf' as const,
-    data,
+    data: taskBytes(buf, opts.handOver),
     maxPages: limits.maxPages,
     renderPages: opts.renderPages ?? false,
     renderWidth: RENDER_WIDTH,

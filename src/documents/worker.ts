@@ -86,6 +86,16 @@ let queue: Promise<unknown> = Promise.resolve();
 let nextId = 1;
 
 /**
+ * The bytes of `buf` for a task. With `handOver` (the caller is done with `buf`: it is stored)
+ * its own memory moves to the worker and `buf` is left empty; a pooled Buffer shares its slab
+ * with others, and a caller may still need its bytes, so otherwise a copy moves.
+ */
+export function taskBytes(buf: Buffer, handOver = false): ArrayBuffer {
+  const own = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
+  return handOver && own ? (buf.buffer as ArrayBuffer) : new Uint8Array(buf).buffer;
+}
+
+/**
  * Runs one task; tasks are served one after another. Each one's own run is limited to
  * `limits.timeoutMs`; waiting behind others is limited by theirs. Rejects with a DocumentError
  * when the worker had to be stopped, a TaskError when the library threw.
