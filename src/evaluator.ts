@@ -127,8 +127,7 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
   if (!port) throw new Error('serveEvaluations runs only in a worker thread');
   const data = workerData as ThreadData;
   const evaluate = createEvaluator({
-    // Only this thread reads its raw messages, and it is the one that must not wait.
-    blobs: createBlobStore(data.blobDir, { syncReads: true }),
+    blobs: createBlobStore(data.blobDir),
     profile: data.profile,
     ownAddresses: data.ownAddresses,
   });

@@ -2,10 +2,10 @@
 // A blob appears under its name only complete and fsynced (temp file + rename), so a crash
 // never leaves a half-written file that a later `has()` would trust.
 import { createHash, type Hash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { access, type FileHandle, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { ByteSource } from '../types.js';
 
 export interface BlobStore {
@@ -35,17 +35,7 @@ export class BlobError extends Error {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-export interface BlobStoreOptions {
-  /**
-   * `source()` reads with synchronous calls on the calling thread, not on libuv's pool. For an
-   * evaluation thread: a read from the page cache takes microseconds, while each hand-off to
-   * the pool can put the busy thread to sleep until the woken pool thread has run (README,
-   * "documents worker"). Not for the main thread, whose event loop must not wait on a disk.
-   */
-  syncReads?: boolean;
-}
-
-export function createBlobStore(dir: string, opts: BlobStoreOptions = {}): BlobStore {
+export function createBlobStore(dir: string): BlobStore {
   const root = path.resolve(dir);
   // Temp files live inside the store so the final rename stays on one filesystem (atomic).
   const tmpDir = path.join(root, 'tmp');
@@ -140,10 +130,7 @@ export function createBlobStore(dir: string, opts: BlobStoreOptions = {}): BlobS
   async function source(sha256: string): Promise<ByteSource> {
     const file = blobPath(sha256);
     const { size } = await stat(file).catch((err) => Promise.reject(notFound(err, sha256)));
-    const open = opts.syncReads
-      ? () => Readable.from(readPieces(file), { objectMode: false })
-      : () => createReadStream(file, { highWaterMark: READ_BYTES });
-    return { size, open };
+    return { size, open: () => createReadStream(file, { highWaterMark: READ_BYTES }) };
   }
 
   return { put, putHashed, read, stream, source, has, path: blobPath };
@@ -164,21 +151,6 @@ const WRITE_BYTES = 1 << 20;
  * a full collection: the 30 MB case's whole 41 MB raw message did, during its parse (README).
  */
 const READ_BYTES = 64 * 1024;
-
-/** A file in READ_BYTES pieces, read synchronously as the consumer asks for each. */
-function* readPieces(file: string): Generator<Buffer> {
-  const fd = openSync(file, 'r');
-  try {
-    for (;;) {
-      const piece = Buffer.allocUnsafeSlow(READ_BYTES);
-      const n = readSync(fd, piece, 0, READ_BYTES, null);
-      if (n === 0) return;
-      yield n === READ_BYTES ? piece : piece.subarray(0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 async function writeFile(
   file: string,

