@@ -1,7 +1,8 @@
 // Reads .doc (Word 97–2003) and OLE .wps: word-extractor reads the body text in the documents
-// worker (word-tree.mjs), and this splits it into paragraphs and tables. word-extractor flattens tables: every cell ends with '\t' and a row's last cell mark is
-// followed by '\n', so a line ending in '\t' closes a table row; lines before it that have no
-// such ending belong to that row's multi-paragraph cells.
+// worker (word-tree.mjs), and this splits it into paragraphs and tables. word-extractor
+// flattens tables: every cell ends with '\t' and a row's last cell mark is followed by '\n', so
+// a line ending in '\t' closes a table row; lines before it that have no such ending belong to
+// that row's multi-paragraph cells.
 import type { ContestProfile } from '../config/contest.js';
 import type { TableCell, WordContent } from '../types.js';
 import { DocumentError } from './problems.js';
