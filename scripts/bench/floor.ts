@@ -1,6 +1,6 @@
 // The floor: the validation core alone, in this process, one message after another (no IMAP,
-// queue, store or reply), measured after the warm-up messages. process.cpuUsage() counts every thread of the process: the PDF
-// worker thread and sharp's libvips threads included.
+// queue, store or reply), measured after the warm-up messages. process.cpuUsage() counts every
+// thread of the process: the documents worker thread and sharp's libvips threads included.
 import type { ContestProfile } from '../../src/config/contest.js';
 import { closeDocumentsWorker } from '../../src/documents/index.js';
 import { type StageTimings, validateMessage } from '../../src/validate.js';

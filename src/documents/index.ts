@@ -141,16 +141,14 @@ async function readContent(
   // itself (so no timer here: it would count time queued behind other files). They are read
   // once written: their bytes are then not needed here any more and move to the worker (a
   // failed write keeps them).
+  if (read.detectedType === 'docm') {
+    read.problems.push({
+      kind: 'suspicious',
+      message: `附件“${entry.filename}”是含宏的 Word 文档（docm），出于安全原因请另存为普通 .docx 后重新发送`,
+    });
+  }
   switch (read.detectedType) {
     case 'docm':
-      read.problems.push({
-        kind: 'suspicious',
-        message: `附件“${entry.filename}”是含宏的 Word 文档（docm），出于安全原因请另存为普通 .docx 后重新发送`,
-      });
-      read.word = await guarded(read, undefined, async () =>
-        readDocx(entry.content, limits, await stored),
-      );
-      return;
     case 'docx':
       read.word = await guarded(read, undefined, async () =>
         readDocx(entry.content, limits, await stored),
