@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { release } from './buffers.js';
 import type { ContestProfile } from './config/contest.js';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
 import type { CheckResult, ParsedMail } from './types.js';
@@ -138,7 +139,10 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
       const timings: EvalTimings = {};
       const { result, submission } = await evaluate(job, timings);
       // Attachment bytes stay here: they are in the blob store already, and copying megabytes
-      // back to the main thread would cost the time the thread saved.
+      // back to the main thread would cost the time the thread saved. Nothing reads them now:
+      // freed at once, not at the thread's next full collection (buffers.ts).
+      for (const doc of submission.documents) release(doc.entry.content);
+      for (const a of submission.mail.attachments) release(a.content);
       const mail: ThreadMail = {
         ...submission.mail,
         attachments: submission.mail.attachments.map(({ content: _c, ...rest }) => rest),

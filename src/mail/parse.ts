@@ -1,15 +1,14 @@
-// Raw message bytes → ParsedMail. The only importer of mailparser. mailparser does the MIME
-// work; this module repairs what it gets wrong for Chinese mail (DESIGN.md §6): raw 8-bit GBK
-// headers, invalid Date headers turned into "now", forwarded submissions in message/rfc822.
+// Raw message bytes → ParsedMail. With read-mail.ts (which runs mailparser's parser), the only
+// importer of mailparser. mailparser does the MIME work; this module repairs what it gets wrong
+// for Chinese mail (DESIGN.md §6): raw 8-bit GBK headers, invalid Date headers turned into "now",
+// forwarded submissions in message/rfc822.
 import { isAscii } from 'node:buffer';
 import { Readable } from 'node:stream';
 import {
   type AddressObject,
   type Attachment,
   type EmailAddress,
-  type ParsedMail as LibraryMail,
   parseAddressHeader,
-  simpleParser,
 } from 'mailparser';
 import type { Address, ByteSource, MailAttachment, ParsedMail } from '../types.js';
 import {
@@ -21,6 +20,7 @@ import {
   sanitizeFilename,
 } from './charset.js';
 import { autoReplyReason } from './classify.js';
+import { type LibraryMail, readMail } from './read-mail.js';
 
 export { sanitizeFilename };
 
@@ -49,7 +49,7 @@ async function parseLevel(raw: ByteSource, depth: number): Promise<ParsedMail> {
   let lib: LibraryMail;
   try {
     // ignoreEmbedded: every message/rfc822 part stays an attachment; unwrapForward decides.
-    lib = await simpleParser(input, {
+    lib = await readMail(input, {
       ignoreEmbedded: true,
       skipImageLinks: true,
       skipTextToHtml: true,
