@@ -19,6 +19,9 @@ parentPort.on('message', async ({ id, task }) => {
       error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) },
     });
   }
+  // The file's bytes are done with: freed now, not at this thread's next full collection (as
+  // release() in buffers.ts does; a PDF's were moved on to pdf.js, which leaves this empty).
+  if (task.data.byteLength > 0) structuredClone(task.data, { transfer: [task.data] });
 });
 
 /** The ArrayBuffers that these views alone cover, which can be transferred without harm. */

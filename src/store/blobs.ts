@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { access, type FileHandle, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { release } from '../buffers.js';
 import type { ByteSource } from '../types.js';
 
 export interface BlobStore {
@@ -173,18 +174,27 @@ async function writeFile(
         pending.push(buf);
         pendingBytes += buf.length;
         if (pendingBytes >= WRITE_BYTES) {
-          await writeAll(fh, pending);
+          await writeWritten(fh, pending);
           pending = [];
           pendingBytes = 0;
         }
       }
-      await writeAll(fh, pending);
+      await writeWritten(fh, pending);
     }
     await fh.sync();
   } finally {
     await fh.close();
   }
   return { size, sha256: hash ? hash.digest('hex') : null };
+}
+
+/**
+ * A stream's chunks, written and then freed: read off the stream they are the store's alone (an
+ * IMAP download's 4 MB pieces), and nothing reads them again (buffers.ts).
+ */
+async function writeWritten(fh: FileHandle, chunks: Buffer[]): Promise<void> {
+  await writeAll(fh, chunks);
+  for (const chunk of chunks) release(chunk);
 }
 
 /** writev until every byte is down: a short write (a full disk) is retried to get its error. */
