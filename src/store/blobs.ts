@@ -10,6 +10,7 @@ import { release } from '../buffers.js';
 import type { ByteSource } from '../types.js';
 
 export interface BlobStore {
+  /** A stream's chunks are the store's once read: freed as soon as written (buffers.ts). */
   put(data: Buffer | Readable, expectedSize?: number): Promise<{ sha256: string; size: number }>;
   /**
    * Stores bytes whose sha256 the caller has just computed from this very buffer (a document

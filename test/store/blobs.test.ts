@@ -48,6 +48,19 @@ describe('store/blobs', () => {
     expect((await blobs.read(put.sha256)).equals(whole)).toBe(true);
   });
 
+  it("frees a stream's chunks once written, and leaves a buffer put whole to its caller", async () => {
+    // Read off a stream, a chunk is the store's alone (an IMAP download's 4 MB pieces).
+    const chunks = Array.from({ length: 3 }, (_, i) => Buffer.alloc(2 * 1024 * 1024, i + 1));
+    const whole = Buffer.concat(chunks);
+    const put = await blobs.put(Readable.from(chunks), whole.length);
+    expect(chunks.map((c) => c.length)).toEqual([0, 0, 0]);
+    expect((await blobs.read(put.sha256)).equals(whole)).toBe(true);
+
+    const data = Buffer.alloc(2 * 1024 * 1024, 9);
+    await blobs.put(data);
+    expect(data.length).toBe(2 * 1024 * 1024);
+  });
+
   it('putHashed stores under the given hash and writes nothing when the blob exists', async () => {
     const data = Buffer.from('案例报告.docx bytes');
     await blobs.putHashed(sha(data), data);
