@@ -4,10 +4,10 @@
 // that holds them: at the next young collection while that object is young, at the next full
 // collection once it has lived through two young ones. Most of a message's buffers live that
 // long (an attachment's decoded pieces while the rest of it streams in, a file while it is
-// read), and a thread runs a full collection only every second or so: until then they sit dead
-// beside the live ones (README, "memory"). Moving the bytes to a new ArrayBuffer that nothing
-// holds (`structuredClone` with `transfer`) leaves the old one empty and the new one young, so
-// the next young collection frees them.
+// read), and a thread runs a full collection only every second or so: until then they sit
+// dead beside the live ones (README, "dead buffers"). Moving the bytes to a new ArrayBuffer
+// that nothing holds (`structuredClone` with `transfer`) leaves the old one empty and the new
+// one young, so the next young collection frees them.
 
 /** Whether `view` covers its whole ArrayBuffer: it is no slice of a slab others share. */
 export function ownsMemory(view: ArrayBufferView): boolean {

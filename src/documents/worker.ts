@@ -9,6 +9,7 @@
 // and is replaced after a timeout or crash; `closeDocumentsWorker()` ends it, and it ends with
 // its thread.
 import { Worker } from 'node:worker_threads';
+import { ownsMemory } from '../buffers.js';
 import type { DocumentProblem } from '../types.js';
 import { DocumentError } from './problems.js';
 import type { Block } from './word-content.js';
@@ -91,8 +92,7 @@ let nextId = 1;
  * with others, and a caller may still need its bytes, so otherwise a copy moves.
  */
 export function taskBytes(buf: Buffer, handOver = false): ArrayBuffer {
-  const own = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
-  return handOver && own ? (buf.buffer as ArrayBuffer) : new Uint8Array(buf).buffer;
+  return handOver && ownsMemory(buf) ? (buf.buffer as ArrayBuffer) : new Uint8Array(buf).buffer;
 }
 
 /**
