@@ -113,6 +113,9 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
       // V8 flag, and V8's flags are the process's, so these threads get a 4 MB semi-space too
       // and a limit here would be ignored (README, "memory").
     });
+    // Each running job listens for its reply and for the thread's exit (`run`), beside the
+    // listeners here: ten jobs on a thread are no leak, whatever Node's default limit says.
+    w.setMaxListeners(perThread + 1);
     // A crash between jobs (nobody listening) must not become the process's uncaught error.
     w.on('error', (err) => opts.log?.warn({ err }, 'evaluation thread failed'));
     w.on('exit', () => {

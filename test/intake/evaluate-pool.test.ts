@@ -89,7 +89,7 @@ describe('evaluation pool', () => {
     }
   });
 
-  it('reads PDFs through the main thread: seals, broken and encrypted PDFs come out as in-process', async () => {
+  it("reads PDFs in each thread's documents worker: seals, broken and encrypted PDFs come out as in-process", async () => {
     const dir = await blobDir();
     const blobs = createBlobStore(dir);
     const files = [
@@ -152,6 +152,20 @@ describe('evaluation pool', () => {
     await expect(p.evaluate(nth(stored, 0))).rejects.toThrow(/exceeded/);
     const again = await p.evaluate(nth(stored, 1));
     expect(again.result.kind).toBe('submission');
+  });
+
+  it('runs a dozen jobs on one thread without warning of a listener leak', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    cleanups.push(async () => process.off('warning', onWarning));
+    const dir = await blobDir();
+    const stored = await storeMessages(dir, 12);
+    const p = pool({ blobDir: dir, size: 1, jobsPerThread: 12 });
+    const results = await Promise.all(stored.map((s) => p.evaluate(s)));
+    expect(new Set(results.map((r) => r.threadId)).size).toBe(1);
+    await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
   });
 
   it('fails evaluations after close instead of hanging', async () => {
