@@ -175,12 +175,12 @@ async function writeFile(
         pending.push(buf);
         pendingBytes += buf.length;
         if (pendingBytes >= WRITE_BYTES) {
-          await writeWritten(fh, pending);
+          await writeAndFree(fh, pending);
           pending = [];
           pendingBytes = 0;
         }
       }
-      await writeWritten(fh, pending);
+      await writeAndFree(fh, pending);
     }
     await fh.sync();
   } finally {
@@ -193,7 +193,7 @@ async function writeFile(
  * A stream's chunks, written and then freed: read off the stream they are the store's alone (an
  * IMAP download's 4 MB pieces), and nothing reads them again (buffers.ts).
  */
-async function writeWritten(fh: FileHandle, chunks: Buffer[]): Promise<void> {
+async function writeAndFree(fh: FileHandle, chunks: Buffer[]): Promise<void> {
   await writeAll(fh, chunks);
   for (const chunk of chunks) release(chunk);
 }
