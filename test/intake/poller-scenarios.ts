@@ -106,7 +106,7 @@ export function runPollerScenarios(
       const { poller, appendAll, dovecot } = rig.get();
       const s = await newStore();
       const big = [1, 2, 3].map((i) => ({
-        // Three of the poller's 4 MB download pieces: after the first, at most one more can be
+        // Ten of the poller's ~1 MB download pieces: after the first, at most one more can be
         // in flight before the connections drop.
         raw: generatedMessage('big', i, 9 * 1024 * 1024),
         date: new Date(Date.UTC(2025, 9, 2, 8, i)),
