@@ -152,7 +152,7 @@ export async function readZipEntry(
       if (!entry) return null;
       if (entry.fileNameRaw.toString('utf8') !== name) continue;
       if (entry.isEncrypted()) return null;
-      const bytes = await entryBytes(zipfile, entry, maxBytes);
+      const bytes = await entryBytes(zip, zipfile, entry, maxBytes);
       if (!bytes) throw new Error('entry too large');
       return bytes;
     }
@@ -181,7 +181,7 @@ export async function oversizedEntry(
       if (++count > maxEntries) return `${maxEntries} 个以上部件`;
       if (!match(name) || entry.isEncrypted()) continue;
       if (entry.uncompressedSize > maxBytes) return name;
-      if (!(await entryBytes(zipfile, entry, maxBytes))) return name;
+      if (!(await entryBytes(zip, zipfile, entry, maxBytes))) return name;
     }
     return null;
   } finally {
@@ -214,25 +214,33 @@ function nextEntry(zipfile: ZipFile): Promise<Entry | null> {
 /**
  * An entry's bytes, or null past `limit`. The entry's stored bytes are inflated in one call on
  * this thread: yauzl's stream would inflate them on libuv's threads 16 KB at a time, and each of
- * those hand-offs wakes a thread that takes the core from this one (README, "hand-offs").
+ * those hand-offs wakes a thread that takes the core from this one (README, "hand-offs"). They
+ * are read where they lie in the archive, not through yauzl's stream, which copies them twice.
  * Throws, as yauzl's stream would, for broken data and for a size other than the declared one.
  */
-async function entryBytes(zipfile: ZipFile, entry: Entry, limit: number): Promise<Buffer | null> {
-  const stream = await zipfile.openReadStreamPromise(entry, { decodeFileData: false });
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  // A copy: the chunks are views of the whole archive, which a stored entry must not keep.
-  const stored = Buffer.concat(chunks);
+async function entryBytes(
+  zip: Buffer,
+  zipfile: ZipFile,
+  entry: Entry,
+  limit: number,
+): Promise<Buffer | null> {
+  // yauzl checks that the data lies inside the archive.
+  const { fileDataStart } = await zipfile.readLocalFileHeaderPromise(entry, { minimal: true });
+  const stored = zip.subarray(fileDataStart, fileDataStart + entry.compressedSize);
   const declared = entry.uncompressedSize;
-  if (entry.compressionMethod === 0) return stored.length > limit ? null : stored;
+  if (entry.compressionMethod === 0) {
+    // A copy: a stored entry must not keep the whole archive.
+    return stored.length > limit ? null : Buffer.copyBytesFrom(stored);
+  }
   if (entry.compressionMethod !== 8)
     throw new Error(`compression method ${entry.compressionMethod}`);
   // Inflating stops a byte past the most that may come out: the size the header declares (more
-  // is broken data) or the limit (a bomb).
+  // is broken data) or the limit (a bomb). Output of the declared size fills one buffer of its
+  // own, not pieces joined by a copy.
   const most = Math.min(declared, limit);
   let bytes: Buffer | null = null;
   try {
-    bytes = inflateRawSync(stored, { maxOutputLength: most + 1, chunkSize: 64 * 1024 });
+    bytes = inflateRawSync(stored, { maxOutputLength: most + 1, chunkSize: Math.max(64, most) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw err;
   }
@@ -281,7 +289,7 @@ export async function unpackZip(
       }
       const room = Math.min(limits.maxEntryBytes, limits.maxTotalBytes - budget.bytes);
       const bombAt = Math.max(RATIO_FLOOR_BYTES, entry.compressedSize * limits.maxRatio);
-      const content = await entryBytes(zipfile, entry, Math.min(room, bombAt));
+      const content = await entryBytes(zip, zipfile, entry, Math.min(room, bombAt));
       if (!content) throw bombAt < room ? bomb(insideArchive) : tooBig(limits);
       budget.bytes += content.length;
       out.entries.push(makeEntry(safe, content, insideArchive));

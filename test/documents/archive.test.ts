@@ -79,6 +79,29 @@ describe('unpackZip', () => {
   });
 });
 
+describe('unpacked entries', () => {
+  const ownsItsMemory = (b: Buffer) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
+
+  it('inflates a deflated entry into one buffer of its own (handed on without a copy)', async () => {
+    const { entries, problems } = await unzip('submission.zip');
+    expect(problems).toEqual([]);
+    // Past Node's pool (which small buffers share): the logo, 58 KB.
+    const logo = entries.find((e) => e.bytes > 8192);
+    expect(logo?.filename).toBe('商标.jpg');
+    expect(ownsItsMemory(logo?.content ?? Buffer.alloc(0))).toBe(true);
+  });
+
+  it('copies a stored entry out of the archive, which it must not keep alive', async () => {
+    const zip = fixture('nested-bomb.zip');
+    const { entries } = await unpackZip(zip, 'nested-bomb.zip', limits, newBudget());
+    expect(entries.length).toBe(1);
+    const inner = entries[0]?.content ?? Buffer.alloc(0);
+    expect(inner.buffer).not.toBe(zip.buffer);
+    expect(ownsItsMemory(inner)).toBe(true);
+    expect(zip.includes(inner)).toBe(true);
+  });
+});
+
 describe('zip names and entries', () => {
   it('prefers a matching 0x7075 Unicode path field, then the flag, then UTF-8, then GB18030', () => {
     const gbk = Buffer.from([0xc9, 0xea, 0xb1, 0xa8, 0xb1, 0xed]); // 申报表
