@@ -120,6 +120,26 @@ describe('store/blobs', () => {
     }
   });
 
+  it('reads a source in 64 KB pieces and closes its file when a reader stops early or it is gone', async () => {
+    const data = Buffer.alloc(200 * 1024, 'cd');
+    const { sha256 } = await blobs.put(data);
+    const source = await blobs.source(sha256);
+    const sizes: number[] = [];
+    for await (const piece of source.open()) sizes.push((piece as Buffer).length);
+    expect(sizes).toEqual([65536, 65536, 65536, 200 * 1024 - 3 * 65536]);
+
+    const openFiles = async () => (await readdir('/proc/self/fd')).length;
+    const before = await openFiles();
+    for (let i = 0; i < 20; i++) {
+      for await (const _ of source.open()) break;
+    }
+    expect(await openFiles()).toBe(before);
+
+    await rm(blobs.path(sha256));
+    const pieces = source.open();
+    await expect(pieces.toArray()).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('reports a missing blob as BlobNotFound and refuses names that are not a sha256', async () => {
     const missing = sha(Buffer.from('never stored'));
     expect(await blobs.has(missing)).toBe(false);
