@@ -49,7 +49,7 @@ describe('store/blobs', () => {
   });
 
   it("frees a stream's chunks once written, and leaves a buffer put whole to its caller", async () => {
-    // Read off a stream, a chunk is the store's alone (an IMAP download's 4 MB pieces).
+    // Read off a stream, a chunk is the store's alone (an IMAP download's ~1 MB pieces).
     const chunks = Array.from({ length: 3 }, (_, i) => Buffer.alloc(2 * 1024 * 1024, i + 1));
     const whole = Buffer.concat(chunks);
     const put = await blobs.put(Readable.from(chunks), whole.length);
