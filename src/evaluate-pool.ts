@@ -63,7 +63,7 @@ const JOBS_PER_CORE = 3;
  *   beside the thread (V8 compiling and marking on its helper threads, libvips, the thread's
  *   documents worker, libuv, the main thread). Every thread more is a V8 heap and a compiler of
  *   its own: each compiles the core for itself, and again after a full collection drops
- *   optimised code that no live closure holds (README, "recompiling").
+ *   optimised code that no live closure holds (docs/performance.md, "recompiling").
  * - Several evaluations on a thread: each waits now and then (the documents worker, libvips, the
  *   disk), and the others fill those gaps.
  * Measured on 2 cores only (issue 7's bench); for more cores the rule is that proportion.
@@ -111,7 +111,7 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
       workerData: data,
       // No resourceLimits for the young generation: `npm start`'s --max-semi-space-size=4 is a
       // V8 flag, and V8's flags are the process's, so these threads get a 4 MB semi-space too
-      // and a limit here would be ignored (README, "memory").
+      // and a limit here would be ignored (docs/performance.md, "memory").
     });
     // Each running job listens for its reply and for the thread's exit (`run`), beside the
     // listeners here: ten jobs on a thread are no leak, whatever Node's default limit says.

@@ -2,7 +2,8 @@
 // files (mammoth, word-extractor) under a memory cap and a timeout that terminates it. These
 // libraries run on the calling thread in Node, so nothing else could stop a hostile file that
 // hangs one or eats memory (DESIGN.md §6); and in a thread of their own they leave the
-// evaluation thread free to parse mail and run rules meanwhile (README, "documents worker").
+// evaluation thread free to parse mail and run rules meanwhile (docs/performance.md,
+// "documents worker").
 //
 // Each thread that reads documents (an evaluation thread; the main thread for `intake check`,
 // `reprocess`, tests) starts one worker of its own on first use. It serves tasks one at a time

@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 /**
  * A download's pieces (partial FETCHes): imapflow joins each into one fresh Buffer. Under 1 MB,
  * glibc takes it from memory freed before (MALLOC_MMAP_THRESHOLD_, package.json); at 1 MB or
- * more each piece was a new mapping, faulted in page by page (README, "page faults").
+ * more each piece was a new mapping, faulted in page by page (docs/performance.md, "page faults").
  */
 const DOWNLOAD_CHUNK_BYTES = 960 * 1024;
 

@@ -153,7 +153,8 @@ const WRITE_BYTES = 1 << 20;
 /**
  * A source's reads: 64 KB, the pieces mailparser is fed. A 1 MB read lived on while its slices
  * were parsed, long enough to be moved out of V8's young generation, and then waited, dead, for
- * a full collection: the 30 MB case's whole 41 MB raw message did, during its parse (README).
+ * a full collection: the 30 MB case's whole 41 MB raw message did, during its parse
+ * (docs/performance.md, "the raw message").
  */
 const READ_BYTES = 64 * 1024;
 
@@ -161,8 +162,9 @@ const READ_BYTES = 64 * 1024;
  * A file as a stream of READ_BYTES pieces, read with synchronous calls. A source is read by a
  * thread that parses it piece by piece (an evaluation thread); each of createReadStream's reads
  * is a round trip to libuv's threads (hand the read over, wake one, wake this thread back),
- * which cost more than the read itself: ~9 against ~3.5 CPU ms for a 5 MB message (README,
- * "reads and zip entries"). A piece comes from the page cache: the blob was just written.
+ * which cost more than the read itself: ~9 against ~3.5 CPU ms for a 5 MB message
+ * (docs/performance.md, "reads and zip entries"). A piece comes from the page cache: the blob
+ * was just written.
  */
 function readInPieces(file: string): Readable {
   let fd: number | undefined;
