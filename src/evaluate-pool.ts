@@ -14,8 +14,10 @@ import type {
   Job,
   Reply,
   ThreadData,
+  ThreadHello,
 } from './evaluator.js';
 import type { Logger } from './log.js';
+import { favourThreads, osThreadId } from './thread-priority.js';
 import type { ParsedMail } from './types.js';
 
 export interface EvaluatePool {
@@ -85,7 +87,12 @@ interface Slot {
   worker: Worker | null;
   /** Jobs the thread is evaluating now. */
   running: number;
+  /** The thread's id in the kernel, once it has said (`ThreadHello`). */
+  tid?: number;
 }
+
+/** How often the pool lowers threads started since (libvips's, a documents worker's). */
+const FAVOUR_EVERY_MS = 2_000;
 
 /** A thread's trouble, not the message's: the job fails and is retried (attempts are counted). */
 export class EvaluateThreadError extends Error {
@@ -105,6 +112,16 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
   const waiting: Task[] = [];
   let nextId = 1;
   let closed = false;
+  // This thread starts the evaluation threads, which inherit its priority: it keeps its own.
+  const creator = osThreadId();
+  const favour = () => {
+    // A thread that has not said its id yet would be lowered with the rest, for good (a process
+    // may lower its threads, not raise them back).
+    if (slots.some((s) => s.worker && s.tid === undefined)) return;
+    const tids = slots.flatMap((s) => (s.tid ? [s.tid] : []));
+    if (tids.length > 0 && creator !== undefined) favourThreads([creator, ...tids]);
+  };
+  const favouring = setInterval(favour, FAVOUR_EVERY_MS).unref();
 
   function spawn(slot: Slot): Worker {
     const w = new Worker(opts.entry ?? DEFAULT_ENTRY, {
@@ -119,7 +136,13 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     // A crash between jobs (nobody listening) must not become the process's uncaught error.
     w.on('error', (err) => opts.log?.warn({ err }, 'evaluation thread failed'));
     w.on('exit', () => {
-      if (slot.worker === w) slot.worker = null;
+      if (slot.worker === w) Object.assign(slot, { worker: null, tid: undefined });
+    });
+    // The thread says its kernel id first: from then on the rest of the process yields to it.
+    w.on('message', (hello: Partial<ThreadHello>) => {
+      if (hello.tid === undefined || slot.worker !== w) return;
+      slot.tid = hello.tid;
+      favour();
     });
     // An idle thread must not keep a CLI run or a test alive; `run` refs it while busy.
     if (slot.running === 0) w.unref();
@@ -150,7 +173,7 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
       dispatch();
     };
     const discard = () => {
-      if (slot.worker === w) slot.worker = null;
+      if (slot.worker === w) Object.assign(slot, { worker: null, tid: undefined });
       void w.terminate();
     };
     const timer = setTimeout(() => {
@@ -196,6 +219,7 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     },
     async close() {
       closed = true;
+      clearInterval(favouring);
       for (const task of waiting.splice(0))
         task.reject(new EvaluateThreadError('evaluation pool closed'));
       await Promise.all(slots.map((s) => s.worker?.terminate()));

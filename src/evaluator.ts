@@ -9,6 +9,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { release } from './buffers.js';
 import type { ContestProfile } from './config/contest.js';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
+import { osThreadId } from './thread-priority.js';
 import type { CheckResult, ParsedMail } from './types.js';
 import { type StageTimings, validateMessage } from './validate.js';
 
@@ -119,6 +120,11 @@ export type Reply =
     }
   | { id: number; ok: false; error: { name: string; message: string; code?: unknown } };
 
+/** A thread's first message: its id in the kernel, for the pool's priorities (thread-priority.ts). */
+export interface ThreadHello {
+  tid: number;
+}
+
 /**
  * Serves the pool's jobs inside a thread, as many at once as the pool sends (its jobsPerThread).
  * `beforeJob` exists for tests that make a job crash its thread.
@@ -132,6 +138,8 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
     profile: data.profile,
     ownAddresses: data.ownAddresses,
   });
+  const tid = osThreadId();
+  if (tid !== undefined) port.postMessage({ tid } satisfies ThreadHello);
   port.on('message', async (job: Job) => {
     let reply: Reply;
     try {
