@@ -17,7 +17,7 @@ import type {
   ThreadHello,
 } from './evaluator.js';
 import type { Logger } from './log.js';
-import { favourThreads, osThreadId } from './thread-priority.js';
+import { BACKGROUND_NICE_STEPS, favourThreads, osThreadId } from './thread-priority.js';
 import type { ParsedMail } from './types.js';
 
 export interface EvaluatePool {
@@ -117,9 +117,9 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
   const favour = () => {
     // A thread that has not said its id yet would be lowered with the rest, for good (a process
     // may lower its threads, not raise them back).
-    if (slots.some((s) => s.worker && s.tid === undefined)) return;
+    if (creator === undefined || slots.some((s) => s.worker && s.tid === undefined)) return 0;
     const tids = slots.flatMap((s) => (s.tid ? [s.tid] : []));
-    if (tids.length > 0 && creator !== undefined) favourThreads([creator, ...tids]);
+    return tids.length > 0 ? favourThreads([creator, ...tids]) : 0;
   };
   const favouring = setInterval(favour, FAVOUR_EVERY_MS).unref();
 
@@ -142,7 +142,12 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     w.on('message', (hello: Partial<ThreadHello>) => {
       if (hello.tid === undefined || slot.worker !== w) return;
       slot.tid = hello.tid;
-      favour();
+      // Once a thread: someone reading `top -H` should know why most threads show a nice value.
+      const lowered = favour();
+      opts.log?.info(
+        { tid: hello.tid, lowered, niceSteps: BACKGROUND_NICE_STEPS },
+        "evaluation thread started; the process's other threads run at a lower priority",
+      );
     });
     // An idle thread must not keep a CLI run or a test alive; `run` refs it while busy.
     if (slot.running === 0) w.unref();

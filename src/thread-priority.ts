@@ -26,27 +26,33 @@ export function osThreadId(): number | undefined {
 
 /**
  * Lowers every thread of this process except `favoured` to `steps` nice steps below them
- * (never raising one: a thread already lower stays so). Threads appear later too (libuv's pool on
- * first use, libvips's, a documents worker), so callers call this again now and then.
+ * (never raising one: a thread already lower stays so) and returns how many it lowered. Threads
+ * appear later too (libuv's pool on first use, libvips's, a documents worker), so callers call
+ * this again now and then.
  */
-export function favourThreads(favoured: Iterable<number>, steps = BACKGROUND_NICE_STEPS): void {
+export function favourThreads(favoured: Iterable<number>, steps = BACKGROUND_NICE_STEPS): number {
   const keep = new Set(favoured);
-  if (keep.size === 0) return;
+  if (keep.size === 0) return 0;
   let target: number;
   let tasks: string[];
   try {
     target = Math.min(19, Math.max(...[...keep].map((tid) => getPriority(tid))) + steps);
     tasks = readdirSync('/proc/self/task');
   } catch {
-    return; // a favoured thread has ended, or there is no /proc: the next call will see
+    return 0; // a favoured thread has ended, or there is no /proc: the next call will see
   }
+  let lowered = 0;
   for (const name of tasks) {
     const tid = Number(name);
     if (keep.has(tid)) continue;
     try {
-      if (getPriority(tid) < target) setPriority(tid, target);
+      if (getPriority(tid) < target) {
+        setPriority(tid, target);
+        lowered++;
+      }
     } catch {
       // the thread ended between the listing and here
     }
   }
+  return lowered;
 }

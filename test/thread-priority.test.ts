@@ -80,14 +80,18 @@ describe('thread priorities', () => {
     const base = before.get(favoured) as number;
     expect(before.get(process.pid)).toBe(base); // a new thread starts where its parent is
 
-    favourThreads([favoured]);
+    const count = favourThreads([favoured]);
     const after = niceByThread();
     const lowered = Math.min(19, base + BACKGROUND_NICE_STEPS);
+    // It counts the threads it lowered: those not already there (this file's pool lowered some).
+    const below = [...before].filter(([tid, nice]) => tid !== favoured && nice < lowered);
+    expect(below.length).toBeGreaterThan(0); // this thread at least
+    expect(count).toBe(below.length);
     expect(after.get(favoured)).toBe(base);
     expect(after.get(process.pid)).toBe(lowered);
     for (const [tid, nice] of after) if (tid !== favoured) expect(nice).toBe(lowered);
 
-    favourThreads([favoured], 1); // asks for less: nothing goes back up
+    expect(favourThreads([favoured], 1)).toBe(0); // asks for less: nothing goes back up
     expect(niceByThread().get(process.pid)).toBe(lowered);
   });
 });
