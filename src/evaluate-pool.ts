@@ -112,7 +112,8 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
   const waiting: Task[] = [];
   let nextId = 1;
   let closed = false;
-  // This thread starts the evaluation threads, which inherit its priority: it keeps its own.
+  // This thread starts the evaluation threads, which inherit its priority: it keeps its own. One
+  // pool to a process (the service makes one): a second pool's sweep would lower this one's.
   const creator = osThreadId();
   const favour = () => {
     // A thread that has not said its id yet would be lowered with the rest, for good (a process
