@@ -6,8 +6,8 @@
 // long (an attachment's decoded pieces while the rest of it streams in, a file while it is
 // read), and a thread runs a full collection only every second or so: until then they sit
 // dead beside the live ones (docs/performance.md, "dead buffers"). Moving the bytes to a new
-// ArrayBuffer that nothing holds (`structuredClone` with `transfer`) leaves the old one empty and the new
-// one young, so the next young collection frees them.
+// ArrayBuffer that nothing holds (`structuredClone` with `transfer`) leaves the old one empty
+// and the new one young, so the next young collection frees them.
 
 /** Whether `view` covers its whole ArrayBuffer: it is no slice of a slab others share. */
 export function ownsMemory(view: ArrayBufferView): boolean {

@@ -120,7 +120,7 @@ export type Reply =
     }
   | { id: number; ok: false; error: { name: string; message: string; code?: unknown } };
 
-/** A thread's first message: its id in the kernel, for the pool's priorities (thread-priority.ts). */
+/** A thread's first message: its kernel id, for the pool's priorities (thread-priority.ts). */
 export interface ThreadHello {
   tid: number;
 }

@@ -215,7 +215,8 @@ function nextEntry(zipfile: ZipFile): Promise<Entry | null> {
  * An entry's bytes, or null past `limit`. The entry's stored bytes are inflated in one call on
  * this thread: yauzl's stream would inflate them on libuv's threads 16 KB at a time, and each of
  * those hand-offs wakes a thread that takes the core from this one (docs/performance.md,
- * "hand-offs"). They are read where they lie in the archive, not through yauzl's stream, which copies them twice.
+ * "hand-offs"). They are read where they lie in the archive, not through yauzl's stream, which
+ * copies them twice.
  * Throws, as yauzl's stream would, for broken data and for a size other than the declared one.
  */
 async function entryBytes(
