@@ -3,7 +3,7 @@
 // never leaves a half-written file that a later `has()` would trust.
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
-import { access, type FileHandle, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { access, type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { release } from '../buffers.js';
@@ -17,7 +17,6 @@ export interface BlobStore {
    * read in this process): no second pass over megabytes to hash them, no write when present.
    */
   putHashed(sha256: string, data: Buffer): Promise<void>;
-  read(sha256: string): Promise<Buffer>;
   stream(sha256: string): Readable;
   /**
    * The blob as a source read in pieces (BlobNotFound now, not on the first read). The pieces
@@ -80,14 +79,7 @@ export function createBlobStore(dir: string): BlobStore {
         Buffer.isBuffer(data) ? null : createHash('sha256'),
       );
       const sha256 = check(written);
-      const final = blobPath(sha256);
-      if (await has(sha256)) {
-        await rm(tmp, { force: true });
-      } else {
-        await mkdir(path.dirname(final), { recursive: true });
-        await rename(tmp, final);
-        await fsyncDir(path.dirname(final));
-      }
+      await place(tmp, blobPath(sha256));
       return { sha256, size: written.size };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') tmpDirMade = null;
@@ -119,14 +111,6 @@ export function createBlobStore(dir: string): BlobStore {
     await commit(data, () => sha256);
   }
 
-  async function read(sha256: string): Promise<Buffer> {
-    try {
-      return await readFile(blobPath(sha256));
-    } catch (err) {
-      throw notFound(err, sha256);
-    }
-  }
-
   /** A missing blob surfaces as the stream's `error` (ENOENT); check `has()` first if needed. */
   function stream(sha256: string): Readable {
     return createReadStream(blobPath(sha256));
@@ -138,7 +122,7 @@ export function createBlobStore(dir: string): BlobStore {
     return { size, open: () => readInPieces(file) };
   }
 
-  return { put, putHashed, read, stream, source, has, path: blobPath };
+  return { put, putHashed, stream, source, has, path: blobPath };
 }
 
 interface Written {
@@ -247,6 +231,23 @@ async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
     }
     if (bytesWritten > 0 && rest[0]) rest = [rest[0].subarray(bytesWritten), ...rest.slice(1)];
   }
+}
+
+/**
+ * Moves a finished temp file under its name, durably. The name's folder is made only when the
+ * rename finds it missing: one call a blob, not two. A blob already there is replaced by the
+ * same bytes (the name is their hash), so two writers of one file, the same logo in two messages
+ * at once, agree without asking first.
+ */
+async function place(tmp: string, final: string): Promise<void> {
+  try {
+    await rename(tmp, final);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(path.dirname(final), { recursive: true });
+    await rename(tmp, final);
+  }
+  await fsyncDir(path.dirname(final));
 }
 
 // The rename is durable only once the directory entry is on disk.

@@ -1,7 +1,7 @@
 // The poller scenarios again, on the real store: SQLite and PostgreSQL, blobs on disk. Each
 // row's sha256 is recomputed from the stored blob, so a truncated or mixed-up file fails.
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createIngest } from '../../src/intake/ingest.js';
@@ -41,7 +41,7 @@ async function storeSink(dialect: (typeof DIALECTS)[number]): Promise<ScenarioSi
       );
       const rows = [];
       for (const row of r.rows) {
-        const bytes = await blobs.read(row.sha256);
+        const bytes = await readFile(blobs.path(row.sha256));
         rows.push({
           mailbox,
           uidValidity: String(row.uidvalidity),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -28,7 +28,7 @@ describe('store/blobs', () => {
       path.join(dir, 'blobs', put.sha256.slice(0, 2), put.sha256.slice(2, 4), put.sha256),
     );
     expect(await blobs.has(put.sha256)).toBe(true);
-    expect((await blobs.read(put.sha256)).equals(data)).toBe(true);
+    expect((await readFile(blobs.path(put.sha256))).equals(data)).toBe(true);
     expect(await text(blobs.stream(put.sha256))).toBe(data.toString());
   });
 
@@ -37,7 +37,7 @@ describe('store/blobs', () => {
     const whole = Buffer.concat(parts);
     const put = await blobs.put(Readable.from(parts));
     expect(put).toEqual({ sha256: sha(whole), size: whole.length });
-    expect((await blobs.read(put.sha256)).equals(whole)).toBe(true);
+    expect((await readFile(blobs.path(put.sha256))).equals(whole)).toBe(true);
   });
 
   it('stores a long stream of small chunks byte for byte (gathered into large writes)', async () => {
@@ -45,7 +45,7 @@ describe('store/blobs', () => {
     const whole = Buffer.concat(chunks);
     const put = await blobs.put(Readable.from(chunks), whole.length);
     expect(put).toEqual({ sha256: sha(whole), size: whole.length });
-    expect((await blobs.read(put.sha256)).equals(whole)).toBe(true);
+    expect((await readFile(blobs.path(put.sha256))).equals(whole)).toBe(true);
   });
 
   it("frees a stream's chunks once written, and leaves a buffer put whole to its caller", async () => {
@@ -54,7 +54,7 @@ describe('store/blobs', () => {
     const whole = Buffer.concat(chunks);
     const put = await blobs.put(Readable.from(chunks), whole.length);
     expect(chunks.map((c) => c.length)).toEqual([0, 0, 0]);
-    expect((await blobs.read(put.sha256)).equals(whole)).toBe(true);
+    expect((await readFile(blobs.path(put.sha256))).equals(whole)).toBe(true);
 
     const data = Buffer.alloc(2 * 1024 * 1024, 9);
     await blobs.put(data);
@@ -64,7 +64,7 @@ describe('store/blobs', () => {
   it('putHashed stores under the given hash and writes nothing when the blob exists', async () => {
     const data = Buffer.from('案例报告.docx bytes');
     await blobs.putHashed(sha(data), data);
-    expect((await blobs.read(sha(data))).equals(data)).toBe(true);
+    expect((await readFile(blobs.path(sha(data)))).equals(data)).toBe(true);
     const before = (await stat(blobs.path(sha(data)))).mtimeMs;
     await new Promise((r) => setTimeout(r, 20));
     await blobs.putHashed(sha(data), data);
@@ -77,7 +77,7 @@ describe('store/blobs', () => {
     await rm(path.join(dir, 'blobs', 'tmp'), { recursive: true });
     await expect(blobs.put(Buffer.from('second'))).rejects.toMatchObject({ code: 'ENOENT' });
     const again = await blobs.put(Buffer.from('second'));
-    expect((await blobs.read(again.sha256)).toString()).toBe('second');
+    expect((await readFile(blobs.path(again.sha256))).toString()).toBe('second');
   });
 
   it('keeps one file when the same content is put twice and leaves no temp files', async () => {
@@ -85,6 +85,14 @@ describe('store/blobs', () => {
     const a = await blobs.put(data);
     const b = await blobs.put(Readable.from([data]));
     expect(b).toEqual(a);
+    expect(await readdir(path.join(dir, 'blobs', 'tmp'))).toEqual([]);
+
+    // Two writers of one file at once (the same logo in two messages): both find it missing,
+    // both write it, the second rename replaces the first's file with the same bytes.
+    const logo = Buffer.alloc(150 * 1024, 'logo');
+    await Promise.all([blobs.putHashed(sha(logo), logo), blobs.putHashed(sha(logo), logo)]);
+    expect((await readFile(blobs.path(sha(logo)))).equals(logo)).toBe(true);
+    expect(await readdir(path.dirname(blobs.path(sha(logo))))).toEqual([sha(logo)]);
     expect(await readdir(path.join(dir, 'blobs', 'tmp'))).toEqual([]);
   });
 
@@ -143,7 +151,6 @@ describe('store/blobs', () => {
   it('reports a missing blob as BlobNotFound and refuses names that are not a sha256', async () => {
     const missing = sha(Buffer.from('never stored'));
     expect(await blobs.has(missing)).toBe(false);
-    await expect(blobs.read(missing)).rejects.toMatchObject({ code: 'BlobNotFound' });
     await expect(blobs.source(missing)).rejects.toMatchObject({ code: 'BlobNotFound' });
     expect(() => blobs.path('../../etc/passwd')).toThrow(
       expect.objectContaining({ code: 'BlobInvalidHash' }),
