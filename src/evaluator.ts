@@ -1,4 +1,4 @@
-// The evaluator: blob read → validateMessage → blob puts, and the loop that serves it inside an
+// The evaluator: blob read → validateMessage, and the loop that serves it inside an
 // evaluation thread (src/evaluate-pool.ts starts the threads; evaluate-thread.ts is their entry).
 // Only threads and in-process callers (`reprocess`, the dashboard, tests) load this module and
 // with it the validation core: the service's main thread never does.
@@ -45,9 +45,10 @@ export interface ThreadLoop {
 export type Evaluate = (stored: StoredMessage, timings?: EvalTimings) => Promise<Evaluation>;
 
 /**
- * The validation core on a stored message, with every file of the submission (archive entries
- * too) kept as a blob so organisers can open it. Runs in the calling thread: `reprocess`, the web
- * preview and the pool's threads share it.
+ * The validation core on a stored message. Runs in the calling thread: `reprocess` and the pool's
+ * threads share it. The files are kept only in the raw message: writing each out again cost the
+ * service a sixth of its CPU (docs/performance.md, "files on first use"); the dashboard writes a
+ * message's files out when one is first asked for (src/web/evaluate.ts).
  */
 export interface EvaluatorDeps {
   blobs: BlobStore;
@@ -65,8 +66,6 @@ export function createEvaluator(deps: EvaluatorDeps) {
       ownAddresses: deps.ownAddresses,
       timings,
       parsed: freeBigMessage,
-      // Each file is written as it is met, while the others are read (see StoreFile).
-      store: (entry) => deps.blobs.putHashed(entry.sha256, entry.content),
     });
   };
 }
@@ -146,9 +145,9 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
       await beforeJob?.(job);
       const timings: EvalTimings = {};
       const { result, submission } = await evaluate(job, timings);
-      // Attachment bytes stay here: they are in the blob store already, and copying megabytes
-      // back to the main thread would cost the time the thread saved. Nothing reads them now:
-      // freed at once, not at the thread's next full collection (buffers.ts).
+      // Attachment bytes stay here: they are in the raw message, and copying megabytes back to
+      // the main thread would cost the time the thread saved. Nothing reads them now: freed at
+      // once, not at the thread's next full collection (buffers.ts).
       for (const doc of submission.documents) release(doc.entry.content);
       for (const a of submission.mail.attachments) release(a.content);
       const mail: ThreadMail = {

@@ -110,7 +110,7 @@ export function stageTable(floor: FloorResult, pipe: PipelineResult): string {
     ['parse (mailparser)', floorOf('parse'), stages.parse],
     ['documents', floorOf('documents'), stages.documents],
     ['rules (assemble + rules)', floorOf('rules'), stages.rules],
-    ['store (filing; files are written in documents)', null, stages.store],
+    ['store (filing the case)', null, stages.store],
     ['reply (filed -> sink)', null, stages.reply],
   ];
   const out = [

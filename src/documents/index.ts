@@ -25,11 +25,10 @@ export { closeDocumentsWorker } from './worker.js';
 const IMAGE_TYPES = new Set<DetectedType>(['jpeg', 'png', 'gif', 'bmp', 'tiff', 'webp']);
 
 /**
- * Keeps a file for good (the evaluator writes it to the blob store). readDocuments starts it
- * for each file as the file is met, lets it run while files are read (a write ends with an
- * fsync, a wait worth filling), and returns once every one has finished. A PDF or Word file is
- * read only after its own write: the reader then moves its bytes to the documents worker
- * instead of copying them (a 30 MB attachment is not held twice).
+ * Keeps a file for good (the dashboard writes a message's files to the blob store when one is
+ * first asked for: src/web/evaluate.ts). readDocuments starts it for each file as the file is
+ * met, lets it run while files are read (a write ends with an fsync, a wait worth filling), and
+ * returns once every one has finished.
  */
 export type StoreFile = (entry: FileEntry) => Promise<void>;
 
@@ -43,6 +42,10 @@ interface Context {
   budget: ArchiveBudget;
 }
 
+/**
+ * Reads every attachment, archives unpacked. The files' bytes are taken: a PDF's or a Word
+ * file's move to the documents worker, leaving its Buffer (the attachment's `content`) empty.
+ */
 export async function readDocuments(
   attachments: MailAttachment[],
   profile: ContestProfile,
@@ -55,18 +58,21 @@ export async function readDocuments(
     reads.push(...(await readEntry(entry, { ...fresh(profile), store, storing })));
   }
   // A file that could not be stored fails the whole reading: it is the store's failure (a full
-  // disk), not the applicant's, and the job is retried.
+  // disk), not the applicant's.
   await Promise.all(storing);
   return reads;
 }
 
-/** One bare file (a document swept from a folder, a test): its read, then any archive entries. */
+/**
+ * One bare file (a test's): its read, then any archive entries. A copy is read, so the caller
+ * keeps its bytes.
+ */
 export function readOne(
   filename: string,
   content: Buffer,
   profile: ContestProfile,
 ): Promise<DocumentRead[]> {
-  return readEntry(toEntry(filename, null, content), fresh(profile));
+  return readEntry(toEntry(filename, null, Buffer.from(content)), fresh(profile));
 }
 
 const fresh = (profile: ContestProfile): Context => ({
@@ -89,7 +95,7 @@ export function toEntry(filename: string, declaredType: string | null, content: 
 
 async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]> {
   const { profile } = ctx;
-  const stored = startStore(entry, ctx);
+  const written = startStore(entry, ctx);
   const read: DocumentRead = { entry, detectedType: 'unknown', problems: [] };
   if (entry.bytes === 0) {
     read.problems.push({
@@ -114,33 +120,33 @@ async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]
   }
   if (read.detectedType === 'zip' || read.detectedType === 'rar')
     return [read, ...(await readArchive(read, ctx))];
-  await readContent(read, ctx, stored);
+  await readContent(read, ctx, written);
   return [read];
 }
 
-/** Starts the file's write; readDocuments awaits it (and reports its failure). */
-function startStore(entry: FileEntry, ctx: Context): Promise<boolean> {
-  if (!ctx.store) return Promise.resolve(false);
+/**
+ * Starts the file's write, if there is a store; readDocuments awaits it (and reports its
+ * failure). The promise returned settles when the file's bytes are no longer needed for it.
+ */
+function startStore(entry: FileEntry, ctx: Context): Promise<void> {
+  if (!ctx.store) return Promise.resolve();
   const writing = ctx.store(entry);
   ctx.storing.push(writing);
-  return writing.then(
-    () => true,
-    () => false,
-  );
+  return writing.catch(() => undefined);
 }
 
 async function readContent(
   read: DocumentRead,
   ctx: Context,
-  stored: Promise<boolean>,
+  written: Promise<void>,
 ): Promise<void> {
   const { entry } = read;
   const { profile } = ctx;
   const { limits } = profile;
   // PDFs and Word files are read in the documents worker, which stops a run past its timeout
-  // itself (so no timer here: it would count time queued behind other files). They are read
-  // once written: their bytes are then not needed here any more and move to the worker (a
-  // failed write keeps them).
+  // itself (so no timer here: it would count time queued behind other files). Their bytes are
+  // not needed here once read, so they move to the worker instead of being copied (a 30 MB
+  // attachment is not held twice): after the file's write, when there is one.
   if (read.detectedType === 'docm') {
     read.problems.push({
       kind: 'suspicious',
@@ -150,18 +156,17 @@ async function readContent(
   switch (read.detectedType) {
     case 'docm':
     case 'docx':
-      read.word = await guarded(read, undefined, async () =>
-        readDocx(entry.content, limits, await stored),
-      );
+      await written;
+      read.word = await guarded(read, undefined, () => readDocx(entry.content, limits, true));
       return;
     case 'doc':
     case 'wps':
-      read.word = await guarded(read, undefined, async () =>
-        readDoc(entry.content, limits, await stored),
-      );
+      await written;
+      read.word = await guarded(read, undefined, () => readDoc(entry.content, limits, true));
       return;
     case 'pdf':
-      return readPdfInto(read, profile, await stored);
+      await written;
+      return readPdfInto(read, profile);
     case '7z':
       read.problems.push({
         kind: 'unsupported',
@@ -173,15 +178,11 @@ async function readContent(
   }
 }
 
-async function readPdfInto(
-  read: DocumentRead,
-  profile: ContestProfile,
-  stored: boolean,
-): Promise<void> {
+async function readPdfInto(read: DocumentRead, profile: ContestProfile): Promise<void> {
   const pdfLimits = profile.limits.pdf;
   const renderPages = nameHas(read.entry.filename, profile.filenameKeywords.scan);
   const result = await guarded(read, undefined, () =>
-    readPdf(read.entry.content, pdfLimits, { renderPages, handOver: stored }),
+    readPdf(read.entry.content, pdfLimits, { renderPages, handOver: true }),
   );
   if (!result) return;
   read.pdf = result.content;

@@ -171,6 +171,14 @@ export async function getCaseDetail(db: Db, id: number): Promise<CaseDetail | un
   };
 }
 
+/** An attachment's row and the stored message it came in (its file is written out from it). */
 export async function getAttachment(db: Db, id: number) {
-  return db.k.selectFrom('attachments').selectAll().where('id', '=', id).executeTakeFirst();
+  return db.k
+    .selectFrom('attachments')
+    .innerJoin('submissions', 'submissions.id', 'attachments.submission_id')
+    .innerJoin('messages', 'messages.id', 'submissions.message_row_id')
+    .selectAll('attachments')
+    .select(['messages.sha256 as message_sha256', 'messages.received_at as message_received_at'])
+    .where('attachments.id', '=', id)
+    .executeTakeFirst();
 }

@@ -15,6 +15,7 @@ import Fastify, {
 import { basicUser, type Credentials, cookieSecret, SESSION_COOKIE, sessionUser } from './auth.js';
 import { mountQueueBoard } from './board.js';
 import type { WebDeps } from './deps.js';
+import { createMessageReader } from './evaluate.js';
 import { createMetrics } from './metrics.js';
 import { authRoutes } from './routes/auth.js';
 import { caseRoutes } from './routes/cases.js';
@@ -62,8 +63,10 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
   opsRoutes(app, deps, metrics);
   authRoutes(app, deps);
   overviewRoutes(app, deps);
-  caseRoutes(app, deps);
-  fileRoutes(app, deps);
+  // Case pages and downloads read stored messages again (the report's text, the files).
+  const messages = createMessageReader(deps);
+  caseRoutes(app, deps, messages);
+  fileRoutes(app, deps, messages);
   exportRoutes(app, deps);
   await mountQueueBoard(app, deps.queues);
   return app;

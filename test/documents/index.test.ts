@@ -68,11 +68,12 @@ describe('readDocuments', () => {
       expect(read?.entry.bytes).toBe(size);
       expect(read?.entry.content.length).toBe(0);
 
-      // Without a store, the caller keeps its bytes and the reader gets a copy.
-      const again = fixture(file);
-      const [kept] = await readDocuments([{ filename, contentType, content: again }], profile);
-      expect(readWell(kept)).toBe(true);
-      expect(kept?.entry.content.length).toBe(size);
+      // Without a store (the pipeline keeps only the raw message) they move at once.
+      const again = Buffer.alloc(size, fixture(file));
+      const [moved] = await readDocuments([{ filename, contentType, content: again }], profile);
+      expect(readWell(moved)).toBe(true);
+      expect(moved?.entry.bytes).toBe(size);
+      expect(again.length).toBe(0);
     },
   );
 

@@ -29,11 +29,16 @@ export interface Populated {
   dispose(): Promise<void>;
 }
 
-export async function populate(opts: { loginAttemptsPerMinute?: number } = {}): Promise<Populated> {
+export async function populate(
+  opts: {
+    loginAttemptsPerMinute?: number /** Some of the fixtures, not all. */;
+    only?: string[];
+  } = {},
+): Promise<Populated> {
   const rig = await createRig('sqlite');
   const app = await rig.app({ roles: ['worker'] });
   await app.start();
-  const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.eml')).sort();
+  const files = (opts.only ?? (await readdir(FIXTURES)).filter((f) => f.endsWith('.eml'))).sort();
   for (const f of files) {
     const raw = await readFile(path.join(FIXTURES, f));
     const { receivedAt, receivedAtSource } = await receiveTime(raw, new Date());

@@ -12,7 +12,7 @@ import {
 } from '../../store/decisions.js';
 import { reprocessCase } from '../../store/reprocess.js';
 import type { WebDeps } from '../deps.js';
-import { createReportReader } from '../evaluate.js';
+import type { MessageReader } from '../evaluate.js';
 import { casePage } from '../views/case.js';
 import { caseListPage } from '../views/pages.js';
 
@@ -36,9 +36,7 @@ const ERRORS: Record<string, string> = {
 
 const caseId = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : null);
 
-export function caseRoutes(app: FastifyInstance, deps: WebDeps): void {
-  const readReport = createReportReader(deps);
-
+export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: MessageReader): void {
   app.get<{ Querystring: ListQuery }>('/cases', async (req, reply) => {
     const q = req.query;
     const filter = {
@@ -74,7 +72,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps): void {
         : undefined;
       const report =
         msg && current?.result.report
-          ? await readReport(msg.sha256, new Date(msg.received_at))
+          ? await messages.report({ sha256: msg.sha256, receivedAt: new Date(msg.received_at) })
           : null;
       const suggested = suggestDirection(
         deps.profile,
