@@ -47,7 +47,7 @@ export type Evaluate = (stored: StoredMessage, timings?: EvalTimings) => Promise
 /**
  * The validation core on a stored message. Runs in the calling thread: `reprocess` and the pool's
  * threads share it. The files are kept only in the raw message: writing each out again cost the
- * service a sixth of its CPU (docs/performance.md, "files on first use"); the dashboard writes a
+ * service ~13 % of its CPU (docs/performance.md, "files on first use"); the dashboard writes a
  * message's files out when one is first asked for (src/web/evaluate.ts).
  */
 export interface EvaluatorDeps {

@@ -68,14 +68,10 @@ export function createMessageReader(deps: {
           failed ??= err;
         }),
     });
-    const r = submission.report;
-    const text = r?.text.replace(/\s+/g, ' ').trim();
-    remember(
-      sha256,
-      r && text !== undefined
-        ? { chars: r.count.total, text, excerpt: text.slice(0, EXCERPT_CHARS) }
-        : null,
-    );
+    const { report } = submission;
+    const text = report?.text.replace(/\s+/g, ' ').trim() ?? '';
+    const excerpt = text.slice(0, EXCERPT_CHARS);
+    remember(sha256, report ? { chars: report.count.total, text, excerpt } : null);
     if (failed) throw failed;
   }
 
