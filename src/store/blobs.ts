@@ -83,7 +83,8 @@ export function createBlobStore(dir: string): BlobStore {
       return { sha256, size: written.size };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') tmpDirMade = null;
-      await rm(tmp, { force: true });
+      // The write's own error is the one to report, not a failed clean-up after it.
+      await rm(tmp, { force: true }).catch(() => undefined);
       throw err;
     }
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -78,6 +78,17 @@ describe('store/blobs', () => {
     await expect(blobs.put(Buffer.from('second'))).rejects.toMatchObject({ code: 'ENOENT' });
     const again = await blobs.put(Buffer.from('second'));
     expect((await readFile(blobs.path(again.sha256))).toString()).toBe('second');
+  });
+
+  it("reports the write's own error when the temp file cannot be made, not its clean-up's", async () => {
+    await blobs.put(Buffer.from('first'));
+    const tmp = path.join(dir, 'blobs', 'tmp');
+    await rm(tmp, { recursive: true });
+    await writeFile(tmp, ''); // a broken volume: the temp folder is a file
+    await expect(blobs.putHashed(sha(Buffer.from('x')), Buffer.from('x'))).rejects.toMatchObject({
+      code: 'ENOTDIR',
+      syscall: 'open',
+    });
   });
 
   it('keeps one file when the same content is put twice and leaves no temp files', async () => {
