@@ -1,7 +1,7 @@
 // Downloads of files the pipeline did not keep: it stores only the raw message (every file is
 // in it), and the dashboard writes a message's files out of it when one is first asked for.
 import { createHash } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuth, type Populated, populate } from './populated.js';
@@ -103,6 +103,28 @@ describe('files written out on first use', () => {
     expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(scan.sha256);
     for (const f of plain) expect(await kept(f.sha256), f.filename).toBe(true);
     expect(await readdir(path.join(blobRoot, 'tmp'))).toEqual([]);
+  });
+
+  it('answers 500 while a file cannot be written (not 404: the file is not lost), then serves it', async () => {
+    const { zipped } = await byMessage();
+    const [file] = zipped;
+    expect(file).toBeDefined();
+    if (!file) return;
+    await rm(p.app.blobs.path(file.sha256));
+    // The store's temp folder replaced by a file: every write fails, as on a broken volume.
+    const tmp = path.join(blobRoot, 'tmp');
+    await rm(tmp, { recursive: true });
+    await writeFile(tmp, '');
+    try {
+      expect((await get(`/files/${file.id}`)).status).toBe(500);
+      expect(await kept(file.sha256)).toBe(false);
+    } finally {
+      await rm(tmp);
+      await mkdir(tmp);
+    }
+    const res = await get(`/files/${file.id}`);
+    expect(res.status).toBe(200);
+    expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(file.sha256);
   });
 
   it('answers 404 for a file whose message is gone, and still shows its case', async () => {
