@@ -76,20 +76,29 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
 
   if (opts.roles.includes('poll'))
     parts.push(await intakePart(env, { db, ingest, connection, log }));
-  if (opts.roles.includes('worker')) {
-    const { threads, jobsPerThread } = poolShape(
-      Math.min(opts.concurrency ?? 2, os.availableParallelism()),
-    );
-    // Parsing and the rules run on these threads, so concurrent jobs use more than one core.
-    const evaluatePool = createEvaluatePool({
-      blobDir: path.join(env.dataDir, 'blobs'),
-      profile,
-      ownAddresses: ownAddresses(env),
-      size: threads,
-      jobsPerThread,
-      entry: opts.evaluateThreadEntry,
-      log: log.child({ component: 'evaluate' }),
-    });
+  const worker = opts.roles.includes('worker');
+  // Parsing and the rules run on these threads, so concurrent jobs use more than one core. The
+  // dashboard's reads of stored messages run on them too; without workers in this process, on
+  // one thread of its own, started when a page first needs it.
+  const { threads, jobsPerThread } = worker
+    ? poolShape(Math.min(opts.concurrency ?? 2, os.availableParallelism()))
+    : { threads: 1, jobsPerThread: 2 };
+  const evaluatePool =
+    worker || opts.roles.includes('web')
+      ? createEvaluatePool({
+          blobDir: path.join(env.dataDir, 'blobs'),
+          profile,
+          ownAddresses: ownAddresses(env),
+          size: threads,
+          jobsPerThread,
+          entry: opts.evaluateThreadEntry,
+          log: log.child({ component: 'evaluate' }),
+        })
+      : undefined;
+  // Parts stop in reverse order: the pool after the workers and the dashboard that use it.
+  if (evaluatePool)
+    parts.push({ name: 'evaluate', start: async () => {}, stop: evaluatePool.close });
+  if (worker && evaluatePool) {
     const pipeline = createPipeline({
       db,
       blobs,
@@ -127,7 +136,6 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
       },
       async stop() {
         await workers?.close();
-        await evaluatePool.close();
         replies.close();
       },
     });
@@ -143,7 +151,7 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
     parts.push({ name: 'sweep', start: sweeper.start, stop: sweeper.stop });
   }
 
-  if (opts.roles.includes('web')) {
+  if (opts.roles.includes('web') && evaluatePool) {
     // Loaded on demand: the poll and worker roles need none of the web stack.
     const { createWebPart } = await import('./web/role.js');
     parts.push(
@@ -154,6 +162,7 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
         blobs,
         queues,
         log,
+        evaluatePool,
         pingRedis: () => connection.ping().then((r) => r === 'PONG'),
       }),
     );

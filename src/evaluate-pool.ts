@@ -13,6 +13,8 @@ import type {
   EvaluatorDeps,
   Job,
   Reply,
+  Reread,
+  StoredMessage,
   ThreadData,
   ThreadHello,
 } from './evaluator.js';
@@ -22,6 +24,8 @@ import type { ParsedMail } from './types.js';
 
 export interface EvaluatePool {
   evaluate: Evaluate;
+  /** The dashboard's read of a stored message, on a pool thread (evaluator.ts, `rereadMessage`). */
+  reread(stored: StoredMessage): Promise<Reread>;
   /**
    * Starts every thread now: loading the code takes a thread over a second of CPU, which the
    * first messages would otherwise wait for. Without it threads start on first use.
@@ -76,10 +80,12 @@ export function poolShape(cores: number): { threads: number; jobsPerThread: numb
   return { threads, jobsPerThread: Math.ceil((n * JOBS_PER_CORE) / threads) };
 }
 
+type Done = Extract<Reply, { ok: true }>;
+
 interface Task {
   job: Job;
-  timings?: EvalTimings;
-  resolve(e: Evaluation): void;
+  /** Given the thread's answer. */
+  resolve(reply: Done): void;
   reject(err: Error): void;
 }
 
@@ -192,11 +198,7 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     }, timeoutMs);
     const onMessage = (reply: Reply) => {
       if (reply.id !== task.job.id) return;
-      finish(() =>
-        reply.ok
-          ? task.resolve(toEvaluation(reply, task.timings))
-          : task.reject(toError(reply.error)),
-      );
+      finish(() => (reply.ok ? task.resolve(reply) : task.reject(toError(reply.error))));
     };
     const onExit = (code: number) => {
       discard();
@@ -210,15 +212,29 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     w.postMessage(task.job);
   }
 
+  function submit<T>(stored: StoredMessage, reread: boolean, take: (reply: Done) => T) {
+    if (closed) return Promise.reject(new EvaluateThreadError('evaluation pool is closed'));
+    return new Promise<T>((resolve, reject) => {
+      const job = { id: nextId++, sha256: stored.sha256, receivedAt: stored.receivedAt, reread };
+      const answer = (reply: Done) => {
+        try {
+          resolve(take(reply));
+        } catch (err) {
+          reject(err as Error);
+        }
+      };
+      waiting.push({ job, resolve: answer, reject });
+      dispatch();
+    });
+  }
+
   return {
-    evaluate(stored, timings) {
-      if (closed) return Promise.reject(new EvaluateThreadError('evaluation pool is closed'));
-      return new Promise<Evaluation>((resolve, reject) => {
-        const job = { id: nextId++, sha256: stored.sha256, receivedAt: stored.receivedAt };
-        waiting.push({ job, timings, resolve, reject });
-        dispatch();
-      });
-    },
+    evaluate: (stored, timings) => submit(stored, false, (reply) => toEvaluation(reply, timings)),
+    reread: (stored) =>
+      submit(stored, true, (reply) => {
+        if (!('reread' in reply)) throw new Error('evaluation thread answered the wrong job');
+        return reply.reread;
+      }),
     warm() {
       if (closed) return;
       for (const slot of slots) if (!slot.worker) spawn(slot);
@@ -233,7 +249,8 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
   };
 }
 
-function toEvaluation(reply: Extract<Reply, { ok: true }>, timings?: EvalTimings): Evaluation {
+function toEvaluation(reply: Done, timings?: EvalTimings): Evaluation {
+  if (!('result' in reply)) throw new Error('evaluation thread answered the wrong job');
   if (timings) Object.assign(timings, reply.timings);
   const mail: ParsedMail = {
     ...reply.mail,

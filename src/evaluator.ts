@@ -1,16 +1,18 @@
 // The evaluator: blob read → validateMessage, and the loop that serves it inside an
 // evaluation thread (src/evaluate-pool.ts starts the threads; evaluate-thread.ts is their entry).
-// Only threads and in-process callers (`reprocess`, the dashboard, tests) load this module and
-// with it the validation core: the service's main thread never does.
+// Only threads and in-process callers (`intake reprocess`, tests) load this module and with it the
+// validation core: the service's main thread never does (the dashboard's reads, `rereadMessage`,
+// run on the pool's threads too).
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { release } from './buffers.js';
 import type { ContestProfile } from './config/contest.js';
+import type { StoreFile } from './documents/index.js';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
 import { osThreadId } from './thread-priority.js';
-import type { CheckResult, ParsedMail } from './types.js';
+import type { CheckResult, ParsedMail, Submission } from './types.js';
 import { type StageTimings, validateMessage } from './validate.js';
 
 export type EvalTimings = StageTimings & { load?: number };
@@ -47,8 +49,8 @@ export type Evaluate = (stored: StoredMessage, timings?: EvalTimings) => Promise
 /**
  * The validation core on a stored message. Runs in the calling thread: `reprocess` and the pool's
  * threads share it. The files are kept only in the raw message: writing each out again cost the
- * service ~13 % of its CPU (docs/performance.md, "files on first use"); the dashboard writes a
- * message's files out when one is first asked for (src/web/evaluate.ts).
+ * service ~13 % of its CPU (docs/performance.md, "files on first use"); the dashboard has a
+ * message's files written out when one is first asked for (`rereadMessage`).
  */
 export interface EvaluatorDeps {
   blobs: BlobStore;
@@ -57,7 +59,7 @@ export interface EvaluatorDeps {
 }
 
 export function createEvaluator(deps: EvaluatorDeps) {
-  return async (stored: StoredMessage, timings: EvalTimings = {}) => {
+  return async (stored: StoredMessage, timings: EvalTimings = {}, store?: StoreFile) => {
     const started = Date.now();
     // Read in pieces as it is parsed: the thread never holds the whole raw message.
     const raw = await deps.blobs.source(stored.sha256);
@@ -66,8 +68,65 @@ export function createEvaluator(deps: EvaluatorDeps) {
       ownAddresses: deps.ownAddresses,
       timings,
       parsed: freeBigMessage,
+      store,
     });
   };
+}
+
+/** What the dashboard asks of a stored message (src/web/evaluate.ts): see `rereadMessage`. */
+export interface Reread {
+  /** The report's text, or null when the message has none. */
+  report: { chars: number; text: string } | null;
+  /** The first file that could not be written (a full disk), as an error's fields. */
+  writeError?: ErrorFields;
+}
+
+export interface ErrorFields {
+  name: string;
+  message: string;
+  code?: unknown;
+}
+
+/** An error's fields, which cross a thread boundary (an Error's own class does not). */
+export function errorFields(err: unknown): ErrorFields {
+  const e = err as { name?: unknown; message?: unknown; code?: unknown };
+  return { name: String(e?.name ?? 'Error'), message: String(e?.message ?? err), code: e?.code };
+}
+
+/**
+ * Reads a stored message again for the dashboard: writes every file of it (archive entries too)
+ * to the blob store, since the pipeline keeps only the raw message, and returns the report's
+ * text (the store keeps its 字数, not the text). A file that cannot be written does not cost the
+ * page its report: the reading goes on, and the first such error is returned beside it. Rejects
+ * (BlobNotFound) when the message itself is gone.
+ */
+export async function rereadMessage(
+  evaluate: ReturnType<typeof createEvaluator>,
+  blobs: BlobStore,
+  stored: StoredMessage,
+): Promise<Reread> {
+  let failed: unknown;
+  const { submission } = await evaluate(stored, {}, (file) =>
+    blobs.putHashed(file.sha256, file.content).catch((err: unknown) => {
+      failed ??= err;
+    }),
+  );
+  freeFiles(submission);
+  const { report } = submission;
+  return {
+    report: report ? { chars: report.count.total, text: report.text } : null,
+    ...(failed === undefined ? {} : { writeError: errorFields(failed) }),
+  };
+}
+
+/**
+ * A message's files are in its raw message, and copying megabytes back to the caller's thread
+ * would cost the time a thread saves: nothing reads them after an evaluation, so they are freed
+ * at once, not at the thread's next full collection (buffers.ts).
+ */
+function freeFiles(submission: Submission): void {
+  for (const doc of submission.documents) release(doc.entry.content);
+  for (const a of submission.mail.attachments) release(a.content);
 }
 
 /**
@@ -101,6 +160,8 @@ export interface ThreadData {
 
 export interface Job extends StoredMessage {
   id: number;
+  /** The dashboard's read (`rereadMessage`), not the pipeline's evaluation. */
+  reread?: boolean;
 }
 
 type ThreadMail = Omit<ParsedMail, 'attachments'> & {
@@ -117,7 +178,8 @@ export type Reply =
       threadId: number;
       loop: ThreadLoop;
     }
-  | { id: number; ok: false; error: { name: string; message: string; code?: unknown } };
+  | { id: number; ok: true; reread: Reread }
+  | { id: number; ok: false; error: ErrorFields };
 
 /** A thread's first message: its kernel id, for the pool's priorities (thread-priority.ts). */
 export interface ThreadHello {
@@ -132,8 +194,9 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
   const port = parentPort;
   if (!port) throw new Error('serveEvaluations runs only in a worker thread');
   const data = workerData as ThreadData;
+  const blobs = createBlobStore(data.blobDir);
   const evaluate = createEvaluator({
-    blobs: createBlobStore(data.blobDir),
+    blobs,
     profile: data.profile,
     ownAddresses: data.ownAddresses,
   });
@@ -143,30 +206,21 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
     let reply: Reply;
     try {
       await beforeJob?.(job);
-      const timings: EvalTimings = {};
-      const { result, submission } = await evaluate(job, timings);
-      // Attachment bytes stay here: they are in the raw message, and copying megabytes back to
-      // the main thread would cost the time the thread saved. Nothing reads them now: freed at
-      // once, not at the thread's next full collection (buffers.ts).
-      for (const doc of submission.documents) release(doc.entry.content);
-      for (const a of submission.mail.attachments) release(a.content);
-      const mail: ThreadMail = {
-        ...submission.mail,
-        attachments: submission.mail.attachments.map(({ content: _c, ...rest }) => rest),
-      };
-      const { active, idle } = performance.eventLoopUtilization();
-      reply = { id: job.id, ok: true, result, mail, timings, threadId, loop: { active, idle } };
+      if (job.reread) {
+        reply = { id: job.id, ok: true, reread: await rereadMessage(evaluate, blobs, job) };
+      } else {
+        const timings: EvalTimings = {};
+        const { result, submission } = await evaluate(job, timings);
+        freeFiles(submission);
+        const mail: ThreadMail = {
+          ...submission.mail,
+          attachments: submission.mail.attachments.map(({ content: _c, ...rest }) => rest),
+        };
+        const { active, idle } = performance.eventLoopUtilization();
+        reply = { id: job.id, ok: true, result, mail, timings, threadId, loop: { active, idle } };
+      }
     } catch (err) {
-      const e = err as { name?: unknown; message?: unknown; code?: unknown };
-      reply = {
-        id: job.id,
-        ok: false,
-        error: {
-          name: String(e?.name ?? 'Error'),
-          message: String(e?.message ?? err),
-          code: e?.code,
-        },
-      };
+      reply = { id: job.id, ok: false, error: errorFields(err) };
     }
     port.postMessage(reply);
   });

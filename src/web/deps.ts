@@ -1,6 +1,7 @@
 // What the dashboard is given: the store, the queues, the profile and the few actions it may
 // take. Its own module so the routes and the server that mounts them need not import each other.
 import type { ContestProfile } from '../config/contest.js';
+import type { Reread, StoredMessage } from '../evaluator.js';
 import type { Logger } from '../log.js';
 import type { Queues } from '../queue/queues.js';
 import type { BlobStore } from '../store/blobs.js';
@@ -24,6 +25,8 @@ export interface WebDeps {
   log: Logger;
   credentials: Credentials;
   evaluate: Evaluate;
+  /** Reads a stored message again: its files written out, its report's text (evaluator.ts). */
+  reread: (message: StoredMessage) => Promise<Reread>;
   /** Queues the applicant's decision notice (src/replies); absent → the option is refused. */
   decisionReply?: (args: DecisionReplyArgs) => Promise<void>;
   /** Is Redis reachable? (The store is checked with a query.) */

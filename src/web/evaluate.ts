@@ -1,21 +1,28 @@
 // Running the validation core again on a stored message: for `reprocess` (a fresh verdict), for
 // the report excerpt on a case page (the store keeps the 字数, not the text), and for the files
-// (the pipeline keeps only the raw message; they are written out when first asked for).
-// The validation core is imported on first use: the dashboard's process should not carry it
-// (mailparser, mammoth, sharp…) until a page needs it.
-import type { ContestProfile } from '../config/contest.js';
+// (the pipeline keeps only the raw message; they are written out when first asked for). The
+// dashboard's runs go to the evaluation pool's threads (src/evaluate-pool.ts), not to its own
+// thread: in `intake start` that is the service's main thread, which would otherwise load the
+// validation core and start a documents worker of its own, and stall IMAP and the queues while
+// it reads. `intake reprocess` runs the core in its own thread (`createReprocessEvaluator`).
 import { evaluateHere } from '../evaluate-pool.js';
-import type { EvaluatorDeps, StoredMessage } from '../evaluator.js';
-import type { BlobStore } from '../store/blobs.js';
+import type { EvaluatorDeps, Reread, StoredMessage } from '../evaluator.js';
 import type { Evaluate } from '../store/reprocess.js';
+import type { CheckResult } from '../types.js';
 
 /** `reprocess`'s evaluation: the pipeline's own, returning the rows the store re-files. */
-export function createReprocessEvaluator(deps: EvaluatorDeps): Evaluate {
-  const evaluate = evaluateHere(deps);
+export function reprocessWith(
+  evaluate: (stored: StoredMessage) => Promise<{ result: CheckResult }>,
+): Evaluate {
   return async (stored) => {
     const { result } = await evaluate(stored);
     return { result, attachments: result.attachments };
   };
+}
+
+/** `reprocess`'s evaluation in the calling thread (the CLI's). */
+export function createReprocessEvaluator(deps: EvaluatorDeps): Evaluate {
+  return reprocessWith(evaluateHere(deps));
 }
 
 export interface ReportText {
@@ -38,15 +45,11 @@ const EXCERPT_CHARS = 400;
 const CACHE_SIZE = 64;
 
 /**
- * Runs the validation core again on a stored message, writing its files to the blob store as it
- * goes (the pipeline keeps only the raw message, src/evaluator.ts), and keeps the report's text in
- * a small LRU cache. A message is read once at a time: a case page and its logo, asked for
- * together, share one run.
+ * The dashboard's reads of stored messages (`reread`: files written out, the report's text), with
+ * the report's text kept in a small LRU cache. A message is read once at a time: a case page and
+ * its logo, asked for together, share one read.
  */
-export function createMessageReader(deps: {
-  blobs: BlobStore;
-  profile: ContestProfile;
-}): MessageReader {
+export function createMessageReader(reread: (m: StoredMessage) => Promise<Reread>): MessageReader {
   const cache = new Map<string, ReportText | null>();
   const running = new Map<string, Promise<void>>();
 
@@ -56,23 +59,13 @@ export function createMessageReader(deps: {
     if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   };
 
-  async function readAgain({ sha256, receivedAt }: StoredMessage): Promise<void> {
-    const { validateMessage } = await import('../validate.js');
-    const raw = await deps.blobs.source(sha256);
-    // A file that cannot be written (a full disk) must not cost the page its report: the reading
-    // goes on, and the first such error is thrown once the report is kept.
-    let failed: unknown;
-    const { submission } = await validateMessage(raw, receivedAt, deps.profile, {
-      store: (file) =>
-        deps.blobs.putHashed(file.sha256, file.content).catch((err: unknown) => {
-          failed ??= err;
-        }),
-    });
-    const { report } = submission;
+  async function readAgain(message: StoredMessage): Promise<void> {
+    const { report, writeError } = await reread(message);
     const text = report?.text.replace(/\s+/g, ' ').trim() ?? '';
     const excerpt = text.slice(0, EXCERPT_CHARS);
-    remember(sha256, report ? { chars: report.count.total, text, excerpt } : null);
-    if (failed) throw failed;
+    remember(message.sha256, report ? { chars: report.chars, text, excerpt } : null);
+    // The page keeps its report; a download of a file that could not be written fails.
+    if (writeError) throw Object.assign(new Error(writeError.message), writeError);
   }
 
   function read(message: StoredMessage): Promise<void> {

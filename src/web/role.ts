@@ -1,6 +1,7 @@
 // The `web` role: the dashboard as a start/stop part for src/app.ts.
 import type { ContestProfile } from '../config/contest.js';
 import type { Env } from '../config/env.js';
+import type { EvaluatePool } from '../evaluate-pool.js';
 import type { Logger } from '../log.js';
 import type { Queues } from '../queue/queues.js';
 import { queueDecisionReply } from '../replies/index.js';
@@ -8,7 +9,7 @@ import type { BlobStore } from '../store/blobs.js';
 import type { Db } from '../store/db.js';
 import { resolveCredentials } from './auth.js';
 import type { DecisionReplyArgs } from './deps.js';
-import { createReprocessEvaluator } from './evaluate.js';
+import { reprocessWith } from './evaluate.js';
 import { buildWebServer, type FastifyInstance } from './server.js';
 
 export interface WebPartDeps {
@@ -19,6 +20,8 @@ export interface WebPartDeps {
   queues: Queues;
   log: Logger;
   pingRedis: () => Promise<boolean>;
+  /** Runs the validation core again for the dashboard (reprocess, reports, files). */
+  evaluatePool: Pick<EvaluatePool, 'evaluate' | 'reread'>;
   /** Where start() writes the generated password (stderr by default). */
   announce?: (line: string) => void;
 }
@@ -52,11 +55,8 @@ export async function createWebPart(deps: WebPartDeps) {
         profile: deps.profile,
         log: log.child({ component: 'web' }),
         credentials,
-        evaluate: createReprocessEvaluator({
-          blobs: deps.blobs,
-          profile: deps.profile,
-          ownAddresses: env.replyFrom ? [env.replyFrom] : [],
-        }),
+        evaluate: reprocessWith(deps.evaluatePool.evaluate),
+        reread: deps.evaluatePool.reread,
         decisionReply: decisionReplyFor(deps, env.replyFrom ? [env.replyFrom] : []),
         pingRedis: deps.pingRedis,
       });

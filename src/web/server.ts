@@ -64,7 +64,7 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
   authRoutes(app, deps);
   overviewRoutes(app, deps);
   // Case pages and downloads read stored messages again (the report's text, the files).
-  const messages = createMessageReader(deps);
+  const messages = createMessageReader(deps.reread);
   caseRoutes(app, deps, messages);
   fileRoutes(app, deps, messages);
   exportRoutes(app, deps);

@@ -1,6 +1,7 @@
 // The evaluation pool (src/evaluate-pool.ts): real worker threads running the real evaluator on
 // real messages in a real blob store. Several threads share the work, a thread that crashes or
 // hangs is replaced, and a message whose thread crashed is retried and filed exactly once.
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import {
   EvaluateThreadError,
   poolShape,
 } from '../../src/evaluate-pool.js';
-import { createEvaluator } from '../../src/evaluator.js';
+import { createEvaluator, rereadMessage } from '../../src/evaluator.js';
 import { createBlobStore } from '../../src/store/blobs.js';
 import { sql } from '../../src/store/kysely.js';
 import { createRig, type Rig, waitFor } from '../support/app.js';
@@ -25,6 +26,8 @@ const PDF = Buffer.from(
 const ROOT = new URL('../..', import.meta.url).pathname;
 const profile = loadContest(path.join(ROOT, 'config/contest-2025.json'));
 const receivedAt = new Date('2025-10-10T10:00:00+08:00');
+
+const sha256Of = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -120,6 +123,34 @@ describe('evaluation pool', () => {
     expect(codes[1]).toEqual(['SEAL_NOT_DETECTED']);
     expect(codes[2]).toEqual(['ATTACHMENT_UNREADABLE']);
     expect(codes[3]).toContain('ATTACHMENT_UNREADABLE');
+  });
+
+  it("reads a message again for the dashboard on a thread: its files written out, the report's text back", async () => {
+    const dir = await blobDir();
+    const blobs = createBlobStore(dir);
+    const raw = await readFile(path.join(ROOT, 'fixtures/submissions/accepted-zipped-gbk.eml'));
+    const stored = { sha256: (await blobs.put(raw)).sha256, receivedAt };
+    const shared = pool({ blobDir: dir, size: 1 });
+    const { result } = await shared.evaluate(stored);
+    const files = result.attachments.map((a) => a.sha256);
+    expect(result.attachments.some((a) => a.insideArchive)).toBe(true);
+    for (const sha of files) expect(await blobs.has(sha)).toBe(false);
+
+    const read = await shared.reread(stored);
+    // Every file, archive entries too, now in the store with its own bytes.
+    for (const sha of files) {
+      expect(await blobs.has(sha)).toBe(true);
+      expect(sha256Of(await readFile(blobs.path(sha)))).toBe(sha);
+    }
+    expect(read.writeError).toBeUndefined();
+    const local = await rereadMessage(createEvaluator({ blobs, profile }), blobs, stored);
+    expect(read).toEqual(local);
+    // The 字数 the store keeps, and the text it was counted on.
+    expect(read.report?.chars).toBe(result.report?.chars);
+    expect(read.report?.text.length).toBeGreaterThan(1000);
+
+    const gone = { sha256: 'f'.repeat(64), receivedAt };
+    await expect(shared.reread(gone)).rejects.toMatchObject({ code: 'BlobNotFound' });
   });
 
   it('replaces a thread that crashes, failing only the job it was running', async () => {

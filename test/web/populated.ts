@@ -4,11 +4,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { App } from '../../src/app.js';
+import { createEvaluatePool } from '../../src/evaluate-pool.js';
 import { receiveTime } from '../../src/intake/sources.js';
 import { createLogger } from '../../src/log.js';
 import { pingRedis } from '../../src/queue/redis-server.js';
 import type { WebDeps } from '../../src/web/deps.js';
-import { createReprocessEvaluator } from '../../src/web/evaluate.js';
+import { reprocessWith } from '../../src/web/evaluate.js';
 import { decisionReplyFor } from '../../src/web/role.js';
 import { buildWebServer, type FastifyInstance } from '../../src/web/server.js';
 import { createRig, PROJECT_ROOT, type Rig, waitFor } from '../support/app.js';
@@ -83,6 +84,13 @@ export async function populate(
     180_000,
   );
   const log = createLogger('warn');
+  // The dashboard's own evaluation thread, as `intake web` has (src/app.ts).
+  const pool = createEvaluatePool({
+    blobDir: path.join(rig.dataDir, 'blobs'),
+    profile: app.profile,
+    size: 1,
+    jobsPerThread: 2,
+  });
   const deps: WebDeps = {
     db: app.db,
     blobs: app.blobs,
@@ -90,7 +98,8 @@ export async function populate(
     profile: app.profile,
     log,
     credentials: CREDENTIALS,
-    evaluate: createReprocessEvaluator({ blobs: app.blobs, profile: app.profile }),
+    evaluate: reprocessWith(pool.evaluate),
+    reread: pool.reread,
     pingRedis: () => pingRedis('127.0.0.1', rig.redis.port),
     loginAttemptsPerMinute: opts.loginAttemptsPerMinute,
     decisionReply: decisionReplyFor({ db: app.db, queues: app.queues }),
@@ -106,6 +115,7 @@ export async function populate(
     fixtureCount: files.length,
     async dispose() {
       await server.close();
+      await pool.close();
       await rig.dispose();
     },
   };
