@@ -1,10 +1,13 @@
 // Downloads of files the pipeline did not keep: it stores only the raw message (every file is
 // in it), and the dashboard writes a message's files out of it when one is first asked for.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basicAuth, type Populated, populate } from './populated.js';
+import { receiveTime } from '../../src/intake/sources.js';
+import { freePort } from '../../src/net.js';
+import { createRig, type Rig, waitFor } from '../support/app.js';
+import { basicAuth, CREDENTIALS, FIXTURES, type Populated, populate } from './populated.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -137,4 +140,45 @@ describe('files written out on first use', () => {
     expect((await get(`/files/${file.id}`)).status).toBe(404);
     expect((await get(`/cases/${file.case_id}`)).status).toBe(200);
   });
+});
+
+describe('the web role on its own (intake web)', () => {
+  let rig: Rig | undefined;
+  afterAll(async () => {
+    await rig?.dispose();
+  });
+
+  it('writes out and serves a file on an evaluation thread of its own', async () => {
+    const port = await freePort();
+    rig = await createRig('sqlite', {
+      WEB_HOST: '127.0.0.1',
+      WEB_PORT: String(port),
+      ADMIN_USER: CREDENTIALS.user,
+      ADMIN_PASSWORD: CREDENTIALS.password,
+    });
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    const raw = await readFile(path.join(FIXTURES, 'accepted-jpeg-scan.eml'));
+    const { receivedAt, receivedAtSource } = await receiveTime(raw, new Date());
+    await worker.ingest({ raw, source: 'import', mailbox: 'import', receivedAt, receivedAtSource });
+    const logo = () =>
+      worker.db.k
+        .selectFrom('attachments')
+        .select(['id', 'sha256'])
+        .where('detected_type', '=', 'jpeg')
+        .executeTakeFirst();
+    await waitFor('the message filed', async () => (await logo()) !== undefined, 120_000);
+    const file = await logo();
+    if (!file) throw new Error('no file');
+    expect(await worker.blobs.has(file.sha256)).toBe(false);
+
+    const web = await rig.app({ roles: ['web'] });
+    await web.start();
+    const res = await fetch(`http://127.0.0.1:${port}/files/${file.id}`, {
+      headers: { authorization: basicAuth() },
+    });
+    expect(res.status).toBe(200);
+    expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(file.sha256);
+    expect(await web.blobs.has(file.sha256)).toBe(true);
+  }, 180_000);
 });
