@@ -4,12 +4,11 @@
 // validation core: the service's main thread never does (the dashboard's reads, `rereadMessage`,
 // run on the pool's threads too).
 import { performance } from 'node:perf_hooks';
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { release } from './buffers.js';
 import type { ContestProfile } from './config/contest.js';
 import type { StoreFile } from './documents/index.js';
+import { collectGarbage } from './heap.js';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
 import { osThreadId } from './thread-priority.js';
 import type { CheckResult, ParsedMail, Submission } from './types.js';
@@ -138,16 +137,9 @@ function freeFiles(submission: Submission): void {
  * itself: a collection after each would cost half again the core's CPU (measured).
  */
 const BIG_MESSAGE_BYTES = 16 * 1024 * 1024;
-let collectGarbage: (() => void) | undefined;
 
 function freeBigMessage(rawBytes: number): void {
-  if (rawBytes < BIG_MESSAGE_BYTES) return;
-  if (!collectGarbage) {
-    // V8's `gc` is exposed only by a flag; setting it now gives new contexts the function.
-    v8.setFlagsFromString('--expose-gc');
-    collectGarbage = runInNewContext('gc') as () => void;
-  }
-  collectGarbage();
+  if (rawBytes >= BIG_MESSAGE_BYTES) collectGarbage();
 }
 
 // ── thread side ──────────────────────────────────────────────────────────────────────────────

@@ -1,0 +1,49 @@
+// The main thread's heap watch (src/heap.ts): a collection when the heap has doubled since the
+// last one, never below the floor; and `collectGarbage` is a real collection.
+import { describe, expect, it } from 'vitest';
+import { collectGarbage, watchHeap } from '../src/heap.js';
+
+const MB = 1024 * 1024;
+
+describe('heap watch', () => {
+  it('collects once the heap passes 64 MB, then once it has doubled what the collection kept', () => {
+    let heap = 40 * MB;
+    const collections: number[] = [];
+    const watch = watchHeap({
+      used: () => heap,
+      collect: () => {
+        collections.push(heap);
+        heap = 45 * MB; // what a collection keeps
+      },
+      everyMs: 60_000,
+    });
+    try {
+      watch.check();
+      heap = 63 * MB;
+      watch.check();
+      expect(collections).toEqual([]);
+      heap = 70 * MB;
+      watch.check();
+      expect(collections).toEqual([70 * MB]);
+      // Kept 45 MB: the next collection at 90 MB, not at 64.
+      heap = 85 * MB;
+      watch.check();
+      expect(collections).toHaveLength(1);
+      heap = 91 * MB;
+      watch.check();
+      expect(collections).toEqual([70 * MB, 91 * MB]);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('collectGarbage frees what nothing holds', async () => {
+    let held: object | undefined = { big: new Array(1000).fill('x') };
+    const gone = new WeakRef(held);
+    held = undefined;
+    // A WeakRef's target stays for the rest of the task that made it.
+    await new Promise((r) => setTimeout(r, 0));
+    collectGarbage();
+    expect(gone.deref()).toBeUndefined();
+  });
+});
