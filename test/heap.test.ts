@@ -1,37 +1,37 @@
-// The main thread's heap watch (src/heap.ts): a collection when the heap has doubled since the
-// last one, never below the floor; and `collectGarbage` is a real collection.
+// The main thread's heap watch (src/heap.ts): a collection when the heap has grown by half since
+// the last one, never below the floor; and `collectGarbage` is a real collection.
 import { describe, expect, it } from 'vitest';
 import { collectGarbage, watchHeap } from '../src/heap.js';
 
 const MB = 1024 * 1024;
 
 describe('heap watch', () => {
-  it('collects once the heap passes 64 MB, then once it has doubled what the collection kept', () => {
+  it('collects once the heap passes 48 MB, then once it has grown by half what the collection kept', () => {
     let heap = 40 * MB;
     const collections: number[] = [];
     const watch = watchHeap({
       used: () => heap,
       collect: () => {
         collections.push(heap);
-        heap = 45 * MB; // what a collection keeps
+        heap = 42 * MB; // what a collection keeps
       },
       everyMs: 60_000,
     });
     try {
       watch.check();
-      heap = 63 * MB;
+      heap = 47 * MB;
       watch.check();
       expect(collections).toEqual([]);
-      heap = 70 * MB;
+      heap = 50 * MB;
       watch.check();
-      expect(collections).toEqual([70 * MB]);
-      // Kept 45 MB: the next collection at 90 MB, not at 64.
-      heap = 85 * MB;
+      expect(collections).toEqual([50 * MB]);
+      // Kept 42 MB: the next collection at 63 MB, not at 48.
+      heap = 62 * MB;
       watch.check();
       expect(collections).toHaveLength(1);
-      heap = 91 * MB;
+      heap = 64 * MB;
       watch.check();
-      expect(collections).toEqual([70 * MB, 91 * MB]);
+      expect(collections).toEqual([50 * MB, 64 * MB]);
     } finally {
       watch.stop();
     }
