@@ -1,6 +1,6 @@
 // The validation core (DESIGN.md §3): raw bytes + receive time + contest profile → result. Pure:
 // no Redis, no database, so the worker and `intake check` run exactly the same code (the
-// dashboard passes `store` to write a stored message's files out to its blob store).
+// dashboard's reads, `rereadMessage`, pass `store` to write a message's files to the blob store).
 import type { ContestProfile } from './config/contest.js';
 import { readDocuments, type StoreFile } from './documents/index.js';
 import { classify } from './mail/classify.js';

@@ -25,10 +25,10 @@ export { closeDocumentsWorker } from './worker.js';
 const IMAGE_TYPES = new Set<DetectedType>(['jpeg', 'png', 'gif', 'bmp', 'tiff', 'webp']);
 
 /**
- * Keeps a file for good (the dashboard writes a message's files to the blob store when one is
- * first asked for: src/web/evaluate.ts). readDocuments starts it for each file as the file is
- * met, lets it run while files are read (a write ends with an fsync, a wait worth filling), and
- * returns once every one has finished.
+ * Keeps a file for good (a message's files are written to the blob store when the dashboard
+ * first asks for one: `rereadMessage` in src/evaluator.ts). readDocuments starts it for each
+ * file as the file is met, lets it run while files are read (a write ends with an fsync, a wait
+ * worth filling), and returns once every one has finished.
  */
 export type StoreFile = (entry: FileEntry) => Promise<void>;
 

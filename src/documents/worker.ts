@@ -88,9 +88,9 @@ let queue: Promise<unknown> = Promise.resolve();
 let nextId = 1;
 
 /**
- * The bytes of `buf` for a task. With `handOver` (the caller is done with `buf`: it is stored)
- * its own memory moves to the worker and `buf` is left empty; a pooled Buffer shares its slab
- * with others, and a caller may still need its bytes, so otherwise a copy moves.
+ * The bytes of `buf` for a task. With `handOver` (the caller is done with `buf`, and with any
+ * write of it) its own memory moves to the worker and `buf` is left empty; a pooled Buffer
+ * shares its slab with others, and a caller may still need its bytes, so otherwise a copy moves.
  */
 export function taskBytes(buf: Buffer, handOver = false): ArrayBuffer {
   return handOver && ownsMemory(buf) ? (buf.buffer as ArrayBuffer) : new Uint8Array(buf).buffer;
