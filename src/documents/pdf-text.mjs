@@ -19,15 +19,18 @@ const MIN_TEXT_CHARS = 10;
 export async function readPdfText({ data, maxPages, renderPages, renderWidth }) {
   // Copies taken before pdf.js owns the bytes; a few MB at most (two page images).
   const jpegs = firstAndLastJpegs(new Uint8Array(data)).map((j) => new Uint8Array(j));
-  const parser = new PDFParse({
-    data: new Uint8Array(data),
-    cMapUrl,
-    cMapPacked: true,
-    standardFontDataUrl,
-    isEvalSupported: false,
-    verbosity: 0,
-  });
+  const bytes = new Uint8Array(data);
+  const copy = catchPdfjsCopy(bytes.buffer);
+  let parser;
   try {
+    parser = new PDFParse({
+      data: bytes,
+      cMapUrl,
+      cMapPacked: true,
+      standardFontDataUrl,
+      isEvalSupported: false,
+      verbosity: 0,
+    });
     const text = await parser.getText({ pageJoiner: '', first: maxPages });
     const pageChars = text.pages.map((p) => p.text.replace(/\s/g, '').length);
     const imageOnly = pageChars.filter((n) => n < MIN_TEXT_CHARS).length;
@@ -53,6 +56,41 @@ export async function readPdfText({ data, maxPages, renderPages, renderWidth }) 
       images,
     };
   } finally {
-    await parser.destroy();
+    await parser?.destroy();
+    copy.release();
   }
+}
+
+/**
+ * pdf.js hands the PDF's bytes to its parser, in this same thread, through a port that clones the
+ * message with the bytes transferred (`LoopbackPort`): the ArrayBuffer it parses from is a new
+ * one, which this module never sees. Once the parser is destroyed it is garbage, but it has lived
+ * through many young collections and so waits for this thread's next full one: PDFs' worth of
+ * dead memory (docs/performance.md, "the PDF's copy in pdf.js"). This catches that ArrayBuffer as
+ * the clone is made, so that `release()` frees it (as buffers.ts does) once pdf.js is done.
+ */
+export function catchPdfjsCopy(buffer) {
+  const clone = globalThis.structuredClone;
+  let copy = null;
+  globalThis.structuredClone = (value, options) => {
+    const out = clone(value, options);
+    if (options?.transfer?.includes(buffer)) {
+      // pdf.js's GetDocRequest: { ..., data: { data: Uint8Array, ... } }.
+      copy = out?.data?.data?.buffer ?? null;
+      globalThis.structuredClone = clone;
+    }
+    return out;
+  };
+  return {
+    /** Frees pdf.js's copy: call once pdf.js is done with it. */
+    release() {
+      globalThis.structuredClone = clone;
+      if (copy?.byteLength > 0) clone(copy, { transfer: [copy] });
+      copy = null;
+    },
+    /** pdf.js's copy, while it is held (for tests). */
+    get caught() {
+      return copy;
+    },
+  };
 }

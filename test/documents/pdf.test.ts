@@ -79,3 +79,46 @@ describe.skipIf(!corpusFound)('corpus PDFs', () => {
     expect(content.imageOnlyPages).toBe(content.pages);
   });
 });
+
+// The documents worker's PDF reader (plain .mjs, no types), and the pdf-parse it drives.
+interface PdfText {
+  catchPdfjsCopy(buffer: ArrayBuffer): { release(): void; readonly caught: ArrayBuffer | null };
+  readPdfText(task: {
+    data: ArrayBuffer;
+    maxPages: number;
+    renderPages: boolean;
+    renderWidth: number;
+  }): Promise<unknown>;
+}
+const pdfText = () => import('../../src/documents/pdf-text.mjs' as string) as Promise<PdfText>;
+
+describe("pdf.js's copy of the PDF", () => {
+  it('is caught as pdf.js takes the bytes, and freed once the parser is destroyed', async () => {
+    const { catchPdfjsCopy } = await pdfText();
+    const { PDFParse } = await import('pdf-parse');
+    const original = globalThis.structuredClone;
+    const bytes = new Uint8Array(fixture('form-text.pdf')); // memory of its own
+    const length = bytes.byteLength;
+    const copy = catchPdfjsCopy(bytes.buffer);
+    const parser = new PDFParse({ data: bytes, verbosity: 0 });
+    expect((await parser.getText()).text).toContain('示例银行股份有限公司');
+    expect(bytes.byteLength).toBe(0); // moved to pdf.js's side of its port
+    const caught = copy.caught;
+    expect(caught?.byteLength).toBe(length);
+    expect(globalThis.structuredClone).toBe(original); // put back as soon as it caught the copy
+    await parser.destroy();
+    copy.release();
+    expect(caught?.byteLength).toBe(0);
+    expect(copy.caught).toBeNull();
+  });
+
+  it('leaves structuredClone as it was when pdf.js cannot read the file', async () => {
+    const { readPdfText } = await pdfText();
+    const original = globalThis.structuredClone;
+    const data = new TextEncoder().encode('%PDF-1.4\nnot really a pdf').buffer;
+    await expect(
+      readPdfText({ data, maxPages: 5, renderPages: false, renderWidth: 800 }),
+    ).rejects.toThrow();
+    expect(globalThis.structuredClone).toBe(original);
+  });
+});
