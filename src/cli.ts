@@ -4,7 +4,7 @@ import os from 'node:os';
 import { Command, CommanderError } from 'commander';
 import type { App, Role } from './app.js';
 import { ConfigError, loadEnv } from './config/env.js';
-import { watchHeap } from './heap.js';
+import { watchHeap } from './heap.mjs';
 import { createLogger, type Logger } from './log.js';
 
 // Roles load their modules on demand, so `intake --help` and `intake check` stay light.
@@ -23,7 +23,7 @@ async function runRoles(roles: Role[], allowPrivateRedis: boolean): Promise<numb
     concurrency: os.availableParallelism(),
   });
   await app.start();
-  // Runs for days: the main thread's heap is kept from growing to V8's next limit (heap.ts).
+  // Runs for days: the main thread's heap is kept from growing to V8's next limit (heap.mjs).
   const heap = watchHeap();
   log.info(
     { roles, dataDir: env.dataDir, intake: env.imap.mode, replies: env.smtp.mode },

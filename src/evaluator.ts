@@ -8,7 +8,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { release } from './buffers.js';
 import type { ContestProfile } from './config/contest.js';
 import type { StoreFile } from './documents/index.js';
-import { collectGarbage } from './heap.js';
+import { collectGarbage } from './heap.mjs';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
 import { osThreadId } from './thread-priority.js';
 import type { CheckResult, ParsedMail, Submission } from './types.js';

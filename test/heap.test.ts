@@ -1,7 +1,7 @@
-// The main thread's heap watch (src/heap.ts): a collection when the heap has grown by half since
+// The main thread's heap watch (src/heap.mjs): a collection when the heap has grown by half since
 // the last one, never below the floor; and `collectGarbage` is a real collection.
 import { describe, expect, it } from 'vitest';
-import { collectGarbage, watchHeap } from '../src/heap.js';
+import { collectGarbage, watchHeap } from '../src/heap.mjs';
 
 const MB = 1024 * 1024;
 

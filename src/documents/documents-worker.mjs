@@ -1,13 +1,21 @@
 // The documents worker's thread (worker.ts starts it): reads one file at a time for whichever
 // thread asked, under worker.ts's memory cap and timeout. Plain .mjs so Node runs it without a
 // TypeScript loader.
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
+import { watchHeap } from '../heap.mjs';
 import { readPdfText } from './pdf-text.mjs';
 import { readDocBody, readDocxBlocks } from './word-tree.mjs';
 
 const TASKS = { pdf: readPdfText, docx: readDocxBlocks, doc: readDocBody };
+
+// This thread's heap is held as the service's main thread's is (heap.mjs). V8 runs a full
+// collection when a thread's outside memory has grown 64 MB, or when its heap has grown to what
+// the last collection kept times --heap-growing-percent (four times, under `npm start`). With the
+// files' memory freed as each is done with (here and in pdf-text.mjs), only the second is left,
+// and at full load this heap grew to ~90 MB, most of it garbage. A collection costs the libraries'
+// compiled code (docs/performance.md, "recompiling"), so it is run rarely: once the heap has
+// passed 48 MB and half again what the last collection kept, looked at after each file.
+const heap = watchHeap();
 
 parentPort.on('message', async ({ id, task }) => {
   try {
@@ -24,30 +32,8 @@ parentPort.on('message', async ({ id, task }) => {
   // The file's bytes are done with: freed now, not at this thread's next full collection (as
   // release() in buffers.ts does; a PDF's were moved on to pdf.js, which leaves this empty).
   if (task.data.byteLength > 0) structuredClone(task.data, { transfer: [task.data] });
-  holdHeap();
+  heap.check();
 });
-
-// This thread's heap is held as src/heap.ts holds the service's main thread. V8 runs a full
-// collection when a thread's outside memory has grown 64 MB, or when its heap has grown to what
-// the last collection kept times --heap-growing-percent (four times, under `npm start`). With the
-// files' memory freed as each is done with (here and in pdf-text.mjs), only the second is left,
-// and at full load this heap grew to ~90 MB, most of it garbage. A collection costs the libraries'
-// compiled code (docs/performance.md, "recompiling"), so it is run rarely: once the heap has
-// passed 48 MB and half again what the last collection kept.
-const MIN_CEILING_BYTES = 48 * 1024 * 1024;
-const GROWTH = 1.5;
-let ceiling = MIN_CEILING_BYTES;
-let gc;
-
-function holdHeap() {
-  if (v8.getHeapStatistics().used_heap_size < ceiling) return;
-  if (!gc) {
-    v8.setFlagsFromString('--expose-gc');
-    gc = runInNewContext('gc');
-  }
-  gc();
-  ceiling = Math.max(MIN_CEILING_BYTES, GROWTH * v8.getHeapStatistics().used_heap_size);
-}
 
 /** The ArrayBuffers that these views alone cover, which can be transferred without harm. */
 function wholeBuffers(views) {

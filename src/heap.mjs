@@ -7,38 +7,32 @@
 // kept. Idle, V8's memory reducer collects it; under hours of load nothing does, and a 600-message
 // run took its heap from 37 MB kept to 71 MB and still growing, on its way to ~150. The main
 // thread compiles little per message, so here a collection is cheap (~50 ms): `watchHeap` runs
-// one when the heap has grown by half since the last, looking every few seconds.
+// one when the heap has grown by half since the last, looking every few seconds. The documents
+// worker holds its heap the same way (documents-worker.mjs). Plain JavaScript (types in
+// heap.d.mts) so that the worker, which runs without a TypeScript loader, can import it.
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-let gc: (() => void) | undefined;
+let gc;
 
 /** A full collection of this thread's heap, now. */
-export function collectGarbage(): void {
+export function collectGarbage() {
   if (!gc) {
     // V8's `gc` is exposed only by a flag; setting it now gives new contexts the function.
     v8.setFlagsFromString('--expose-gc');
-    gc = runInNewContext('gc') as () => void;
+    gc = runInNewContext('gc');
   }
   gc();
 }
 
-/** Below this the main thread's heap is left to V8 (it keeps ~40 MB alive running everything). */
+/** Below this a heap is left to V8 (the main thread keeps ~40 MB alive running everything). */
 const MIN_CEILING_BYTES = 48 * 1024 * 1024;
 /** A collection when the heap is this many times what the last one kept. */
 const GROWTH = 1.5;
 const EVERY_MS = 5_000;
 
-export interface HeapWatch {
-  /** Collects if the heap has passed its ceiling; the timer calls it. */
-  check(): void;
-  stop(): void;
-}
-
 /** Collects this thread's heap whenever it has grown by half since the last collection. */
-export function watchHeap(
-  opts: { used?: () => number; collect?: () => void; everyMs?: number } = {},
-): HeapWatch {
+export function watchHeap(opts = {}) {
   const used = opts.used ?? (() => v8.getHeapStatistics().used_heap_size);
   const collect = opts.collect ?? collectGarbage;
   let ceiling = MIN_CEILING_BYTES;
