@@ -1,4 +1,4 @@
-// Full garbage collections on request, and the service's main thread kept from growing for hours.
+// Full garbage collections on request, and a thread's heap kept from growing for hours.
 //
 // `npm start` passes --heap-growing-percent=300 for the evaluation threads' sake: a full
 // collection makes them compile their libraries' closures again, so fewer is faster

@@ -1,5 +1,6 @@
-// The main thread's heap watch (src/heap.mjs): a collection when the heap has grown by half since
-// the last one, never below the floor; and `collectGarbage` is a real collection.
+// The heap watch of the main thread and the documents worker (src/heap.mjs): a collection when the
+// heap has grown by half since the last one, never below the floor; and `collectGarbage` is a real
+// collection.
 import { describe, expect, it } from 'vitest';
 import { collectGarbage, watchHeap } from '../src/heap.mjs';
 

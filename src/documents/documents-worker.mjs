@@ -14,7 +14,8 @@ const TASKS = { pdf: readPdfText, docx: readDocxBlocks, doc: readDocBody };
 // files' memory freed as each is done with (here and in pdf-text.mjs), only the second is left,
 // and at full load this heap grew to ~90 MB, most of it garbage. A collection costs the libraries'
 // compiled code (docs/performance.md, "recompiling"), so it is run rarely: once the heap has
-// passed 48 MB and half again what the last collection kept, looked at after each file.
+// passed 48 MB and half again what the last collection kept, looked at after each file (and by
+// the watch's own timer).
 const heap = watchHeap();
 
 parentPort.on('message', async ({ id, task }) => {
