@@ -47,6 +47,12 @@ export function createSender(config: SmtpConfig, opts: { outboxDir: string }): S
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
+    // Replies come in bursts (a deadline night): a few connections kept open and reused, not a
+    // connect, greeting, EHLO (and TLS, and login) for each one. A connection idle for 20 s is
+    // closed by us, before the socket timeout or the relay's own idle limit closes it.
+    pool: true,
+    maxConnections: 3,
+    idleTimeout: 20_000,
   });
   return {
     mode: 'smtp',

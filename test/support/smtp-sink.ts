@@ -23,6 +23,8 @@ export interface SmtpSink {
   host: '127.0.0.1';
   port: number;
   messages: SinkMessage[];
+  /** Connections accepted so far (a client that reuses its connection opens fewer). */
+  connections: number;
   /** Called with each message before the 250 reply; the reply waits for it. */
   onMessage?: (m: SinkMessage) => Promise<void> | void;
   /** A status (e.g. 550, 451) to refuse a recipient with, or null to accept. */
@@ -49,6 +51,7 @@ export async function startSmtpSink(
     host: '127.0.0.1',
     port,
     messages: [],
+    connections: 0,
     async refuse() {
       const s = server;
       server = undefined;
@@ -71,6 +74,10 @@ export async function startSmtpSink(
         },
         logger: false,
         closeTimeout: 1_000,
+        onConnect(_session, callback) {
+          sink.connections++;
+          callback();
+        },
         onRcptTo(address, _session, callback) {
           const status = sink.recipientStatus?.(address.address) ?? null;
           if (status === null) return callback();
