@@ -136,6 +136,12 @@ auth_mechanisms = plain login
 log_path = ${t}/dovecot.log
 mail_location = maildir:${t}/mail/%u
 mail_fsync = never
+# Messages kept as they came, CRLF line ends and all. With Dovecot's default (stored with LF) it
+# converts the line ends as it sends, and a partial FETCH must first find its offset in the
+# converted text: 15-18 ms of Dovecot's CPU for a 5.6 MB message fetched in 960 KB pieces, 1.5-5.5
+# with this, on the cores the service under test (and the bench) runs on. A mailbox provider's
+# IMAP server does not share the service's machine.
+mail_save_crlf = yes
 default_internal_user = dovecot
 default_login_user = dovenull
 passdb {
