@@ -24,7 +24,14 @@ describe('SMTP sender', () => {
   beforeEach(async () => {
     sink = await startSmtpSink();
     sender = createSender(
-      { mode: 'smtp', host: sink.host, port: sink.port, secure: false },
+      {
+        mode: 'smtp',
+        host: sink.host,
+        port: sink.port,
+        secure: false,
+        user: undefined,
+        password: undefined,
+      },
       { outboxDir: '/nonexistent' },
     );
   });
