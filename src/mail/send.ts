@@ -48,8 +48,8 @@ export function createSender(config: SmtpConfig, opts: { outboxDir: string }): S
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
     // Replies come in bursts (a deadline night): a few connections kept open and reused, not a
-    // connect, greeting, EHLO (and TLS, and login) for each one. A connection idle for 20 s is
-    // closed by us, before the socket timeout or the relay's own idle limit closes it.
+    // connect, greeting, EHLO (and TLS, and login) for each one. One idle for 20 s is closed
+    // before the socket timeout would end it with an error; one the relay closes is replaced.
     pool: true,
     maxConnections: 3,
     idleTimeout: 20_000,
