@@ -61,6 +61,10 @@ export async function readPdfText({ data, maxPages, renderPages, renderWidth }) 
   }
 }
 
+const clone = globalThis.structuredClone;
+/** Our buffers that pdf.js has not cloned yet, each with where its copy goes. */
+const awaitingClone = new Map();
+
 /**
  * pdf.js hands the PDF's bytes to its parser, in this same thread, through a port that clones the
  * message with the bytes transferred (`LoopbackPort`): the ArrayBuffer it parses from is a new
@@ -68,29 +72,41 @@ export async function readPdfText({ data, maxPages, renderPages, renderWidth }) 
  * through many young collections and so waits for this thread's next full one: PDFs' worth of
  * dead memory (docs/performance.md, "the PDF's copy in pdf.js"). This catches that ArrayBuffer as
  * the clone is made, so that `release()` frees it (as buffers.ts does) once pdf.js is done.
+ * The documents worker reads several PDFs at once: one wrapper of `structuredClone` watches for
+ * all of their buffers, and is in place only while one of them has not been cloned yet.
  */
 export function catchPdfjsCopy(buffer) {
-  const clone = globalThis.structuredClone;
-  let copy = null;
-  globalThis.structuredClone = (value, options) => {
-    const out = clone(value, options);
-    if (options?.transfer?.includes(buffer)) {
-      // pdf.js's GetDocRequest: { ..., data: { data: Uint8Array, ... } }.
-      copy = out?.data?.data?.buffer ?? null;
-      globalThis.structuredClone = clone;
-    }
-    return out;
-  };
+  const held = { copy: null };
+  awaitingClone.set(buffer, held);
+  globalThis.structuredClone = cloneAndCatch;
   return {
     /** Frees pdf.js's copy: call once pdf.js is done with it. */
     release() {
-      globalThis.structuredClone = clone;
-      if (copy?.byteLength > 0) clone(copy, { transfer: [copy] });
-      copy = null;
+      awaitingClone.delete(buffer);
+      restoreWhenNoneAwaited();
+      if (held.copy?.byteLength > 0) clone(held.copy, { transfer: [held.copy] });
+      held.copy = null;
     },
     /** pdf.js's copy, while it is held (for tests). */
     get caught() {
-      return copy;
+      return held.copy;
     },
   };
+}
+
+function cloneAndCatch(value, options) {
+  const out = clone(value, options);
+  for (const moved of options?.transfer ?? []) {
+    const held = awaitingClone.get(moved);
+    if (!held) continue;
+    // pdf.js's GetDocRequest: { ..., data: { data: Uint8Array, ... } }.
+    held.copy = out?.data?.data?.buffer ?? null;
+    awaitingClone.delete(moved);
+  }
+  restoreWhenNoneAwaited();
+  return out;
+}
+
+function restoreWhenNoneAwaited() {
+  if (awaitingClone.size === 0) globalThis.structuredClone = clone;
 }

@@ -112,6 +112,25 @@ describe("pdf.js's copy of the PDF", () => {
     expect(copy.caught).toBeNull();
   });
 
+  it('is caught for each of two PDFs read at once, as the documents worker reads them', async () => {
+    const { catchPdfjsCopy } = await pdfText();
+    const { PDFParse } = await import('pdf-parse');
+    const original = globalThis.structuredClone;
+    const a = new Uint8Array(fixture('form-text.pdf'));
+    const b = new Uint8Array(fixture('form-text.pdf'));
+    const lengths = [a.byteLength, b.byteLength];
+    const copies = [catchPdfjsCopy(a.buffer), catchPdfjsCopy(b.buffer)];
+    const parsers = [a, b].map((data) => new PDFParse({ data, verbosity: 0 }));
+    await Promise.all(parsers.map((p) => p.getText()));
+    const caught = copies.map((c) => c.caught);
+    expect(caught.map((c) => c?.byteLength)).toEqual(lengths);
+    expect(globalThis.structuredClone).toBe(original);
+    for (const p of parsers) await p.destroy();
+    for (const c of copies) c.release();
+    expect(caught.map((c) => c?.byteLength)).toEqual([0, 0]);
+    expect(globalThis.structuredClone).toBe(original);
+  });
+
   it('leaves structuredClone as it was when pdf.js cannot read the file', async () => {
     const { readPdfText } = await pdfText();
     const original = globalThis.structuredClone;
