@@ -49,6 +49,8 @@ export interface PipelineResult {
   rssMb: { idle: number; full: number; light: number };
   /** The share of the machine's CPU in use at full load (the service, Dovecot, this bench…). */
   machineBusy: number;
+  /** The machine's CPU ticks through the full load, every 250 ms (ms since the epoch). */
+  machineSeries: MachineSample[];
   /**
    * CPU ms a message at full load outside the service, on the same cores: Dovecot (all its
    * processes) and this bench's own process (the SMTP sink, the samplers).
@@ -62,6 +64,12 @@ export interface PipelineResult {
   /** Bench Message-ID → arrival in INBOX (APPEND, or the move of the full load), IMAP UID. */
   arrivals: Map<string, { arrivedAt: number; uid: number }>;
   replies: Map<string, number>;
+}
+
+export interface MachineSample {
+  time: number;
+  busy: number;
+  total: number;
 }
 
 const inReplyTo = (raw: Buffer) =>
@@ -115,6 +123,11 @@ export async function runPipeline(opts: {
     const threadsBefore = threadCpu(service.pid ?? 0);
     const machineBefore = machineTicks();
     const started = Date.now();
+    const machineSeries: MachineSample[] = [{ time: started, ...machineBefore }];
+    const sampling = setInterval(
+      () => machineSeries.push({ time: Date.now(), ...machineTicks() }),
+      250,
+    ).unref();
     const uids = await dovecot.release(STAGING);
     for (const [i, m] of opts.full.entries()) {
       arrivals.set(m.messageId, { arrivedAt: started, uid: uids[i] ?? 0 });
@@ -128,6 +141,8 @@ export async function runPipeline(opts: {
     const threads = threadCpuDelta(threadsBefore, threadCpu(service.pid ?? 0));
     const fullRss = rss.take();
     const machineAfter = machineTicks();
+    clearInterval(sampling);
+    machineSeries.push({ time: Date.now(), ...machineAfter });
     const machineBusy =
       (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
     const used = (k: Counter) => spent(before, after, k);
@@ -159,6 +174,7 @@ export async function runPipeline(opts: {
       processes: sample(pids()),
       rssMb: { idle: idleRss, full: fullRss, light: lightRss },
       machineBusy,
+      machineSeries,
       outsideMsPerMsg: {
         dovecot: dovecotMs / opts.full.length,
         bench: (bench.user + bench.system) / 1000 / opts.full.length,

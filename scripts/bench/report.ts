@@ -48,6 +48,7 @@ export function summary(r: Headline, floor: FloorResult, pipe: PipelineResult): 
       `${(pipe.machineBusy * 100).toFixed(0)} %`,
       `the service ${share(r.pipelineCpuMsPerMsg)} %, Dovecot ${share(pipe.outsideMsPerMsg.dovecot)} %, the bench ${share(pipe.outsideMsPerMsg.bench)} %, the rest other jobs`,
     ],
+    ['full load: while downloading / after', ...downloadPhases(pipe)],
     [
       'messages / s',
       `${r.msgsPerSec}`,
@@ -142,6 +143,33 @@ export function loopBusy(pipe: Pick<PipelineResult, 'logs' | 'fullLoad'>): strin
     return `${(busy * 100).toFixed(0)} % (thread ${id})`;
   });
   return shares.join(', ') || '-';
+}
+
+/**
+ * The full load in two parts: while the poller is still downloading it, and after its last
+ * message is stored. Messages filed a second and the machine's CPU busy in each.
+ */
+export function downloadPhases(
+  pipe: Pick<PipelineResult, 'logs' | 'fullLoad' | 'machineSeries'>,
+): [string, string] {
+  const { from, to } = pipe.fullLoad;
+  const during = (l: LogLine, msg: string) => l.msg === msg && l.time >= from && l.time <= to;
+  const stored = pipe.logs.filter((l) => during(l, 'message stored')).map((l) => l.time);
+  const filed = pipe.logs.filter((l) => during(l, 'submission filed')).map((l) => l.time);
+  const split = Math.max(from, ...stored);
+  const filedBefore = filed.filter((t) => t <= split).length;
+  const rate = (n: number, ms: number) => (ms > 0 ? ((n * 1000) / ms).toFixed(1) : '-');
+  const busy = (a: number, b: number) => {
+    const s = pipe.machineSeries.filter((m) => m.time >= a && m.time <= b);
+    const first = s[0];
+    const last = s[s.length - 1];
+    if (!first || !last || last.total === first.total) return '-';
+    return `${(((last.busy - first.busy) / (last.total - first.total)) * 100).toFixed(0)} %`;
+  };
+  return [
+    `${rate(filedBefore, split - from)} / ${rate(filed.length - filedBefore, to - split)} msg/s`,
+    `messages filed a second; the last download done ${((split - from) / 1000).toFixed(1)} s into ${((to - from) / 1000).toFixed(1)}; machine CPU busy ${busy(from, split)} / ${busy(split, to)}`,
+  ];
 }
 
 function pipelineStages(pipe: PipelineResult) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loopBusy } from '../../scripts/bench/report.js';
+import { downloadPhases, loopBusy } from '../../scripts/bench/report.js';
 
 const filed = (time: number, thread: number, active: number, idle: number) => ({
   time,
@@ -23,5 +23,26 @@ describe('the bench report', () => {
       '90 % (thread 1), 50 % (thread 2)',
     );
     expect(loopBusy({ logs: [], fullLoad: { from: 0, to: 1 } })).toBe('-');
+  });
+
+  it('splits the full load where the last download of it was stored', () => {
+    const at = (time: number, msg: string) => ({ time, msg });
+    const logs = [
+      at(500, 'message stored'), // a warm-up message
+      at(900, 'submission filed'),
+      at(1_200, 'message stored'),
+      at(1_500, 'submission filed'),
+      at(2_000, 'message stored'), // the last download: 1 s in
+      at(2_500, 'submission filed'),
+      at(2_800, 'submission filed'),
+      at(3_000, 'submission filed'),
+      at(9_000, 'message stored'), // the light load
+    ];
+    const tick = (time: number, busy: number, total: number) => ({ time, busy, total });
+    const machineSeries = [tick(1_000, 0, 0), tick(2_000, 90, 100), tick(3_000, 150, 200)];
+    expect(downloadPhases({ logs, fullLoad: { from: 1_000, to: 3_000 }, machineSeries })).toEqual([
+      '1.0 / 3.0 msg/s',
+      'messages filed a second; the last download done 1.0 s into 2.0; machine CPU busy 90 % / 60 %',
+    ]);
   });
 });
