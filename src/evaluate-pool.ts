@@ -7,6 +7,8 @@
 import { Worker } from 'node:worker_threads';
 import type { ContestProfile } from './config/contest.js';
 import type {
+  Collect,
+  Collected,
   EvalTimings,
   Evaluate,
   Evaluation,
@@ -18,6 +20,7 @@ import type {
   ThreadData,
   ThreadHello,
 } from './evaluator.js';
+import { collectGarbage } from './heap.mjs';
 import type { Logger } from './log.js';
 import { BACKGROUND_NICE_STEPS, favourThreads, osThreadId } from './thread-priority.js';
 import type { ParsedMail } from './types.js';
@@ -45,6 +48,8 @@ export interface EvaluatePoolOptions {
   timeoutMs?: number;
   /** Evaluations a thread runs at once (default JOBS_PER_THREAD). */
   jobsPerThread?: number;
+  /** Idle this long, every thread's heap is collected once (default IDLE_COLLECT_MS). */
+  idleCollectMs?: number;
   /** The thread's entry module; tests substitute one that crashes. */
   entry?: URL;
   log?: Logger;
@@ -61,6 +66,16 @@ const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 const JOBS_PER_THREAD = 2;
 /** Evaluations in flight per core (`poolShape`). */
 const JOBS_PER_CORE = 3;
+/**
+ * After a burst, the pool idle this long collects every heap once: each thread's, its documents
+ * worker's and this thread's. At work they are collected rarely (a full collection costs the
+ * libraries' compiled code: docs/performance.md, "recompiling"), so they end a burst holding
+ * garbage up to four times what they keep alive, and the next big message came on top of it: a
+ * 600-message bench's peak, set by the 30 MB case after the full load, 390 MB instead of 401.
+ * Messages a second apart (the bench's light load) never leave it idle that long; a trickle
+ * slower than that pays a collection a message, when the machine has time for it.
+ */
+const IDLE_COLLECT_MS = 3_000;
 
 /**
  * The pool for a number of cores: a thread per two cores, and three evaluations in flight per
@@ -114,10 +129,12 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     ownAddresses: opts.ownAddresses,
   };
   const perThread = Math.max(1, Math.floor(opts.jobsPerThread ?? JOBS_PER_THREAD));
+  const idleCollectMs = opts.idleCollectMs ?? IDLE_COLLECT_MS;
   const slots: Slot[] = Array.from({ length: size }, () => ({ worker: null, running: 0 }));
   const waiting: Task[] = [];
   let nextId = 1;
   let closed = false;
+  let idleTimer: NodeJS.Timeout | undefined;
   // This thread starts the evaluation threads, which inherit its priority: it keeps its own. One
   // pool to a process (the service makes one): a second pool's sweep would lower this one's.
   const creator = osThreadId();
@@ -145,14 +162,16 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     w.on('exit', () => {
       if (slot.worker === w) Object.assign(slot, { worker: null, tid: undefined });
     });
-    // The thread says its kernel id first: from then on the rest of the process yields to it.
-    w.on('message', (hello: Partial<ThreadHello>) => {
-      if (hello.tid === undefined || slot.worker !== w) return;
-      slot.tid = hello.tid;
+    w.on('message', (said: Partial<ThreadHello & Collected>) => {
+      if (said.collected)
+        opts.log?.info({ thread: w.threadId, heapMb: said.collected }, 'idle: heaps collected');
+      // The thread says its kernel id first: from then on the rest of the process yields to it.
+      if (said.tid === undefined || slot.worker !== w) return;
+      slot.tid = said.tid;
       // Once a thread: someone reading `top -H` should know why most threads show a nice value.
       const lowered = favour();
       opts.log?.info(
-        { tid: hello.tid, lowered, niceSteps: BACKGROUND_NICE_STEPS },
+        { tid: said.tid, lowered, niceSteps: BACKGROUND_NICE_STEPS },
         "evaluation thread started; the process's other threads run at a lower priority",
       );
     });
@@ -171,7 +190,20 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     }
   }
 
+  /** Once nothing runs or waits: `IDLE_COLLECT_MS` later, unless work came meanwhile. */
+  function collectWhenIdle() {
+    clearTimeout(idleTimer);
+    const idle = () => waiting.length === 0 && slots.every((s) => s.running === 0);
+    if (closed || idleCollectMs <= 0 || !idle()) return;
+    idleTimer = setTimeout(() => {
+      if (!idle()) return;
+      for (const s of slots) s.worker?.postMessage({ collect: true } satisfies Collect);
+      collectGarbage();
+    }, idleCollectMs).unref();
+  }
+
   function run(slot: Slot, task: Task) {
+    clearTimeout(idleTimer);
     slot.running++;
     const w = slot.worker ?? spawn(slot);
     w.ref();
@@ -183,6 +215,7 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
       if (slot.worker === w && slot.running === 0) w.unref();
       outcome();
       dispatch();
+      collectWhenIdle();
     };
     const discard = () => {
       if (slot.worker === w) Object.assign(slot, { worker: null, tid: undefined });
@@ -242,6 +275,7 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     async close() {
       closed = true;
       clearInterval(favouring);
+      clearTimeout(idleTimer);
       for (const task of waiting.splice(0))
         task.reject(new EvaluateThreadError('evaluation pool closed'));
       await Promise.all(slots.map((s) => s.worker?.terminate()));

@@ -4,10 +4,12 @@
 // validation core: the service's main thread never does (the dashboard's reads, `rereadMessage`,
 // run on the pool's threads too).
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { release } from './buffers.js';
 import type { ContestProfile } from './config/contest.js';
 import type { StoreFile } from './documents/index.js';
+import { collectDocumentsWorker } from './documents/worker.js';
 import { collectGarbage } from './heap.mjs';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
 import { osThreadId } from './thread-priority.js';
@@ -138,6 +140,15 @@ function freeFiles(submission: Submission): void {
  */
 const BIG_MESSAGE_BYTES = 16 * 1024 * 1024;
 
+/** A full collection here and in this thread's documents worker (`Collect`). */
+function collectHeaps(): Collected {
+  const usedMb = () => Math.round(v8.getHeapStatistics().used_heap_size / 2 ** 20);
+  const beforeMb = usedMb();
+  collectGarbage();
+  collectDocumentsWorker();
+  return { collected: { beforeMb, afterMb: usedMb() } };
+}
+
 function freeBigMessage(rawBytes: number): void {
   if (rawBytes >= BIG_MESSAGE_BYTES) collectGarbage();
 }
@@ -178,6 +189,16 @@ export interface ThreadHello {
   tid: number;
 }
 
+/** The pool's request when it has been idle a while: collect this thread's heap and its worker's. */
+export interface Collect {
+  collect: true;
+}
+
+/** The answer to `Collect`: this thread's V8 heap in use before and after, in MB. */
+export interface Collected {
+  collected: { beforeMb: number; afterMb: number };
+}
+
 /**
  * Serves the pool's jobs inside a thread, as many at once as the pool sends (its jobsPerThread).
  * `beforeJob` exists for tests that make a job crash its thread.
@@ -194,7 +215,11 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
   });
   const tid = osThreadId();
   if (tid !== undefined) port.postMessage({ tid } satisfies ThreadHello);
-  port.on('message', async (job: Job) => {
+  port.on('message', async (job: Job | Collect) => {
+    if ('collect' in job) {
+      port.postMessage(collectHeaps() satisfies Collected);
+      return;
+    }
     let reply: Reply;
     try {
       await beforeJob?.(job);

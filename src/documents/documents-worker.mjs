@@ -2,7 +2,7 @@
 // thread asked, under worker.ts's memory cap and timeout. Plain .mjs so Node runs it without a
 // TypeScript loader.
 import { parentPort } from 'node:worker_threads';
-import { watchHeap } from '../heap.mjs';
+import { collectGarbage, watchHeap } from '../heap.mjs';
 import { readPdfText } from './pdf-text.mjs';
 import { readDocBody, readDocxBlocks } from './word-tree.mjs';
 
@@ -18,7 +18,9 @@ const TASKS = { pdf: readPdfText, docx: readDocxBlocks, doc: readDocBody };
 // the watch's own timer).
 const heap = watchHeap();
 
-parentPort.on('message', async ({ id, task }) => {
+parentPort.on('message', async ({ id, task, collect }) => {
+  // Asked by an idle evaluation thread (worker.ts, `collectDocumentsWorker`).
+  if (collect) return collectGarbage();
   try {
     const result = await TASKS[task.kind](task);
     // A PDF's page pictures move, not copy, to the caller (each is a copy of its own).

@@ -110,6 +110,15 @@ export function runTask<K extends Task['kind']>(
   return run as Promise<Results[K]>;
 }
 
+/**
+ * Asks this thread's worker, if it has one, for a full collection of its heap, for a service
+ * gone idle (src/evaluate-pool.ts). At work the worker's heap watch collects it rarely: a
+ * collection costs its libraries' compiled code.
+ */
+export function collectDocumentsWorker(): void {
+  worker?.postMessage({ collect: true });
+}
+
 export async function closeDocumentsWorker(): Promise<void> {
   const w = worker;
   worker = null;

@@ -14,6 +14,7 @@ import {
   poolShape,
 } from '../../src/evaluate-pool.js';
 import { createEvaluator, rereadMessage } from '../../src/evaluator.js';
+import { createLogger } from '../../src/log.js';
 import { createBlobStore } from '../../src/store/blobs.js';
 import { sql } from '../../src/store/kysely.js';
 import { createRig, type Rig, waitFor } from '../support/app.js';
@@ -198,6 +199,30 @@ describe('evaluation pool', () => {
     expect(new Set(results.map((r) => r.threadId)).size).toBe(1);
     await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
     expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+  });
+
+  it('collects every heap once the pool has been idle a while, then not again until more work', async () => {
+    const dir = await blobDir();
+    const stored = await storeMessages(dir, 3);
+    const collected: { thread: number; heapMb: { beforeMb: number; afterMb: number } }[] = [];
+    const log = createLogger('info', {
+      write: (line: string) => {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'idle: heaps collected') collected.push(entry);
+      },
+    });
+    const p = pool({ blobDir: dir, size: 2, idleCollectMs: 200, log });
+    await Promise.all(stored.slice(0, 2).map((s) => p.evaluate(s)));
+    expect(collected).toEqual([]); // not while there was work
+    await waitFor('each thread collected', async () => collected.length === 2);
+    expect(new Set(collected.map((c) => c.thread)).size).toBe(2);
+    for (const { heapMb } of collected) expect(heapMb.afterMb).toBeLessThanOrEqual(heapMb.beforeMb);
+    await new Promise((r) => setTimeout(r, 1_000)); // idle five times as long: still once
+    expect(collected).toHaveLength(2);
+
+    const again = await p.evaluate(nth(stored, 2));
+    expect(again.result.kind).toBe('submission');
+    await waitFor('collected after the next job', async () => collected.length === 4);
   });
 
   it('fails evaluations after close instead of hanging', async () => {
