@@ -70,8 +70,8 @@ const JOBS_PER_CORE = 3;
  * After a burst, the pool idle this long collects every heap once: each thread's, its documents
  * worker's and this thread's. At work they are collected rarely (a full collection costs the
  * libraries' compiled code: docs/performance.md, "recompiling"), so they end a burst holding
- * garbage up to four times what they keep alive, and the next big message came on top of it: a
- * 600-message bench's peak, set by the 30 MB case after the full load, 390 MB instead of 401.
+ * garbage up to four times what they keep alive, and the next big message came on top of it: in
+ * 600-message benches the 30 MB case after the full load peaked at 387–388 MB instead of 401.
  * Messages a second apart (the bench's light load) never leave it idle that long; a trickle
  * slower than that pays a collection a message, when the machine has time for it.
  */
