@@ -71,7 +71,7 @@ const JOBS_PER_CORE = 3;
  * worker's and this thread's. At work they are collected rarely (a full collection costs the
  * libraries' compiled code: docs/performance.md, "recompiling"), so they end a burst holding
  * garbage up to four times what they keep alive, and the next big message came on top of it: in
- * 600-message benches the 30 MB case after the full load peaked at 387–388 MB instead of 401.
+ * 600-message benches the 30 MB case after the full load peaked at 376–388 MB instead of 401.
  * Messages a second apart (the bench's light load) never leave it idle that long; a trickle
  * slower than that pays a collection a message, when the machine has time for it.
  */
