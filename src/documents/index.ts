@@ -20,7 +20,7 @@ import { readPdf } from './pdf.js';
 import { DocumentError, isProblem } from './problems.js';
 
 export { detectRedSeal } from './image.js';
-export { closeDocumentsWorker } from './worker.js';
+export { closeDocumentsWorker, collectDocumentsWorker } from './worker.js';
 
 const IMAGE_TYPES = new Set<DetectedType>(['jpeg', 'png', 'gif', 'bmp', 'tiff', 'webp']);
 
