@@ -198,7 +198,7 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     idleTimer = setTimeout(() => {
       if (!idle()) return;
       for (const s of slots) s.worker?.postMessage({ collect: true } satisfies Collect);
-      collectGarbage();
+      opts.log?.info({ heapMb: collectGarbage() }, "idle: the main thread's heap collected");
     }, idleCollectMs).unref();
   }
 

@@ -4,12 +4,11 @@
 // validation core: the service's main thread never does (the dashboard's reads, `rereadMessage`,
 // run on the pool's threads too).
 import { performance } from 'node:perf_hooks';
-import v8 from 'node:v8';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { release } from './buffers.js';
 import type { ContestProfile } from './config/contest.js';
 import { collectDocumentsWorker, type StoreFile } from './documents/index.js';
-import { collectGarbage } from './heap.mjs';
+import { collectGarbage, type HeapCollected } from './heap.mjs';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
 import { osThreadId } from './thread-priority.js';
 import type { CheckResult, ParsedMail, Submission } from './types.js';
@@ -140,12 +139,9 @@ function freeFiles(submission: Submission): void {
 const BIG_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** A full collection here and in this thread's documents worker (`Collect`). */
-function collectHeaps(): Collected {
-  const usedMb = () => Math.round(v8.getHeapStatistics().used_heap_size / 2 ** 20);
-  const beforeMb = usedMb();
-  collectGarbage();
-  collectDocumentsWorker();
-  return { collected: { beforeMb, afterMb: usedMb() } };
+async function collectHeaps(): Promise<Collected> {
+  const documents = collectDocumentsWorker();
+  return { collected: { ...collectGarbage(), documents: await documents } };
 }
 
 function freeBigMessage(rawBytes: number): void {
@@ -193,9 +189,12 @@ export interface Collect {
   collect: true;
 }
 
-/** The answer to `Collect`: this thread's V8 heap in use before and after, in MB. */
+/**
+ * The answer to `Collect`: this thread's V8 heap in use before and after, in MB, and its
+ * documents worker's (null when the thread has not started one).
+ */
 export interface Collected {
-  collected: { beforeMb: number; afterMb: number };
+  collected: HeapCollected & { documents: HeapCollected | null };
 }
 
 /**
@@ -216,7 +215,7 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
   if (tid !== undefined) port.postMessage({ tid } satisfies ThreadHello);
   port.on('message', async (job: Job | Collect) => {
     if ('collect' in job) {
-      port.postMessage(collectHeaps() satisfies Collected);
+      port.postMessage((await collectHeaps()) satisfies Collected);
       return;
     }
     let reply: Reply;

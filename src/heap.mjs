@@ -15,15 +15,19 @@ import { runInNewContext } from 'node:vm';
 
 let gc;
 
-/** A full collection of this thread's heap, now. */
+/** A full collection of this thread's heap, now; returns its V8 heap in use before and after. */
 export function collectGarbage() {
   if (!gc) {
     // V8's `gc` is exposed only by a flag; setting it now gives new contexts the function.
     v8.setFlagsFromString('--expose-gc');
     gc = runInNewContext('gc');
   }
+  const beforeMb = usedMb();
   gc();
+  return { beforeMb, afterMb: usedMb() };
 }
+
+const usedMb = () => Math.round(v8.getHeapStatistics().used_heap_size / 2 ** 20);
 
 /** Below this a heap is left to V8 (the main thread keeps ~40 MB alive running everything). */
 const MIN_CEILING_BYTES = 48 * 1024 * 1024;

@@ -20,7 +20,7 @@ const heap = watchHeap();
 
 parentPort.on('message', async ({ id, task, collect }) => {
   // Asked by an idle evaluation thread (worker.ts, `collectDocumentsWorker`).
-  if (collect) return collectGarbage();
+  if (collect) return parentPort.postMessage({ collected: collectGarbage() });
   try {
     const result = await TASKS[task.kind](task);
     // A PDF's page pictures move, not copy, to the caller (each is a copy of its own).

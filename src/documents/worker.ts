@@ -11,6 +11,7 @@
 // its thread.
 import { Worker } from 'node:worker_threads';
 import { ownsMemory } from '../buffers.js';
+import type { HeapCollected } from '../heap.mjs';
 import type { DocumentProblem } from '../types.js';
 import { DocumentError } from './problems.js';
 import type { Block } from './word-content.js';
@@ -113,10 +114,25 @@ export function runTask<K extends Task['kind']>(
 /**
  * Asks this thread's worker, if it has one, for a full collection of its heap, for a service
  * gone idle (src/evaluate-pool.ts). At work the worker's heap watch collects it rarely: a
- * collection costs its libraries' compiled code.
+ * collection costs its libraries' compiled code. Resolves to its heap before and after, or null
+ * when there is no worker (or it ended first).
  */
-export function collectDocumentsWorker(): void {
-  worker?.postMessage({ collect: true });
+export function collectDocumentsWorker(): Promise<HeapCollected | null> {
+  const w = worker;
+  if (!w) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    // A task's reply has an id and no `collected`: its own listener takes it (runInWorker).
+    const onMessage = (said: { collected?: HeapCollected }) => {
+      if (said.collected) answer(said.collected);
+    };
+    const answer = (collected: HeapCollected | null) => {
+      w.off('message', onMessage).off('exit', onExit);
+      resolve(collected);
+    };
+    const onExit = () => answer(null);
+    w.on('message', onMessage).on('exit', onExit);
+    w.postMessage({ collect: true });
+  });
 }
 
 export async function closeDocumentsWorker(): Promise<void> {

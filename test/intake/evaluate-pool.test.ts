@@ -204,25 +204,39 @@ describe('evaluation pool', () => {
   it('collects every heap once the pool has been idle a while, then not again until more work', async () => {
     const dir = await blobDir();
     const stored = await storeMessages(dir, 3);
-    const collected: { thread: number; heapMb: { beforeMb: number; afterMb: number } }[] = [];
+    type Heap = { beforeMb: number; afterMb: number };
+    const collected: { thread: number; heapMb: Heap & { documents: Heap | null } }[] = [];
+    const mainCollected: Heap[] = [];
     const log = createLogger('info', {
       write: (line: string) => {
         const entry = JSON.parse(line);
         if (entry.msg === 'idle: heaps collected') collected.push(entry);
+        if (entry.msg === "idle: the main thread's heap collected")
+          mainCollected.push(entry.heapMb);
       },
     });
     const p = pool({ blobDir: dir, size: 2, idleCollectMs: 200, log });
     await Promise.all(stored.slice(0, 2).map((s) => p.evaluate(s)));
-    expect(collected).toEqual([]); // not while there was work
+    expect([collected, mainCollected]).toEqual([[], []]); // not while there was work
     await waitFor('each thread collected', async () => collected.length === 2);
     expect(new Set(collected.map((c) => c.thread)).size).toBe(2);
-    for (const { heapMb } of collected) expect(heapMb.afterMb).toBeLessThanOrEqual(heapMb.beforeMb);
+    // Each thread read a PDF, so each has a documents worker, and each heap was collected.
+    for (const { heapMb } of collected) {
+      const { documents, ...own } = heapMb;
+      expect(documents).not.toBeNull();
+      for (const heap of [own, documents ?? own]) {
+        expect(heap.afterMb).toBeLessThanOrEqual(heap.beforeMb);
+      }
+    }
+    expect(mainCollected).toHaveLength(1);
+    expect(nth(mainCollected, 0).afterMb).toBeLessThanOrEqual(nth(mainCollected, 0).beforeMb);
     await new Promise((r) => setTimeout(r, 1_000)); // idle five times as long: still once
-    expect(collected).toHaveLength(2);
+    expect([collected.length, mainCollected.length]).toEqual([2, 1]);
 
     const again = await p.evaluate(nth(stored, 2));
     expect(again.result.kind).toBe('submission');
     await waitFor('collected after the next job', async () => collected.length === 4);
+    expect(mainCollected).toHaveLength(2);
   });
 
   it('fails evaluations after close instead of hanging', async () => {
