@@ -8,10 +8,9 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Logger } from '../log.js';
 
 /**
- * A download's pieces (partial FETCHes): imapflow joins each into one fresh Buffer. Well under
- * glibc's mmap threshold (MALLOC_MMAP_THRESHOLD_, package.json), glibc takes it from memory freed
- * before; a piece at or above it is a new mapping, faulted in page by page (docs/performance.md,
- * "page faults").
+ * A download's pieces (partial FETCHes): imapflow joins each into one fresh Buffer. Under 1 MB,
+ * glibc takes it from memory freed before (MALLOC_MMAP_THRESHOLD_, package.json); at 1 MB or
+ * more each piece was a new mapping, faulted in page by page (docs/performance.md, "page faults").
  */
 const DOWNLOAD_CHUNK_BYTES = 960 * 1024;
 
