@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { type ContestProfile, loadContest } from './config/contest.js';
 import { closeDocumentsWorker } from './documents/index.js';
-import { parseMail, receivedAtFromHeaders } from './mail/parse.js';
+import { receivedAtOfRaw } from './mail/parse.js';
 import { localTime } from './submission/time.js';
 import type { CheckResult } from './types.js';
 import { validateMessage } from './validate.js';
@@ -44,7 +44,7 @@ function loadProfile(file: string | undefined): ContestProfile {
 
 /** Receive time from the message itself when none is given: newest Received:, else Date:. */
 async function receivedAtOf(raw: Buffer, warnings: string[]): Promise<Date> {
-  const found = receivedAtFromHeaders(await parseMail(raw));
+  const found = await receivedAtOfRaw(raw);
   if (found?.source === 'received') return found.at;
   if (found) {
     warnings.push('邮件没有 Received 头，收件时间取自发件人的 Date 头（可能不准确）');

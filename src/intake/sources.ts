@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseMail, receivedAtFromHeaders } from '../mail/parse.js';
+import { receivedAtOfRaw } from '../mail/parse.js';
 
 export interface FileMessage {
   /** Where it came from, for logs and the row's original name: a path, or `mbox#N`. */
@@ -15,20 +15,8 @@ export interface FileMessage {
   receivedAtSource: 'received-header' | 'mtime';
 }
 
-const HEADER_LIMIT = 256 * 1024;
-
-/** The header block only (up to the first empty line): enough to read the Received: dates. */
-function headerBlock(raw: Buffer): Buffer {
-  const slice = raw.subarray(0, HEADER_LIMIT);
-  const crlf = slice.indexOf('\r\n\r\n');
-  const lf = slice.indexOf('\n\n');
-  const ends = [crlf, lf].filter((i) => i >= 0);
-  return ends.length ? slice.subarray(0, Math.min(...ends) + 2) : slice;
-}
-
 export async function receiveTime(raw: Buffer, fallback: Date) {
-  const mail = await parseMail(Buffer.concat([headerBlock(raw), Buffer.from('\r\n')]));
-  const found = receivedAtFromHeaders(mail);
+  const found = await receivedAtOfRaw(raw);
   return found?.source === 'received'
     ? { receivedAt: found.at, receivedAtSource: 'received-header' as const }
     : { receivedAt: fallback, receivedAtSource: 'mtime' as const };

@@ -227,10 +227,29 @@ export function parseHeaderDate(value: string | undefined): Date | null {
   return Number.isNaN(time) ? null : new Date(time);
 }
 
+/** A receive time a message gives of itself, and which header gave it. */
+export interface ReceivedAt {
+  at: Date;
+  source: 'received' | 'date';
+}
+
+/** A header block is looked at up to this far for a receive time. */
+const HEADER_LIMIT = 256 * 1024;
+
+/**
+ * `receivedAtFromHeaders` of a raw message, read from its header block only (up to the first
+ * empty line): for a file (`intake import`, the drop folder, `intake check`), where parsing the
+ * whole message would read every attachment once more.
+ */
+export async function receivedAtOfRaw(raw: Buffer): Promise<ReceivedAt | null> {
+  const slice = raw.subarray(0, HEADER_LIMIT);
+  const ends = [slice.indexOf('\r\n\r\n'), slice.indexOf('\n\n')].filter((i) => i >= 0);
+  const block = ends.length ? slice.subarray(0, Math.min(...ends) + 2) : slice;
+  return receivedAtFromHeaders(await parseMail(Buffer.concat([block, Buffer.from('\r\n')])));
+}
+
 /** Newest Received date (the server's own stamp), else the sender's Date header. */
-export function receivedAtFromHeaders(
-  mail: ParsedMail,
-): { at: Date; source: 'received' | 'date' } | null {
+export function receivedAtFromHeaders(mail: ParsedMail): ReceivedAt | null {
   const received = mail.receivedDates[0];
   if (received) return { at: received, source: 'received' };
   return mail.date ? { at: mail.date, source: 'date' } : null;
