@@ -52,7 +52,7 @@ export interface ImapSession {
   uidsAbove(lastUid: number): Promise<number[]>;
   /** INTERNALDATE and size of `uids`, collected before any other command is sent. */
   meta(uids: number[]): Promise<MessageMeta[]>;
-  /** The raw message as a stream, or undefined when the UID no longer exists. */
+  /** The raw message as a stream, or undefined when the UID no longer exists (rejects when the connection is gone). */
   download(uid: number): Promise<Readable | undefined>;
   flags(uid: number): Promise<Set<string> | undefined>;
   /** Adds a keyword; false when the server refused or dropped it (not in PERMANENTFLAGS). */
@@ -184,6 +184,13 @@ export function createImapSession(
         uid: true,
         chunkSize: DOWNLOAD_CHUNK_BYTES,
       });
+      // imapflow answers "nothing to download" on a closed connection too: that is no
+      // expunged message, and a sweep that took it for one would skip the rest of its batch.
+      if (!content && !(client.usable && client.mailbox)) {
+        throw Object.assign(new Error('IMAP connection closed before a download'), {
+          code: 'NoConnection',
+        });
+      }
       return content;
     },
     async flags(uid) {

@@ -256,7 +256,8 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
           code: 'UidValidityChanged',
         });
       for (const meta of metas) {
-        if (stopped || !holding) return;
+        // A closed connection ends the sweep where it is: the next one starts from the cursor.
+        if (stopped || !holding || !c.ready) return;
         const copied = changed?.uidValidity === uv && meta.internalDate < changed.at;
         await ingestOne(c, box, meta, rescan !== undefined || copied);
         if (rescan) rescan.lastUid = meta.uid;

@@ -133,6 +133,38 @@ export function runPollerScenarios(
       expect(rows.map((r) => r.uid).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
     });
 
+    it('skips nothing when the connection drops between two downloads of a sweep', async () => {
+      const { poller, appendAll, dovecot } = rig.get();
+      const s = await newStore();
+      const msgs = testMessages('between', 6);
+      await appendAll(msgs);
+      const o = observed(s.sink);
+      let dropped = false;
+      const sink: PollSink = {
+        ...o.sink,
+        async advance(mailbox, uidValidity, lastUid) {
+          await o.sink.advance(mailbox, uidValidity, lastUid);
+          if (lastUid === 2 && !dropped) {
+            dropped = true;
+            // UID 2 is stored and marked; the connection goes before UID 3's download starts,
+            // and the poller has seen it go (it records the failure) when this returns.
+            await dovecot.killImapProcesses();
+            await waitUntil('the poller saw the connection close', async () =>
+              o.stats.outcomes.includes(false),
+            );
+          }
+        },
+      };
+      const p = poller(sink);
+      await p.start();
+      await waitUntil('all 6 messages are stored', async () => (await count(s)()) >= 6, 20_000);
+      await p.pollNow();
+      expect(dropped).toBe(true);
+      const rows = await s.rows(BOX);
+      expect(fingerprint(rows)).toEqual(expected(msgs));
+      expect(rows.map((r) => r.uid).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+
     it('reconnects after Dovecot restarts, records the failure and the recovery, and misses nothing', async () => {
       const { poller, appendAll, dovecot } = rig.get();
       const s = await newStore();
