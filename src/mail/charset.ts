@@ -196,21 +196,43 @@ const EXTENSIONS: Record<string, string> = {
   'text/html': 'html',
 };
 
+/** Every name parameter's value in a raw message (latin1 text), decoded as a header would be. */
+export function nameParams(rawText: string): string[] {
+  const params = /\b(?:file)?name(\*)?\s*=\s*(?:"([^"\r\n]*)"|([^;\s]+))/gi;
+  return Array.from(rawText.matchAll(params), (m) => {
+    const value = m[2] ?? m[3] ?? '';
+    return m[1] ? decodeRfc2231(value) : decodeRawHeader(value);
+  });
+}
+
 /**
  * A name with U+FFFD came from an encoded-word or RFC 2231 value whose charset label was too
- * narrow. Decode every name parameter of the raw message ourselves and take the one that agrees
- * with mailparser's outside the replacement characters.
+ * narrow. Of the message's own name parameters (`nameParams`, decoded ourselves), take the one
+ * that agrees with mailparser's outside the replacement characters.
  */
-export function findNameInRaw(broken: string, rawText: string): string | null {
-  const pieces = broken.split(/\uFFFD+/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const pattern = new RegExp(`^${pieces.join('.+')}$`, 's');
-  const params = /\b(?:file)?name(\*)?\s*=\s*(?:"([^"\r\n]*)"|([^;\s]+))/gi;
-  for (const m of rawText.matchAll(params)) {
-    const value = m[2] ?? m[3] ?? '';
-    const decoded = m[1] ? decodeRfc2231(value) : decodeRawHeader(value);
-    if (!decoded.includes('\uFFFD') && pattern.test(decoded)) return decoded;
+export function findNameInRaw(broken: string, candidates: string[]): string | null {
+  const pieces = broken.split(/\uFFFD+/);
+  return candidates.find((c) => !c.includes('\uFFFD') && fitsAround(pieces, c)) ?? null;
+}
+
+/**
+ * Whether `s` is `pieces` in order with at least one character in each gap, as `^p0.+p1.+…$`
+ * would say, in one pass: each middle piece is taken at its first place after the one before
+ * (the earliest leaves the most room for the rest). A regular expression of a hostile name's
+ * pieces backtracks exponentially on a long near-miss.
+ */
+function fitsAround(pieces: string[], s: string): boolean {
+  const first = pieces[0] ?? '';
+  const last = pieces.at(-1) ?? '';
+  if (pieces.length === 1) return s === first;
+  if (!s.startsWith(first) || !s.endsWith(last)) return false;
+  let end = first.length;
+  for (const piece of pieces.slice(1, -1)) {
+    const at = s.indexOf(piece, end + 1);
+    if (at < 0) return false;
+    end = at + piece.length;
   }
-  return null;
+  return s.length - last.length > end;
 }
 
 /** No directories, control or bidi-override characters, at most 200 chars, never empty. */

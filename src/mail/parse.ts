@@ -17,6 +17,7 @@ import {
   decodeUndeclared,
   findNameInRaw,
   looksLikeRawBytes,
+  nameParams,
   sanitizeFilename,
 } from './charset.js';
 import { autoReplyReason } from './classify.js';
@@ -304,21 +305,27 @@ function declaredType(a: Attachment): string {
 
 /**
  * The raw message, asked two ways: whether it holds some bytes (a latin1 string, one char per
- * byte), and, rarely, as text for a regex. Every name's questions are asked in one more pass
- * over the source, and only when it has 8-bit bytes at all (most mail is 7-bit). The text is a copy as big as the message (44 MB for a 30 MB attachment), so
- * it is made only for a name with U+FFFD, and not kept.
+ * byte), and, rarely, what its name parameters say. Every name's questions are asked in one more
+ * pass over the source, and only when it has 8-bit bytes at all (most mail is 7-bit). The name
+ * parameters are read from a text as big as the message (44 MB for a 30 MB attachment), so it
+ * is made only for a name with U+FFFD, once for all of them, and not kept.
  */
 interface RawSource {
   has(latin1: string): boolean;
-  text(): Promise<string>;
+  /** The message's name parameters, decoded (charset.ts `nameParams`); read once, if asked. */
+  names(): Promise<string[]>;
 }
 
 async function rawSource(raw: ByteSource, eightBit: boolean, names: string[]): Promise<RawSource> {
   // Every spelling has a byte above 0x7F: none can be in a message of 7-bit bytes.
   const found = eightBit ? await findAll(raw, names.flatMap(rawSpellings)) : new Set<string>();
+  let params: Promise<string[]> | undefined;
   return {
     has: (s) => found.has(s),
-    text: async () => (await readUpTo(raw)).toString('latin1'),
+    names: () => {
+      params ??= readUpTo(raw).then((bytes) => nameParams(bytes.toString('latin1')));
+      return params;
+    },
   };
 }
 
@@ -375,7 +382,7 @@ async function collectAttachments(
 }
 
 async function repairFilename(name: string, source: RawSource): Promise<string> {
-  if (name.includes('\uFFFD')) return findNameInRaw(name, await source.text()) ?? name;
+  if (name.includes('\uFFFD')) return findNameInRaw(name, await source.names()) ?? name;
   // Raw bytes that happened to be valid UTF-8 were decoded as such ("铆" is GBK C3 AD, UTF-8
   // "í"); give them the same second look as a raw subject. Checked before the latin1 reading
   // below: the raw text of "楼.doc" (C2 A5) also contains "¥.doc" (A5), a false match there.

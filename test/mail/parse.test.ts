@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { findNameInRaw } from '../../src/mail/charset.js';
 import {
   parseHeaderDate,
   parseMail,
@@ -36,6 +37,29 @@ describe('parseMail: Chinese headers', () => {
       '案例报告.docx',
       '商標.jpg',
     ]);
+  });
+});
+
+describe('findNameInRaw', () => {
+  const names = ['附件.doc', '朱镕的申报表.docx', '申报表.pdf'];
+
+  it("takes the message's name that agrees with the broken one outside its replacement characters", () => {
+    expect(findNameInRaw('朱\uFFFD的申报表.docx', names)).toBe('朱镕的申报表.docx');
+    expect(findNameInRaw('朱\uFFFD\uFFFD申报表.docx', names)).toBe('朱镕的申报表.docx');
+    expect(findNameInRaw('\uFFFD\uFFFD.doc', names)).toBe('附件.doc');
+    expect(findNameInRaw('申报表.\uFFFD', names)).toBe('申报表.pdf');
+    // The ends must agree exactly, and a replacement stands for at least one character.
+    expect(findNameInRaw('朱\uFFFD的申报表.doc', names)).toBeNull();
+    expect(findNameInRaw('申报表\uFFFD.pdf', names)).toBeNull();
+    expect(findNameInRaw('朱\uFFFD的申报表.docx', ['朱\uFFFD的申报表.docx'])).toBeNull();
+  });
+
+  it('answers at once for a hostile name of many pieces against a long near-miss', () => {
+    // As a regular expression (^a.+a.+…a$) this backtracks exponentially: it never returned.
+    const broken = Array(30).fill('a').join('\uFFFD');
+    expect(findNameInRaw(broken, [`${'a'.repeat(5_000)}b`])).toBeNull();
+    expect(findNameInRaw(broken, ['a'.repeat(59)])).toBe('a'.repeat(59));
+    expect(findNameInRaw(broken, ['a'.repeat(58)])).toBeNull();
   });
 });
 
