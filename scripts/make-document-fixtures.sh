@@ -162,6 +162,12 @@ PY
 cp "$OUT/form.docx" 申报表.docx && cp "$OUT/logo.jpg" 商标.jpg
 zip -q -X "$OUT/submission.zip" 申报表.docx 商标.jpg
 zip -q -X -P secret "$OUT/encrypted-entry.zip" a.txt
+# What macOS's Finder adds to a zip beside the files: each file's resource fork under __MACOSX/
+# (AppleDouble, named ._ and the file's name) and the folder's .DS_Store.
+mkdir -p __MACOSX
+python3 -c "import sys; sys.stdout.buffer.write(bytes.fromhex('0005160700020000') + b'Mac OS X        ' + bytes(2))" > __MACOSX/._申报表.docx
+printf 'Bud1' > .DS_Store
+zip -q -X "$OUT/macos.zip" 申报表.docx .DS_Store __MACOSX/._申报表.docx
 # 7z is not supported: its magic and a little junk is all detection needs.
 printf '7z\xbc\xaf\x27\x1c\x00\x04junkjunkjunkjunk' > "$OUT/archive.7z"
 # A Windows executable renamed to a picture: the MZ/PE header is what matters.

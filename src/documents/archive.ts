@@ -274,7 +274,7 @@ export async function unpackZip(
   try {
     for (let entry = await nextEntry(zipfile); entry; entry = await nextEntry(zipfile)) {
       const name = decodeZipName(entry.fileNameRaw, entry.generalPurposeBitFlag, entry.extraFields);
-      if (name.endsWith('/') || name.endsWith('\\')) continue;
+      if (name.endsWith('/') || name.endsWith('\\') || isClutter(name)) continue;
       if (++budget.entries > limits.maxEntries) throw tooMany(limits);
       const safe = sanitizeEntryPath(name);
       if (!safe) {
@@ -304,6 +304,24 @@ export async function unpackZip(
   }
   if (encrypted > 0) out.problems.push(encryptedProblem(insideArchive, encrypted));
   return out;
+}
+
+/**
+ * What an archiver or a file manager adds beside the files: macOS's resource forks (`._` and the
+ * file's name, under `__MACOSX/` in Finder's zips) and folder views (`.DS_Store`, Windows'
+ * `Thumbs.db` and `desktop.ini`). Nobody sent them, so they are not read: a fork named
+ * `._申报表.docx` would otherwise be reported to the applicant as a damaged Word file.
+ */
+function isClutter(name: string): boolean {
+  const parts = name.split(/[\\/]/);
+  const base = (parts.at(-1) ?? '').toLowerCase();
+  return (
+    parts.includes('__MACOSX') ||
+    base.startsWith('._') ||
+    base === '.ds_store' ||
+    base === 'thumbs.db' ||
+    base === 'desktop.ini'
+  );
 }
 
 function exhaust(budget: ArchiveBudget, err: LimitError): Unpacked {
@@ -347,7 +365,7 @@ export async function unpackRar(
     let encrypted = 0;
     const wanted: string[] = [];
     for (const h of list.fileHeaders) {
-      if (h.flags.directory) continue;
+      if (h.flags.directory || isClutter(h.name)) continue;
       if (++budget.entries > limits.maxEntries) throw tooMany(limits);
       if (h.flags.encrypted) {
         encrypted++;

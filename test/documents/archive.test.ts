@@ -26,6 +26,12 @@ describe('unpackZip', () => {
     ]);
   });
 
+  it("leaves out what macOS's Finder adds beside the files (__MACOSX/ forks, .DS_Store)", async () => {
+    const { entries, problems } = await unzip('macos.zip');
+    expect(entries.map((e) => e.archivePath)).toEqual(['申报表.docx']);
+    expect(problems).toEqual([]);
+  });
+
   it('stops a 100 MB zip bomb by its ratio, unpacking nothing', async () => {
     const { entries, problems } = await unzip('bomb.zip');
     expect(entries).toEqual([]);
