@@ -14,7 +14,10 @@ import type { DocumentProblem, FileEntry } from '../types.js';
 
 export type ArchiveLimits = ContestProfile['limits']['archive'];
 
-/** Shared across the nesting levels of one attachment, so a nested bomb hits the same cap. */
+/**
+ * Shared across a message's attachments and their nesting levels, so that neither a nested bomb
+ * nor many small archives get past the caps.
+ */
 export interface ArchiveBudget {
   entries: number;
   bytes: number;
@@ -48,7 +51,7 @@ const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
 function tooMany(limits: ArchiveLimits): LimitError {
   return new LimitError({
     kind: 'too_large',
-    message: `压缩包内文件超过 ${limits.maxEntries} 个，未予解压，请只压缩申报所需材料后重新发送`,
+    message: `压缩包内文件合计超过 ${limits.maxEntries} 个，未予解压，请只压缩申报所需材料后重新发送`,
   });
 }
 

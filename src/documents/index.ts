@@ -53,9 +53,12 @@ export async function readDocuments(
 ): Promise<DocumentRead[]> {
   const reads: DocumentRead[] = [];
   const storing: Promise<void>[] = [];
+  // The archive caps are the message's: twenty small archives do not get twenty times them.
+  const budget = newBudget();
   for (const a of attachments) {
     const entry = toEntry(a.filename, a.contentType || null, a.content);
-    reads.push(...(await readEntry(entry, { ...fresh(profile), store, storing })));
+    budget.exhausted = false; // a limit hit ends the unpacking of its own attachment only
+    reads.push(...(await readEntry(entry, { ...fresh(profile), budget, store, storing })));
   }
   // A file that could not be stored fails the whole reading: it is the store's failure (a full
   // disk), not the applicant's.

@@ -99,6 +99,26 @@ describe('readDocuments', () => {
     await expect(readDocuments(files, profile, failing)).rejects.toBe(full);
   });
 
+  it("holds the archive caps across all of a message's attachments, not each one's", async () => {
+    // Twenty small archives of 199 MB each would otherwise pass a 200 MB cap twenty times over.
+    const archive = { ...profile.limits.archive, maxEntries: 3 };
+    const capped = { ...profile, limits: { ...profile.limits, archive } };
+    const zip = fixture('submission.zip'); // 申报表.docx and 商标.jpg
+    const reads = await readDocuments(
+      ['一.zip', '二.zip'].map((filename) => ({ filename, contentType: '', content: zip })),
+      capped,
+    );
+    expect(reads.map((r) => [r.entry.filename, r.entry.insideArchive ?? null])).toEqual([
+      ['一.zip', null],
+      ['申报表.docx', '一.zip'],
+      ['商标.jpg', '一.zip'],
+      ['二.zip', null],
+    ]);
+    expect(reads.at(-1)?.problems).toEqual([
+      { kind: 'too_large', message: expect.stringContaining('超过 3 个') },
+    ]);
+  });
+
   it('does not parse an attachment over the size limit', async () => {
     const small = { ...profile, limits: { ...profile.limits, maxAttachmentBytes: 1000 } };
     const [read] = await readDocuments(
