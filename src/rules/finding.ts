@@ -1,6 +1,6 @@
 // Helpers shared by the rules: a finding is built the same way everywhere, and numbers are
 // written the way applicants read them (`2,150 字`, `312 KB`).
-import type { Finding, Severity, Submission } from '../types.js';
+import type { DocumentProblem, Finding, Severity, Submission } from '../types.js';
 
 export type RuleOutcome = Omit<Finding, 'rule'>;
 
@@ -33,16 +33,26 @@ export function quoteFile(entry: { filename: string; insideArchive: string | nul
 }
 
 const ARCHIVES = new Set(['zip', 'rar', '7z']);
+/** Problems that mean a file's content was not read: it could be anything, the form included. */
+const UNREAD = new Set<DocumentProblem['kind']>([
+  'unreadable',
+  'encrypted',
+  'too_large',
+  'unsupported',
+]);
 
 /**
- * Why some attached content was never looked at — the MIME structure did not parse, or an
- * archive was not (fully) unpacked — or null. Then "not found" is a guess, and DESIGN.md §2
- * never rejects on a guess: the missing-material rules fail as `review` instead of `error`.
+ * Why some attached content was never looked at — the MIME structure did not parse, an archive
+ * was not (fully) unpacked, or a file could not be read (damaged, encrypted, too large, of a
+ * kind not read) — or null. Then "not found" is a guess, and DESIGN.md §2 never rejects on a
+ * guess: the missing-material rules fail as `review` instead of `error`.
  */
 export function unseenContent({ mail, documents }: Submission): string | null {
   if (mail.structureError) return '邮件结构无法解析，附件未能读取';
   const archive = documents.find((d) => ARCHIVES.has(d.detectedType) && d.problems.length > 0);
-  return archive ? `压缩包${quoteFile(archive.entry)}未能完整解压` : null;
+  if (archive) return `压缩包${quoteFile(archive.entry)}未能完整解压`;
+  const unread = documents.find((d) => d.problems.some((p) => UNREAD.has(p.kind)));
+  return unread ? `附件${quoteFile(unread.entry)}无法读取` : null;
 }
 
 /** A "not found" failure: `error`, or `review` with the reason when content went unseen. */

@@ -40,6 +40,26 @@ describe('FORM_MISSING', () => {
       message: expect.stringContaining('「申报表.pdf」为 PDF 格式'),
     });
   });
+
+  it('fails as review, not error, when a file that could be the form was not readable', () => {
+    // 附件1.docx is encrypted: no form labels could be read from it, so "no form" is a guess.
+    const locked: DocumentRead = {
+      ...pdf('附件1.docx'),
+      detectedType: 'docx',
+      pdf: undefined,
+      problems: [{ kind: 'encrypted', message: '文件设置了密码，无法打开' }],
+    };
+    expect(formMissing.check(submission({ documents: [locked] }), profile)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('附件「附件1.docx」无法读取'),
+    });
+    // A file read, if not as a form, leaves the verdict certain.
+    expect(formMissing.check(submission({ documents: [pdf('说明.pdf')] }), profile)).toMatchObject({
+      passed: false,
+      severity: 'error',
+    });
+  });
 });
 
 describe('FORM_FIELDS_INCOMPLETE', () => {
