@@ -130,6 +130,9 @@ export async function setMessageState(
       processed_at: state === 'processed' ? nowIso() : eb.ref('processed_at'),
     }))
     .where('id', '=', id)
+    // Filed is final: a second run of the job (a stalled BullMQ job) that read the row before the
+    // filing committed must not take the mark back, or the sweep would run it until it "failed".
+    .where('state', '!=', 'processed')
     .execute();
 }
 

@@ -124,6 +124,22 @@ describe.each(DIALECTS)('store/messages on %s', (dialect) => {
     expect(await listUnfinishedMessageIds(t.db, 1)).toHaveLength(1);
   });
 
+  it('keeps a processed message processed whatever a stale second run of its job sets', async () => {
+    const id = (await insertMessage(t.db, imapMessage(301))).id;
+    await setMessageState(t.db, id, 'processing');
+    await setMessageState(t.db, id, 'processed');
+    // A stalled job's second run read the row before the filing committed, and goes on.
+    await setMessageState(t.db, id, 'processing');
+    await setMessageState(t.db, id, 'pending', 'the second run failed');
+    await setMessageState(t.db, id, 'failed', 'too many attempts');
+    expect(await getMessage(t.db, id)).toMatchObject({
+      state: 'processed',
+      attempts: 1,
+      lastError: null,
+    });
+    expect(await listUnfinishedMessageIds(t.db)).not.toContain(id);
+  });
+
   it('has no unfinished replies in a fresh store', async () => {
     expect(await listUnfinishedReplyIds(t.db)).toEqual([]);
   });
