@@ -159,7 +159,9 @@ export async function inTransaction<T>(
       await sql`commit`.execute(conn);
       return result;
     } catch (err) {
-      await sql`rollback`.execute(conn);
+      // SQLite has rolled back by itself after some errors (a full disk, an I/O error): then
+      // this ROLLBACK fails, and the error to report is still the one that ended the work.
+      await sql`rollback`.execute(conn).catch(() => undefined);
       throw err;
     }
   });

@@ -75,6 +75,30 @@ describe('store/db on sqlite specifics', () => {
     }
   });
 
+  it("reports the error that ended a transaction SQLite itself rolled back, not the rollback's", async () => {
+    // SQLite rolls back by itself on some errors (a full disk, an I/O error); a trigger's
+    // RAISE(ROLLBACK) does the same on demand. The explicit ROLLBACK after it then fails.
+    const t = await createTestDb('sqlite');
+    try {
+      await sql`create trigger full_disk before insert on counters
+        begin select raise(rollback, 'database or disk is full'); end`.execute(t.db.k);
+      const attempt = inTransaction(t.db, async (trx) => {
+        await trx.insertInto('counters').values({ name: 'x', value: 1 }).execute();
+      });
+      await expect(attempt).rejects.toThrow('database or disk is full');
+      // The connection is usable again: no transaction was left open.
+      await sql`drop trigger full_disk`.execute(t.db.k);
+      await inTransaction(t.db, (trx) =>
+        trx.insertInto('counters').values({ name: 'y', value: 2 }).execute(),
+      );
+      expect(await t.db.k.selectFrom('counters').selectAll().execute()).toEqual([
+        { name: 'y', value: 2 },
+      ]);
+    } finally {
+      await t.dispose();
+    }
+  });
+
   it('refuses a database URL it does not know', async () => {
     await expect(openDb('mysql://localhost/x')).rejects.toMatchObject({
       code: 'UnsupportedDatabaseUrl',
