@@ -215,9 +215,7 @@ async function intakePart(
   const poller = createPoller({
     log: log.child({ component: 'poller' }),
     config: env.imap,
-    lock: createRedisLock(deps.connection, {
-      owner: `${process.pid}@${process.env.HOSTNAME ?? 'host'}`,
-    }),
+    lock: createRedisLock(deps.connection),
     sink: createStoreSink(db, ingest),
   });
   return { name: 'poller', start: poller.start, stop: poller.stop };

@@ -2,6 +2,8 @@
 // without releasing blocks the others for at most `ttlMs`. Renew and release compare the owner
 // first (in Lua, atomically), so a poller whose lock expired and was taken over can never extend
 // or delete the new owner's lock — the single-instance pattern of https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { Redis } from 'ioredis';
 import type { MailboxLock } from './poller.js';
 
@@ -20,29 +22,33 @@ end`;
 export interface RedisLockOptions {
   /** How long a lock outlives its last renewal; the poller renews every ttlMs / 3. */
   ttlMs?: number;
-  /** Unique per process (hostname:pid:random), shown in Redis when debugging who polls. */
-  owner: string;
+  /**
+   * Who holds the lock, shown in Redis when debugging who polls; by default unique to this lock
+   * (hostname:pid:random). Two locks with one owner both hold it: re-acquiring is renewing.
+   */
+  owner?: string;
   /** Key prefix; tests use a unique one so they never collide with a running service. */
   keyPrefix?: string;
 }
 
-export function createRedisLock(redis: Redis, opts: RedisLockOptions): MailboxLock {
+export function createRedisLock(redis: Redis, opts: RedisLockOptions = {}): MailboxLock {
   const ttlMs = opts.ttlMs ?? 30_000;
+  const owner = opts.owner ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const prefix = opts.keyPrefix ?? 'intake:lock:imap:';
   const key = (mailbox: string) => `${prefix}${mailbox}`;
   return {
     ttlMs,
     async acquire(mailbox) {
-      const res = await redis.set(key(mailbox), opts.owner, 'PX', ttlMs, 'NX');
+      const res = await redis.set(key(mailbox), owner, 'PX', ttlMs, 'NX');
       // Re-acquiring a lock we already hold (e.g. after a reconnect) is a renewal.
       if (res === 'OK') return true;
-      return (await redis.eval(RENEW, 1, key(mailbox), opts.owner, String(ttlMs))) === 1;
+      return (await redis.eval(RENEW, 1, key(mailbox), owner, String(ttlMs))) === 1;
     },
     async renew(mailbox) {
-      return (await redis.eval(RENEW, 1, key(mailbox), opts.owner, String(ttlMs))) === 1;
+      return (await redis.eval(RENEW, 1, key(mailbox), owner, String(ttlMs))) === 1;
     },
     async release(mailbox) {
-      await redis.eval(RELEASE, 1, key(mailbox), opts.owner);
+      await redis.eval(RELEASE, 1, key(mailbox), owner);
     },
   };
 }

@@ -37,6 +37,14 @@ describe('createRedisLock', () => {
     expect(await b.acquire('Submissions')).toBe(true); // locks are per mailbox
   });
 
+  it('gives each lock an owner of its own: two pollers of one process do not both hold it', async () => {
+    const a = createRedisLock(redis, { keyPrefix });
+    const b = createRedisLock(redis, { keyPrefix });
+    expect(await a.acquire('INBOX')).toBe(true);
+    expect(await b.acquire('INBOX')).toBe(false);
+    expect(await redis.get(`${keyPrefix}INBOX`)).toMatch(new RegExp(`:${process.pid}:`));
+  });
+
   it('renews with the TTL, re-acquires its own lock, and hands over after release', async () => {
     const a = createRedisLock(redis, { owner: 'a', keyPrefix, ttlMs: 10_000 });
     const b = createRedisLock(redis, { owner: 'b', keyPrefix, ttlMs: 10_000 });
