@@ -42,10 +42,17 @@ export async function queueDecisionReply(
   if (existing) return existing;
   // The automatic reply's recipient already honoured Reply-To; the bare From is the fallback.
   const recipient = earlier.find((r) => r.recipient)?.recipient ?? submission.fromAddress;
+  // The automatic reply's guard saw the whole message (robot headers, a forged From) and the
+  // row keeps what it found; that still holds for this reply. A rate limit then does not.
+  const fromMessage = earlier
+    .map((r) => r.suppressedReason)
+    .find((r) => r && !r.startsWith('rate-limit'));
   const reason =
     submission.duplicateOf !== null
       ? 'duplicate'
-      : recipientGuardReason(recipient, input.ownAddresses ?? []);
+      : submission.kind === 'auto_reply'
+        ? 'auto-reply'
+        : (fromMessage ?? recipientGuardReason(recipient, input.ownAddresses ?? []));
   // Row and reason commit together: the sweep may send the row the moment it exists.
   const row = await inTransaction(db, async (trx) => {
     const created = await insertPlannedReply(trx, db.dialect, submission.id, {

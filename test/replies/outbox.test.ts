@@ -9,6 +9,7 @@ import { listAudit } from '../../src/store/audit.js';
 import { createReply } from '../../src/store/replies.js';
 import { createRig, type Rig, waitFor } from '../support/app.js';
 import { DIALECTS } from '../support/db.js';
+import { makeMessage } from '../support/mail.js';
 import { ingestSubmissions, replyRows } from './rig.js';
 
 const outboxFiles = (rig: Rig) => {
@@ -109,6 +110,68 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     await expect(
       queueDecisionReply(rig.store.db, intake.queues, { ...input, submissionId: 99_999 }),
     ).rejects.toThrow(/no submission/);
+  });
+
+  it("keeps a decision reply from a sender the automatic reply's guard refused (DMARC fail)", async () => {
+    const intake = await rig.app();
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await intake.ingest({
+      raw: await makeMessage({
+        from: '冒名者 <ceo@bank.example.cn>',
+        subject: '测试单位有限公司+测试案例',
+        headers: {
+          'Authentication-Results':
+            'mx.intake.example; spf=fail; dmarc=fail header.from=bank.example.cn',
+        },
+      }),
+      source: 'import',
+      mailbox: 'import',
+      receivedAt: new Date('2025-10-10T10:00:00+08:00'),
+      receivedAtSource: 'now',
+    });
+    await waitFor('the automatic reply settled', async () => (await replyRows(rig)).length === 1);
+    const [automatic] = await replyRows(rig);
+    expect(automatic).toMatchObject({ state: 'suppressed', suppressed_reason: 'dmarc-fail' });
+    const decision = await queueDecisionReply(rig.store.db, intake.queues, {
+      submissionId: automatic?.submission_id ?? 0,
+      verdict: 'accepted',
+      reason: '',
+    });
+    expect(decision).toMatchObject({ state: 'suppressed', suppressedReason: 'dmarc-fail' });
+    expect(outboxFiles(rig)).toEqual([]);
+  });
+
+  it('sends no decision reply to a message a machine sent (it had no automatic reply either)', async () => {
+    const intake = await rig.app();
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await intake.ingest({
+      raw: await makeMessage({
+        subject: '测试单位有限公司+测试案例',
+        headers: { 'Auto-Submitted': 'auto-generated' },
+      }),
+      source: 'import',
+      mailbox: 'import',
+      receivedAt: new Date('2025-10-10T10:00:00+08:00'),
+      receivedAtSource: 'now',
+    });
+    const k = rig.store.db.k;
+    await waitFor('the message filed', async () =>
+      Boolean(await k.selectFrom('submissions').select('id').executeTakeFirst()),
+    );
+    const filed = await k
+      .selectFrom('submissions')
+      .select(['id', 'kind'])
+      .executeTakeFirstOrThrow();
+    expect(filed.kind).toBe('auto_reply');
+    const decision = await queueDecisionReply(rig.store.db, intake.queues, {
+      submissionId: filed.id,
+      verdict: 'accepted',
+      reason: '',
+    });
+    expect(decision).toMatchObject({ state: 'suppressed', suppressedReason: 'auto-reply' });
+    expect(outboxFiles(rig)).toEqual([]);
   });
 
   it('re-checks the guard in the send job: a pending reply to our own address is suppressed', async () => {
