@@ -1,6 +1,6 @@
 // Helpers shared by the rules: a finding is built the same way everywhere, and numbers are
 // written the way applicants read them (`2,150 字`, `312 KB`).
-import type { DocumentProblem, Finding, Severity, Submission } from '../types.js';
+import type { DocumentProblem, DocumentRead, Finding, Severity, Submission } from '../types.js';
 
 export type RuleOutcome = Omit<Finding, 'rule'>;
 
@@ -55,10 +55,42 @@ export function unseenContent({ mail, documents }: Submission): string | null {
   return unread ? `附件${quoteFile(unread.entry)}无法读取` : null;
 }
 
-/** A "not found" failure: `error`, or `review` with the reason when content went unseen. */
-export function missing(submission: Submission, message: string): RuleOutcome {
+/**
+ * A file the assembly placed nowhere (no name and no content made it the form, report, logo or
+ * scan) that `could` be the one not found, and whose name does not say it is something else
+ * (`otherwise`: evidence, say): then "not found" is a guess too. A second unnamed picture beside
+ * the logo, a grey scan with no seal to see, a scanned PDF with a text layer.
+ */
+export function unplaced(
+  submission: Submission,
+  could: (d: DocumentRead) => boolean,
+  otherwise: string[],
+): DocumentRead | undefined {
+  const { form, report, logo, scan, documents } = submission;
+  const placed = new Set([form?.doc, report?.doc, logo, scan]);
+  return documents.find(
+    (d) =>
+      !placed.has(d) &&
+      could(d) &&
+      !otherwise.some((k) => d.entry.filename.toLowerCase().includes(k.toLowerCase())),
+  );
+}
+
+/**
+ * A "not found" failure: `error`, or `review` with the reason when content went unseen or a
+ * file placed nowhere may be the one (`maybe`, from `unplaced`).
+ */
+export function missing(
+  submission: Submission,
+  message: string,
+  maybe?: DocumentRead,
+): RuleOutcome {
   const unseen = unseenContent(submission);
-  return unseen
-    ? fail('review', `${message}（${unseen}，材料可能在其中，需人工核查）`, { unseen })
+  if (unseen)
+    return fail('review', `${message}（${unseen}，材料可能在其中，需人工核查）`, { unseen });
+  return maybe
+    ? fail('review', `${message}（${quoteFile(maybe.entry)}可能即是，未能确定，需人工核查）`, {
+        maybe: maybe.entry.filename,
+      })
     : fail('error', message, {});
 }

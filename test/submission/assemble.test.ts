@@ -2,9 +2,20 @@
 // and a report written by LibreOffice.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logoMissing } from '../../src/rules/logo-missing.js';
+import { scanMissing } from '../../src/rules/scan-missing.js';
 import { assemble } from '../../src/submission/assemble.js';
 import type { DocumentRead, Role } from '../../src/types.js';
-import { chars, docxFromHtml, mail, profile, read, tempDir, wordDoc } from '../rules/support.js';
+import {
+  chars,
+  docxFromHtml,
+  magick,
+  mail,
+  profile,
+  read,
+  tempDir,
+  wordDoc,
+} from '../rules/support.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/documents/${name}`, import.meta.url));
@@ -75,6 +86,36 @@ describe('assemble', () => {
     });
     expect(s.report?.count.total).toBe(3500 + 9 + 8 + 8); // body + the three headings
     expect(s.scan?.image?.redSeal).toBe(true);
+  });
+
+  it('leaves "no logo" and "no scan" to a person when unnamed pictures could be either', async () => {
+    // A square logo and a 16:9 screenshot, neither named nor red: which is the logo is a guess.
+    const screenshot = magick(tmp.dir, 'shot.png', ['-size', '1600x900', 'gradient:gray-white']);
+    const logo = magick(tmp.dir, 'navy.jpg', ['-size', '800x800', 'gradient:navy-white']);
+    const docs = await Promise.all(
+      [
+        ['附件1.docx', fixture('form.docx')],
+        ['1.jpg', logo],
+        ['2.png', screenshot],
+      ].map(([n, c]) => read(n as string, c as Buffer)),
+    );
+    const s = await assemble(mail(), 'submission', docs, new Date(), profile);
+    expect([s.logo, s.scan]).toEqual([null, null]);
+    expect(logoMissing.check(s, profile)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('「1.jpg」可能即是'),
+    });
+    expect(scanMissing.check(s, profile)).toMatchObject({ passed: false, severity: 'review' });
+    // Named as something else, the pictures leave no doubt: the logo is missing.
+    const named = await Promise.all(
+      [
+        ['附件1.docx', fixture('form.docx')],
+        ['系统截图.png', screenshot],
+      ].map(([n, c]) => read(n as string, c as Buffer)),
+    );
+    const t = await assemble(mail(), 'submission', named, new Date(), profile);
+    expect(logoMissing.check(t, profile)).toMatchObject({ passed: false, severity: 'error' });
   });
 
   it('has no form when the form came only as a PDF', async () => {
