@@ -1,8 +1,9 @@
 // REPORT_LENGTH (error, sometimes review): the report must have 3000–5000 字 (seed §三.3.2),
 // counted as Word counts. Our count of a converted document can differ from Word's by a few
-// characters, so within reviewMarginPercent outside a bound a person decides, not the rule.
+// characters, so within reviewMarginPercent outside a bound a person decides, not the rule; so
+// does a person when the report was only guessed (the longest text of an unnamed file).
 import type { Rule } from '../types.js';
-import { fail, formatNumber, notApplicable, pass } from './finding.js';
+import { fail, formatNumber, notApplicable, pass, quoteFile } from './finding.js';
 
 export const reportLength: Rule = {
   code: 'REPORT_LENGTH',
@@ -27,6 +28,19 @@ export const reportLength: Rule = {
           ...details,
           nearBound: true,
         },
+      );
+    }
+    // Taken for the longest text among files no name calls a report, it may be another document
+    // altogether (a brochure, a PDF of press cuttings): its count is no ground to reject.
+    const name = report.doc.entry.filename.toLowerCase();
+    const guessed =
+      report.source === 'attachment' &&
+      !profile.filenameKeywords.report.some((k) => name.includes(k.toLowerCase()));
+    if (guessed) {
+      return fail(
+        'review',
+        `${found}（取自${quoteFile(report.doc.entry)}，文件名未表明是案例报告），${required}；将由工作人员人工核查`,
+        { ...details, guessed: true },
       );
     }
     const advice = chars < minChars ? '请补充内容后重新发送' : '请精简内容后重新发送';

@@ -32,6 +32,17 @@ describe('REPORT_LENGTH', () => {
     expect(length(5051)).toMatchObject({ severity: 'error' });
   });
 
+  it('asks for review, not rejection, when the report is only the longest text of an unnamed file', () => {
+    const guessed = submission({ reportText: chars(8000) });
+    if (guessed.report) guessed.report.doc.entry.filename = '宣传册.pdf';
+    expect(reportLength.check(guessed, profile)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('取自「宣传册.pdf」'),
+      details: { chars: 8000, guessed: true },
+    });
+  });
+
   it('counts Latin words as Word does, not letters', () => {
     const text = `${chars(2990)} ${'AI model '.repeat(5)}`;
     expect(reportLength.check(submission({ reportText: text }), profile)).toMatchObject({
