@@ -65,7 +65,7 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
   const db = await openDb(env.databaseUrl);
   const blobs = createBlobStore(path.join(env.dataDir, 'blobs'));
   const connection = connectRedis(redis.url);
-  const queues = createQueues(connection, opts.queuePrefix);
+  const queues = createQueues(connection, opts.queuePrefix, log);
   const ingest = createIngest({
     db,
     blobs,

@@ -15,6 +15,22 @@ export function connectRedis(target: string | { path: string }, extra: RedisOpti
     : new Redis({ ...options, path: target.path });
 }
 
+/** ioredis queues commands while disconnected (maxRetriesPerRequest: null): never wait on it. */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * How long an enqueue may wait for Redis. Past it the caller hears of it (and lets the sweep
+ * enqueue later: the database is the record) instead of waiting out the outage, which would stop
+ * the poller storing mail; the command itself still runs if Redis comes back.
+ */
+const ENQUEUE_WAIT_MS = 5_000;
+
 export interface Queues {
   process: Queue;
   reply: Queue;
@@ -33,9 +49,13 @@ const defaultJobOptions = {
   removeOnFail: { count: 5_000 },
 };
 
-export function createQueues(connection: Redis, prefix = 'intake'): Queues {
+export function createQueues(connection: Redis, prefix = 'intake', log?: Logger): Queues {
   const process = new Queue(QUEUES.process, { connection, prefix, defaultJobOptions });
   const reply = new Queue(QUEUES.reply, { connection, prefix, defaultJobOptions });
+  // Without a listener BullMQ prints a lost connection's every retry to stderr, outside the log.
+  for (const q of [process, reply]) {
+    q.on('error', (err) => log?.warn({ err, queue: q.name }, 'queue error'));
+  }
 
   // Adding a jobId that exists is a no-op in BullMQ, except that a finished job still blocks it:
   // drop finished ones first so the sweep can resubmit work whose row is not done.
@@ -48,17 +68,19 @@ export function createQueues(connection: Redis, prefix = 'intake'): Queues {
     }
     await queue.add(name, data, { jobId });
   }
+  const enqueue = (queue: Queue, name: string, data: object, jobId: string) =>
+    withTimeout(addOnce(queue, name, data, jobId), ENQUEUE_WAIT_MS);
 
   return {
     process,
     reply,
     enqueueProcess: (messageId) => {
       const p = JOBS.processMessage;
-      return addOnce(process, p.name, { messageId }, p.jobId({ messageId }));
+      return enqueue(process, p.name, { messageId }, p.jobId({ messageId }));
     },
     enqueueReply: (replyId) => {
       const r = JOBS.sendReply;
-      return addOnce(reply, r.name, { replyId }, r.jobId({ replyId }));
+      return enqueue(reply, r.name, { replyId }, r.jobId({ replyId }));
     },
     async depths() {
       const out: Record<string, Record<string, number>> = {};

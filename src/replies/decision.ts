@@ -73,7 +73,8 @@ export async function queueDecisionReply(
     );
     return created;
   });
-  if (row.state === 'pending') await queues.enqueueReply(row.id);
+  // Redis down (the enqueue gives up after a few seconds): the row is pending, the sweep sends it.
+  if (row.state === 'pending') await queues.enqueueReply(row.id).catch(() => undefined);
   return row;
 }
 

@@ -57,6 +57,27 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
     });
   });
 
+  it('goes on storing mail while Redis is down, and files it once Redis is back', async () => {
+    const intake = await rig.app();
+    await rig.redis.stop();
+    // The enqueue gives up after a few seconds: the row is the record, the sweep enqueues later.
+    for (let i = 0; i < 2; i++) {
+      const stored = await intake.ingest({
+        raw: await makeMessage(),
+        source: 'import',
+        mailbox: 'import',
+        receivedAt: new Date(),
+        receivedAtSource: 'now',
+      });
+      expect(stored.inserted).toBe(true);
+    }
+    expect((await counts(rig)).messages).toBe(2);
+    await rig.redis.restart();
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await waitFor('both processed', async () => (await counts(rig)).processed === 2);
+  }, 60_000);
+
   it('files a message once when its worker is killed with SIGKILL mid-job', async () => {
     const intake = await rig.app();
     // Each carries a real attachment so the job takes long enough to be caught in flight.

@@ -1,10 +1,10 @@
 // Health for the orchestrator (no login: they reveal nothing) and metrics for Prometheus
 // (behind the login: counts of a campaign are the organisers' business; scrape with Basic).
 import type { FastifyInstance } from 'fastify';
+import { withTimeout } from '../../queue/queues.js';
 import { sql } from '../../store/kysely.js';
 import type { WebDeps } from '../deps.js';
 import type { Metrics } from '../metrics.js';
-import { withTimeout } from './overview.js';
 
 export function opsRoutes(app: FastifyInstance, deps: WebDeps, metrics: Metrics): void {
   app.get('/healthz', async () => ({ ok: true }));

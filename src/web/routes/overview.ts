@@ -1,6 +1,7 @@
 // `/`: how the campaign stands — counts, submissions per day against the deadline, mailbox and
 // queue health, replies that did not go out.
 import type { FastifyInstance } from 'fastify';
+import { withTimeout } from '../../queue/queues.js';
 import { getOverview } from '../../store/overview.js';
 import type { WebDeps } from '../deps.js';
 import { overviewPage } from '../views/pages.js';
@@ -9,15 +10,6 @@ export function offsetMinutes(utcOffset: string): number {
   const m = /^([+-])(\d{2}):(\d{2})$/.exec(utcOffset);
   if (!m) return 480;
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
-}
-
-/** ioredis queues commands while disconnected (maxRetriesPerRequest: null): never wait on it. */
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
 
 export function overviewRoutes(app: FastifyInstance, deps: WebDeps): void {
