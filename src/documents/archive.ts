@@ -165,26 +165,39 @@ export async function readZipEntry(
 }
 
 /**
- * The first entry whose name matches and whose content is over `maxBytes`, or null. Content is
- * measured by inflating and discarding (headers can lie: one that inflates past its declared size
- * throws), so a reader that inflates whole parts (mammoth's JSZip) is only handed a package whose
- * parts are known to be small. Past `maxEntries` the package itself is the problem.
+ * Why a package is too big to hand to a reader that inflates whole parts (mammoth's JSZip), or
+ * null: a matching entry over `maxBytes`, the matching entries together over `maxTotalBytes`
+ * (each is inflated here to be measured: many parts just under the cap would otherwise cost
+ * gigabytes of inflating), or more than `maxEntries` entries. Content is measured by inflating
+ * and discarding (headers can lie: one that inflates past its declared size throws).
  */
 export async function oversizedEntry(
   zip: Buffer,
   match: (name: string) => boolean,
-  maxBytes: number,
-  maxEntries: number,
+  limits: { maxBytes: number; maxTotalBytes: number; maxEntries: number },
 ): Promise<string | null> {
+  const { maxBytes, maxTotalBytes, maxEntries } = limits;
   const zipfile = await yauzl.fromBufferPromise(zip, { lazyEntries: true, decodeStrings: false });
   try {
     let count = 0;
+    let total = 0;
     for (let entry = await nextEntry(zipfile); entry; entry = await nextEntry(zipfile)) {
       const name = entry.fileNameRaw.toString('utf8');
-      if (++count > maxEntries) return `${maxEntries} 个以上部件`;
+      if (++count > maxEntries) return `部件超过 ${maxEntries} 个`;
       if (!match(name) || entry.isEncrypted()) continue;
-      if (entry.uncompressedSize > maxBytes) return name;
-      if (!(await entryBytes(zip, zipfile, entry, maxBytes))) return name;
+      const tooBig = `${name} 解压后超过 ${mb(maxBytes)}`;
+      if (entry.uncompressedSize > maxBytes) return tooBig;
+      const bytes = await entryBytes(
+        zip,
+        zipfile,
+        entry,
+        Math.min(maxBytes, maxTotalBytes - total),
+      );
+      if (!bytes)
+        return total + maxBytes > maxTotalBytes
+          ? `各部件合计解压后超过 ${mb(maxTotalBytes)}`
+          : tooBig;
+      total += bytes.length;
     }
     return null;
   } finally {

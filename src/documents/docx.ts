@@ -11,8 +11,12 @@ const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
 // mammoth (JSZip) inflates every XML part it reads whole and builds a DOM of it: a 200 MB
 // document.xml compressed to 200 KB would take gigabytes. A 5000-字 report with heavy formatting
 // is about 1 MB of XML; 16 MB leaves room for long forms and still keeps the DOM a few hundred MB.
-const MAX_XML_PART_BYTES = 16 * 1024 * 1024;
-const MAX_PACKAGE_ENTRIES = 10_000;
+// All the parts together: a few MB in a real document (styles, numbering, headers, comments).
+const XML_LIMITS = {
+  maxBytes: 16 * 1024 * 1024,
+  maxTotalBytes: 64 * 1024 * 1024,
+  maxEntries: 10_000,
+};
 
 export async function readDocx(
   buf: Buffer,
@@ -27,16 +31,11 @@ export async function readDocx(
       message: 'Word 文档设置了打开密码，无法读取，请去掉密码后重新发送',
     });
   }
-  const oversized = await oversizedEntry(
-    buf,
-    (n) => /\.(xml|rels)$/i.test(n),
-    MAX_XML_PART_BYTES,
-    MAX_PACKAGE_ENTRIES,
-  );
+  const oversized = await oversizedEntry(buf, (n) => /\.(xml|rels)$/i.test(n), XML_LIMITS);
   if (oversized) {
     throw new DocumentError({
       kind: 'too_large',
-      message: `Word 文档内部内容异常庞大（${oversized} 解压后超过 16 MB），未予读取，请删除多余内容后另存为新的 .docx 再发送`,
+      message: `Word 文档内部内容异常庞大（${oversized}），未予读取，请删除多余内容后另存为新的 .docx 再发送`,
     });
   }
   const blocks = await runTask(

@@ -56,6 +56,23 @@ describe('Word files in the documents worker', () => {
       { name: 'word/document.xml', data: () => repeated(PARA, 12 * 1024 * 1024) },
     ]);
 
+  it('refuses a package whose XML parts together inflate past 64 MB, each under the 16 MB cap', async () => {
+    // Each part is inflated to be measured: 3,000 parts of 15 MB would be 45 GB of inflating.
+    const many = await makeZip([
+      { name: '[Content_Types].xml', data: Buffer.from('<Types/>') },
+      ...[1, 2, 3, 4, 5].map((i) => ({
+        name: `word/part${i}.xml`,
+        data: () => repeated(PARA, 15 * 1024 * 1024),
+      })),
+    ]);
+    await expect(readDocx(many, profile.limits)).rejects.toSatisfy(
+      (e) =>
+        e instanceof DocumentError &&
+        e.problem.kind === 'too_large' &&
+        e.problem.message.includes('各部件合计解压后超过 64 MB'),
+    );
+  });
+
   it('stops a file past the timeout, says so in Word terms, and reads the next one', async () => {
     const limits = { ...profile.limits, documentTimeoutMs: 20 };
     await expect(readDocx(await heavyDocx(), limits)).rejects.toSatisfy(
