@@ -91,10 +91,13 @@ async function guessLogo(candidates: DocumentRead[]): Promise<DocumentRead | und
 async function pickLogoAndScan(docs: DocumentRead[], kw: Keywords) {
   const images = docs.filter(isImage);
   const unnamed = images.filter((d) => !named(d, kw.scan) && !named(d, kw.evidence));
-  const jpegFirst = (a: DocumentRead, b: DocumentRead) =>
+  // 商标注册证书.jpg names the logo too: a name that also says evidence comes after one that
+  // does not, then JPEG before other formats.
+  const likelier = (a: DocumentRead, b: DocumentRead) =>
+    Number(named(a, kw.evidence)) - Number(named(b, kw.evidence)) ||
     Number(b.detectedType === 'jpeg') - Number(a.detectedType === 'jpeg');
   const logo =
-    images.filter((d) => named(d, kw.logo)).sort(jpegFirst)[0] ??
+    images.filter((d) => named(d, kw.logo)).sort(likelier)[0] ??
     (unnamed.length === 1 ? unnamed[0] : undefined) ??
     docs.find(
       (d) => named(d, kw.logo) && !DOCUMENT.has(d.detectedType) && !ARCHIVE.has(d.detectedType),

@@ -64,6 +64,15 @@ describe('assemble', () => {
     });
   });
 
+  it('takes the logo over a trademark certificate whose name says 商标 too', async () => {
+    const { byName } = await roles([
+      ['商标注册证书.jpg', fixture('seal-scan.jpg')],
+      ['公司商标.jpg', fixture('logo.jpg')],
+    ]);
+    expect(byName['公司商标.jpg']).toBe('logo');
+    expect(byName['商标注册证书.jpg']).not.toBe('logo');
+  });
+
   it('decides by content when names say nothing: form labels, long text, red seal', async () => {
     const docs = await Promise.all(
       [
