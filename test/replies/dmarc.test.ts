@@ -2,6 +2,7 @@
 // answered by nobody: replying would send mail to whoever the forger named.
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { queueDecisionReply } from '../../src/replies/index.js';
 import { sql } from '../../src/store/kysely.js';
 import { createRig, PROJECT_ROOT, type Rig, waitFor } from '../support/app.js';
 import { replyRows } from './rig.js';
@@ -15,13 +16,14 @@ describe('DMARC failure', () => {
     await rig.dispose();
   });
 
-  it('files a perfect submission as needs_review with SENDER_UNVERIFIED and suppresses its reply', async () => {
+  it("files a perfect submission as needs_review with SENDER_UNVERIFIED and suppresses its reply, an organiser's decision notice too", async () => {
     const accepted = readFileSync(`${PROJECT_ROOT}/fixtures/submissions/accepted-docx.eml`);
     const header =
       'Authentication-Results: mx.contest.example; spf=fail smtp.mailfrom=bank.example; dkim=none; dmarc=fail (p=REJECT) header.from=bank.example\r\n';
     const worker = await rig.app({ roles: ['worker'] });
     await worker.start();
-    await (await rig.app()).ingest({
+    const intake = await rig.app();
+    await intake.ingest({
       raw: Buffer.concat([Buffer.from(header), accepted]),
       source: 'import',
       mailbox: 'import',
@@ -44,5 +46,12 @@ describe('DMARC failure', () => {
       (f: { passed: boolean }) => !f.passed,
     );
     expect(failed.map((f: { rule: string }) => f.rule)).toEqual(['SENDER_UNVERIFIED']);
+    // Accepting it on the dashboard does not send the notice to the forged sender either.
+    const decision = await queueDecisionReply(rig.store.db, intake.queues, {
+      submissionId: reply?.submission_id ?? 0,
+      verdict: 'accepted',
+      reason: '',
+    });
+    expect(decision).toMatchObject({ state: 'suppressed', suppressedReason: 'dmarc-fail' });
   });
 });

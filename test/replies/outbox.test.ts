@@ -112,36 +112,6 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     ).rejects.toThrow(/no submission/);
   });
 
-  it("keeps a decision reply from a sender the automatic reply's guard refused (DMARC fail)", async () => {
-    const intake = await rig.app();
-    const worker = await rig.app({ roles: ['worker'] });
-    await worker.start();
-    await intake.ingest({
-      raw: await makeMessage({
-        from: '冒名者 <ceo@bank.example.cn>',
-        subject: '测试单位有限公司+测试案例',
-        headers: {
-          'Authentication-Results':
-            'mx.intake.example; spf=fail; dmarc=fail header.from=bank.example.cn',
-        },
-      }),
-      source: 'import',
-      mailbox: 'import',
-      receivedAt: new Date('2025-10-10T10:00:00+08:00'),
-      receivedAtSource: 'now',
-    });
-    await waitFor('the automatic reply settled', async () => (await replyRows(rig)).length === 1);
-    const [automatic] = await replyRows(rig);
-    expect(automatic).toMatchObject({ state: 'suppressed', suppressed_reason: 'dmarc-fail' });
-    const decision = await queueDecisionReply(rig.store.db, intake.queues, {
-      submissionId: automatic?.submission_id ?? 0,
-      verdict: 'accepted',
-      reason: '',
-    });
-    expect(decision).toMatchObject({ state: 'suppressed', suppressedReason: 'dmarc-fail' });
-    expect(outboxFiles(rig)).toEqual([]);
-  });
-
   it('sends no decision reply to a message a machine sent (it had no automatic reply either)', async () => {
     const intake = await rig.app();
     const worker = await rig.app({ roles: ['worker'] });
