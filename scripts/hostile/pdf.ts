@@ -1,6 +1,8 @@
 // Hand-built hostile PDFs with a correct xref table, so a reader gets past the syntax and has
-// to deal with the structure: a page tree that contains itself, and a tree that really holds a
-// million pages (one page object referenced through a 1000 × 1000 fan-out).
+// to deal with the structure: a page tree that contains itself, a tree that really holds a
+// million pages (one page object referenced through a 1000 × 1000 fan-out), and a page that is
+// one picture of any size (a few hundred KB of deflated pixels can be gigabytes decoded).
+import { deflateSync } from 'node:zlib';
 
 function pdf(objects: string[]): Buffer {
   let out = '%PDF-1.4\n%\xe2\xe3\xcf\xd3\n';
@@ -45,5 +47,21 @@ export function millionPagesPdf(): Buffer {
     '<< /Type /Page /Parent 3 0 R /MediaBox [0 0 612 792] /Contents 5 0 R /Resources << /Font << /F1 6 0 R >> >> >>',
     TEXT,
     FONT,
+  ]);
+}
+
+/** One A4 page filled by a width × height picture of one RGB colour, deflated. */
+export function imagePdf(width: number, height: number, rgb: [number, number, number]): Buffer {
+  const row = Buffer.alloc(width * 3);
+  for (let i = 0; i < row.length; i += 3) row.set(rgb, i);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)), {
+    level: 9,
+  }).toString('latin1');
+  return pdf([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>',
+    stream('q 595 0 0 842 0 0 cm /Im1 Do Q'),
+    `<< /Type /XObject /Subtype /Image /Width ${width} /Height ${height} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode /Length ${pixels.length} >>\nstream\n${pixels}\nendstream`,
   ]);
 }

@@ -185,7 +185,11 @@ async function readPdfInto(read: DocumentRead, profile: ContestProfile): Promise
   const pdfLimits = profile.limits.pdf;
   const renderPages = nameHas(read.entry.filename, profile.filenameKeywords.scan);
   const result = await guarded(read, undefined, () =>
-    readPdf(read.entry.content, pdfLimits, { renderPages, handOver: true }),
+    readPdf(read.entry.content, pdfLimits, {
+      renderPages,
+      handOver: true,
+      maxImagePixels: profile.limits.image.maxPixels,
+    }),
   );
   if (!result) return;
   read.pdf = result.content;

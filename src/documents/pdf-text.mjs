@@ -16,7 +16,7 @@ const standardFontDataUrl = `${path.join(pdfjsDir, 'standard_fonts')}/`;
 const MIN_TEXT_CHARS = 10;
 
 /** A PDF's text, page counts and page pictures (the documents worker's 'pdf' task). */
-export async function readPdfText({ data, maxPages, renderPages, renderWidth }) {
+export async function readPdfText({ data, maxPages, renderPages, renderWidth, maxImagePixels }) {
   // Copies taken before pdf.js owns the bytes; a few MB at most (two page images).
   const jpegs = firstAndLastJpegs(new Uint8Array(data)).map((j) => new Uint8Array(j));
   const bytes = new Uint8Array(data);
@@ -30,6 +30,9 @@ export async function readPdfText({ data, maxPages, renderPages, renderWidth }) 
       standardFontDataUrl,
       isEvalSupported: false,
       verbosity: 0,
+      // A page is rendered from its pictures decoded whole, outside the worker's heap cap: a
+      // 400 KB PDF holding a 20000 × 20000 picture took 5 GB. Larger pictures are left out.
+      maxImageSize: maxImagePixels,
     });
     const text = await parser.getText({ pageJoiner: '', first: maxPages });
     const pageChars = text.pages.map((p) => p.text.replace(/\s/g, '').length);

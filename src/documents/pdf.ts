@@ -29,6 +29,8 @@ export async function readPdf(
     renderPages?: boolean;
     /** The caller is done with `buf`: its memory may move to the worker, leaving it empty. */
     handOver?: boolean;
+    /** A picture larger than this is left out of a page's render (`limits.image.maxPixels`). */
+    maxImagePixels?: number;
   } = {},
 ): Promise<PdfRead> {
   const task = {
@@ -37,6 +39,7 @@ export async function readPdf(
     maxPages: limits.maxPages,
     renderPages: opts.renderPages ?? false,
     renderWidth: RENDER_WIDTH,
+    maxImagePixels: opts.maxImagePixels ?? -1, // pdf.js: no limit
   };
   try {
     return toRead(await runTask(task, limits));

@@ -18,7 +18,14 @@ import type { Block } from './word-content.js';
 
 /** What documents-worker.mjs is asked to do; `data` moves to it. */
 export type Task =
-  | { kind: 'pdf'; data: ArrayBuffer; maxPages: number; renderPages: boolean; renderWidth: number }
+  | {
+      kind: 'pdf';
+      data: ArrayBuffer;
+      maxPages: number;
+      renderPages: boolean;
+      renderWidth: number;
+      maxImagePixels: number;
+    }
   | { kind: 'docx'; data: ArrayBuffer }
   | { kind: 'doc'; data: ArrayBuffer };
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { imagePdf } from '../../scripts/hostile/pdf.js';
 import { closeDocumentsWorker, readDocuments, readOne } from '../../src/documents/index.js';
 import type { DocumentRead, FileEntry } from '../../src/types.js';
 import { fixture, profile } from './helpers.js';
@@ -175,6 +176,17 @@ describe('readOne', () => {
     expect(deep.at(-1)?.problems[0]?.message).toContain('嵌套');
     const nested = await readOne('nested-bomb.zip', fixture('nested-bomb.zip'), profile);
     expect(nested.at(-1)?.problems[0]?.message).toContain('压缩炸弹');
+  });
+
+  it("leaves a picture over the image pixel cap out of a PDF page's render (pdf.js decodes it whole)", async () => {
+    // 400 KB holding a 20000 × 20000 picture took 5 GB to render; here a red 1500 × 1500 one.
+    const red = imagePdf(1500, 1500, [220, 20, 30]);
+    const [whole] = await readOne('盖章扫描件.pdf', red, profile);
+    expect(whole?.pdf?.redSeal).toBe(true);
+    const image = { ...profile.limits.image, maxPixels: 1_000_000 };
+    const capped = { ...profile, limits: { ...profile.limits, image } };
+    const [left] = await readOne('盖章扫描件.pdf', red, capped);
+    expect(left?.pdf).toMatchObject({ pages: 1, redSeal: false });
   });
 
   it('checks a scan for a red seal: PDF pages and images named as scans', async () => {
