@@ -52,7 +52,10 @@ export interface ImapSession {
   uidsAbove(lastUid: number): Promise<number[]>;
   /** INTERNALDATE and size of `uids`, collected before any other command is sent. */
   meta(uids: number[]): Promise<MessageMeta[]>;
-  /** The raw message as a stream, or undefined when the UID no longer exists (rejects when the connection is gone). */
+  /**
+   * The raw message as a stream, or undefined when the UID no longer exists; rejects when the
+   * connection is gone.
+   */
   download(uid: number): Promise<Readable | undefined>;
   flags(uid: number): Promise<Set<string> | undefined>;
   /** Adds a keyword; false when the server refused or dropped it (not in PERMANENTFLAGS). */
