@@ -93,6 +93,12 @@ export type ContestProfile = z.infer<typeof contestSchema> & {
 };
 export type FormFieldName = keyof ContestProfile['form']['fields'];
 
+/** Whether a file name holds one of `keywords` (a `filenameKeywords` list), in any letter case. */
+export function nameHas(filename: string, keywords: string[]): boolean {
+  const lower = filename.toLowerCase();
+  return keywords.some((k) => lower.includes(k.toLowerCase()));
+}
+
 export const DEFAULT_CONTEST_FILE = new URL('../../config/contest-2025.json', import.meta.url)
   .pathname;
 

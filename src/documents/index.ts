@@ -3,7 +3,7 @@
 // Whatever goes wrong with one file becomes a DocumentProblem on it; nothing here throws for
 // bad input, and every reader runs under a timeout.
 import { createHash } from 'node:crypto';
-import type { ContestProfile } from '../config/contest.js';
+import { type ContestProfile, nameHas } from '../config/contest.js';
 import type {
   DetectedType,
   DocumentProblem,
@@ -260,11 +260,6 @@ async function readArchive(read: DocumentRead, ctx: Context): Promise<DocumentRe
   const reads: DocumentRead[] = [];
   for (const child of unpacked.entries) reads.push(...(await readEntry(child, inner)));
   return reads;
-}
-
-export function nameHas(filename: string, keywords: string[]): boolean {
-  const lower = filename.toLowerCase();
-  return keywords.some((k) => lower.includes(k.toLowerCase()));
 }
 
 /**

@@ -1,5 +1,6 @@
 // Helpers shared by the rules: a finding is built the same way everywhere, and numbers are
 // written the way applicants read them (`2,150 字`, `312 KB`).
+import { nameHas } from '../config/contest.js';
 import type { DocumentProblem, DocumentRead, Finding, Severity, Submission } from '../types.js';
 
 export type RuleOutcome = Omit<Finding, 'rule'>;
@@ -68,12 +69,7 @@ export function unplaced(
 ): DocumentRead | undefined {
   const { form, report, logo, scan, documents } = submission;
   const placed = new Set([form?.doc, report?.doc, logo, scan]);
-  return documents.find(
-    (d) =>
-      !placed.has(d) &&
-      could(d) &&
-      !otherwise.some((k) => d.entry.filename.toLowerCase().includes(k.toLowerCase())),
-  );
+  return documents.find((d) => !placed.has(d) && could(d) && !nameHas(d.entry.filename, otherwise));
 }
 
 /**

@@ -1,6 +1,7 @@
 // FORM_MISSING (error): the call requires the electronic form "Word形式" (seed §四.1). A form
 // sent only as PDF fails too, and the message says so, since a PDF cannot be read back into
 // the organisers' records.
+import { nameHas } from '../config/contest.js';
 import type { Rule } from '../types.js';
 import { fail, missing, pass, quoteFile } from './finding.js';
 
@@ -16,7 +17,7 @@ export const formMissing: Rule = {
     }
     const keywords = profile.filenameKeywords.form;
     const pdfForm = documents.find(
-      (d) => d.detectedType === 'pdf' && keywords.some((k) => d.entry.filename.includes(k)),
+      (d) => d.detectedType === 'pdf' && nameHas(d.entry.filename, keywords),
     );
     if (pdfForm) {
       return fail(

@@ -2,6 +2,7 @@
 // counted as Word counts. Our count of a converted document can differ from Word's by a few
 // characters, so within reviewMarginPercent outside a bound a person decides, not the rule; so
 // does a person when the report was only guessed (the longest text of an unnamed file).
+import { nameHas } from '../config/contest.js';
 import type { Rule } from '../types.js';
 import { fail, formatNumber, notApplicable, pass, quoteFile } from './finding.js';
 
@@ -32,10 +33,9 @@ export const reportLength: Rule = {
     }
     // Taken for the longest text among files no name calls a report, it may be another document
     // altogether (a brochure, a PDF of press cuttings): its count is no ground to reject.
-    const name = report.doc.entry.filename.toLowerCase();
     const guessed =
       report.source === 'attachment' &&
-      !profile.filenameKeywords.report.some((k) => name.includes(k.toLowerCase()));
+      !nameHas(report.doc.entry.filename, profile.filenameKeywords.report);
     if (guessed) {
       return fail(
         'review',

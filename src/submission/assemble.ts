@@ -1,7 +1,7 @@
 // Decides which attachment is the form, the report, the logo and the stamped scan. Applicants
 // name files any way they like (or not at all: `附件1.docx`), so names are a hint and content
 // decides: the form is the Word file with the most form labels, the report the long text.
-import type { ContestProfile } from '../config/contest.js';
+import { type ContestProfile, nameHas } from '../config/contest.js';
 import { countChars } from '../documents/count.js';
 import { detectRedSeal } from '../documents/image.js';
 import type { DocumentRead, MessageKind, ParsedMail, Role, Submission } from '../types.js';
@@ -17,10 +17,7 @@ const DOCUMENT = new Set([...WORD, 'pdf', 'xlsx', 'xls', 'pptx', 'ppt', 'video']
 const LONG_TEXT = 1000;
 
 type Keywords = ContestProfile['filenameKeywords'];
-const named = (doc: DocumentRead, words: string[]) => {
-  const name = doc.entry.filename.toLowerCase();
-  return words.some((w) => name.includes(w.toLowerCase()));
-};
+const named = (doc: DocumentRead, words: string[]) => nameHas(doc.entry.filename, words);
 const isImage = (d: DocumentRead) => IMAGE.has(d.detectedType);
 const isImageOnlyPdf = (d: DocumentRead) =>
   d.detectedType === 'pdf' && !!d.pdf && d.pdf.pages > 0 && d.pdf.imageOnlyPages === d.pdf.pages;
