@@ -57,6 +57,12 @@ export interface ImapSession {
    * connection is gone.
    */
   download(uid: number): Promise<Readable | undefined>;
+  /**
+   * The raw message in one FETCH BODY.PEEK[], held in memory: the server states its length
+   * before sending it, so unlike `download` it cannot end early unnoticed. Undefined when the
+   * UID no longer exists.
+   */
+  fetchWhole(uid: number): Promise<Buffer | undefined>;
   flags(uid: number): Promise<Set<string> | undefined>;
   /** Adds a keyword; false when the server refused or dropped it (not in PERMANENTFLAGS). */
   addKeyword(uid: number, keyword: string): Promise<boolean>;
@@ -195,6 +201,10 @@ export function createImapSession(
         });
       }
       return content;
+    },
+    async fetchWhole(uid) {
+      const m = await client.fetchOne(String(uid), { uid: true, source: true }, { uid: true });
+      return m ? m.source : undefined;
     },
     async flags(uid) {
       const m = await client.fetchOne(String(uid), { uid: true, flags: true }, { uid: true });

@@ -2,10 +2,13 @@
 // this process holds the mailbox's lock (one active poller per mailbox, DESIGN.md §7).
 // The cursor lives in the sink (the database), never in the mailbox: no \Seen, no delete, no
 // move (DESIGN.md §3); the `$Intake` keyword is only a courtesy to organisers reading the box.
+// A message the server keeps failing to hand over is recorded as unfetched and passed over, so
+// it cannot hold up the mail behind it (`giveUp`).
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
+import type { UnfetchedMessage } from '../store/cursors.js';
 import {
   createImapSession,
   type ImapConnectionConfig,
@@ -28,6 +31,8 @@ export interface PollSink {
     receivedAt: Date;
   }): Promise<{ sha256: string; size: number; inserted: boolean }>;
   advance(mailbox: string, uidValidity: string, lastUid: number): Promise<void>;
+  /** Records a message the server would not hand over (the cursor then moves past it). Idempotent. */
+  unfetched(message: UnfetchedMessage): Promise<void>;
   polled(mailbox: string, outcome: { ok: true } | { ok: false; error: string }): Promise<void>;
 }
 
@@ -51,6 +56,11 @@ export interface PollerDeps {
   /** Catch-up sweep by UID: IDLE `exists` events are only hints (default 60 s). */
   sweepIntervalMs?: number;
   backoff?: { minMs: number; maxMs: number };
+  /**
+   * When a message that keeps failing to download is recorded as unfetched and passed over:
+   * after this many attempts, the first this long ago (default 5 attempts over 10 minutes).
+   */
+  giveUp?: { attempts: number; afterMs: number };
 }
 
 export interface Poller {
@@ -101,6 +111,24 @@ function sha256Of(raw: Buffer): string {
   return createHash('sha256').update(raw).digest('hex');
 }
 
+/**
+ * The server failed to hand over this message: the download or its stream failed. Not the
+ * store's own failures (a full disk, a database down), which no number of retries makes the
+ * message's fault.
+ */
+class DownloadFailed extends Error {
+  constructor(
+    readonly uid: number,
+    cause: unknown,
+  ) {
+    super(`downloading UID ${uid} failed: ${describe(cause)}`, { cause });
+  }
+}
+
+const serverSide = (uid: number) => (err: unknown) => {
+  throw new DownloadFailed(uid, err);
+};
+
 async function toBuffer(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk));
@@ -137,6 +165,9 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
   // A mailbox being recreated (a migration) may still be filling when the rescan ends; copied
   // messages keep their INTERNALDATE, so ones older than the change's detection are deduped too.
   let changed: { uidValidity: string; at: Date } | undefined;
+  // The message whose download keeps failing, across connections.
+  let failing: { key: string; attempts: number; since: number } | undefined;
+  const giveUp = deps.giveUp ?? { attempts: 5, afterMs: 10 * 60_000 };
 
   const pause = (ms: number) =>
     sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined);
@@ -188,30 +219,43 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
   }
 
   async function ingestOne(c: Conn, box: OpenedMailbox, meta: MessageMeta, dedupe: boolean) {
-    const stream = await c.session.download(meta.uid);
-    if (!stream) {
-      log.warn({ uid: meta.uid }, 'message vanished before download (expunged elsewhere); skipped');
-      return;
-    }
     const input = {
-      expectedSize: meta.size,
       mailbox,
       uidValidity: box.uidValidity,
       uid: meta.uid,
       receivedAt: meta.internalDate,
     };
-    try {
-      if (dedupe) {
-        // A rescan sees old messages under new UIDs: hash first, ingest only unknown bytes.
-        const raw = await toBuffer(stream);
-        if (await sink.knownSha(mailbox, sha256Of(raw))) {
-          log.debug({ uid: meta.uid }, 'rescan: message already stored; skipped');
-        } else {
-          await sink.ingest({ ...input, raw: Readable.from(raw) });
-        }
+    const store = async (raw: Readable, expectedSize: number | undefined) => {
+      if (!dedupe) return void (await sink.ingest({ ...input, expectedSize, raw }));
+      // A rescan sees old messages under new UIDs: hash first, ingest only unknown bytes.
+      const bytes = await toBuffer(raw);
+      if (await sink.knownSha(mailbox, sha256Of(bytes))) {
+        log.debug({ uid: meta.uid }, 'rescan: message already stored; skipped');
       } else {
-        await sink.ingest({ ...input, raw: stream });
+        await sink.ingest({ ...input, expectedSize, raw: Readable.from(bytes) });
       }
+    };
+    const vanished = () =>
+      log.warn({ uid: meta.uid }, 'message vanished before download (expunged elsewhere); skipped');
+
+    const stream = await c.session.download(meta.uid).catch(serverSide(meta.uid));
+    if (!stream) return vanished();
+    let streamError: unknown;
+    stream.on('error', (err) => {
+      streamError ??= err;
+    });
+    try {
+      await store(stream, meta.size);
+    } catch (err) {
+      if (streamError !== undefined) throw new DownloadFailed(meta.uid, streamError);
+      if ((err as { code?: unknown }).code !== 'BlobSizeMismatch') throw err;
+      // A download in pieces that ends early looks complete to imapflow; RFC822.SIZE may also
+      // be only an estimate (Exchange's, unless told otherwise). One FETCH of the whole message
+      // settles which: its length is stated before its bytes.
+      log.warn({ uid: meta.uid, err }, 'download differs from RFC822.SIZE; fetching it whole');
+      const whole = await c.session.fetchWhole(meta.uid).catch(serverSide(meta.uid));
+      if (!whole) return vanished();
+      await store(Readable.from([whole]), undefined);
     } finally {
       stream.destroy();
     }
@@ -220,6 +264,17 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
     if (allowed?.has('\\*') || allowed?.has(INTAKE_KEYWORD)) {
       await c.session.addKeyword(meta.uid, INTAKE_KEYWORD);
     }
+  }
+
+  /**
+   * After a message's download failed: true when it has failed often enough and for long
+   * enough to be passed over. A failure of another message starts the count afresh.
+   */
+  function givingUp(key: string): boolean {
+    const now = Date.now();
+    if (failing?.key !== key) failing = { key, attempts: 0, since: now };
+    failing.attempts++;
+    return failing.attempts >= giveUp.attempts && now - failing.since >= giveUp.afterMs;
   }
 
   async function sweepOnce(c: Conn) {
@@ -257,9 +312,31 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
         });
       for (const meta of metas) {
         // A closed connection ends the sweep where it is: the next one starts from the cursor.
-        if (stopped || !holding || !c.ready) return;
+        if (stopped || !holding || !c.ready || !c.session.usable) return;
         const copied = changed?.uidValidity === uv && meta.internalDate < changed.at;
-        await ingestOne(c, box, meta, rescan !== undefined || copied);
+        const key = `${uv}:${meta.uid}`;
+        try {
+          await ingestOne(c, box, meta, rescan !== undefined || copied);
+        } catch (err) {
+          if (!(err instanceof DownloadFailed) || !givingUp(key)) throw err;
+          // Dovecot answers NO to a FETCH of a message it cannot read, and imapflow closes the
+          // connection on it: without this, every sweep would end at this message.
+          const attempts = failing?.attempts ?? 0;
+          await sink.unfetched({
+            mailbox,
+            uidValidity: uv,
+            uid: meta.uid,
+            receivedAt: meta.internalDate,
+            size: meta.size,
+            attempts,
+            error: describe(err.cause),
+          });
+          log.error(
+            { uid: meta.uid, attempts, err: err.cause },
+            'message could not be downloaded; recorded as unfetched and passed over (it stays in the mailbox)',
+          );
+        }
+        if (failing?.key === key) failing = undefined;
         if (rescan) rescan.lastUid = meta.uid;
         else await sink.advance(mailbox, uv, meta.uid);
       }

@@ -1,7 +1,7 @@
 // The poller's sink backed by the real store: cursors and known hashes from the database,
 // messages through ingest (blob + row + job).
 
-import { getCursor, recordPoll, saveCursor } from '../store/cursors.js';
+import { getCursor, recordPoll, recordUnfetched, saveCursor } from '../store/cursors.js';
 import type { Db } from '../store/db.js';
 import { findMessageBySha } from '../store/messages.js';
 import type { Ingest } from './ingest.js';
@@ -16,6 +16,7 @@ export function createStoreSink(db: Db, ingest: Ingest): PollSink {
     knownSha: async (mailbox, sha256) => Boolean(await findMessageBySha(db, mailbox, sha256)),
     ingest: (input) => ingest({ ...input, source: 'imap', receivedAtSource: 'internaldate' }),
     advance: (mailbox, uidValidity, lastUid) => saveCursor(db, mailbox, uidValidity, lastUid),
+    unfetched: (message) => recordUnfetched(db, message),
     polled: (mailbox, outcome) => recordPoll(db, mailbox, outcome),
   };
 }

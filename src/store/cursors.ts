@@ -1,5 +1,6 @@
 // Per-mailbox IMAP position: UIDVALIDITY and the highest UID stored, plus poll health for the
-// dashboard. The cursor only moves after the message rows commit, so a crash re-fetches.
+// dashboard. The cursor only moves after the message rows commit, so a crash re-fetches; past a
+// message the server would not hand over only once that message is recorded as unfetched.
 import { type Db, nowIso, toDate } from './db.js';
 
 export interface Cursor {
@@ -73,5 +74,33 @@ export async function recordPoll(
     .insertInto('mailbox_cursors')
     .values({ mailbox, uidvalidity: null, last_uid: 0, ...set })
     .onConflict((oc) => oc.column('mailbox').doUpdateSet(set))
+    .execute();
+}
+
+export interface UnfetchedMessage {
+  mailbox: string;
+  uidValidity: string;
+  uid: number;
+  receivedAt: Date;
+  size: number | undefined;
+  attempts: number;
+  error: string;
+}
+
+/** Idempotent: a message recorded once stays as first recorded. */
+export async function recordUnfetched(db: Db, m: UnfetchedMessage): Promise<void> {
+  await db.k
+    .insertInto('unfetched_messages')
+    .values({
+      mailbox: m.mailbox,
+      uidvalidity: m.uidValidity,
+      uid: m.uid,
+      received_at: m.receivedAt.toISOString(),
+      size: m.size ?? null,
+      attempts: m.attempts,
+      error: m.error,
+      created_at: nowIso(),
+    })
+    .onConflict((oc) => oc.columns(['mailbox', 'uidvalidity', 'uid']).doNothing())
     .execute();
 }

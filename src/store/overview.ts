@@ -1,5 +1,6 @@
 // The dashboard's overview counts: cases by status, submissions by verdict and per day,
-// mailboxes' last poll, failed messages, suppressed and failed replies.
+// mailboxes' last poll, messages the IMAP server would not hand over, failed messages,
+// suppressed and failed replies.
 import type { Db } from './db.js';
 
 export interface Overview {
@@ -24,6 +25,14 @@ export interface Overview {
     caseId: number | null;
   }[];
   failedMessages: { id: number; lastError: string | null; originalName: string | null }[];
+  /** Passed over by the poller (intake/poller.ts): still in the mailbox, not in the store. */
+  unfetchedMessages: {
+    mailbox: string;
+    uid: number;
+    receivedAt: string;
+    size: number | null;
+    error: string;
+  }[];
 }
 
 const count = <K extends string>(rows: { k: K; n: unknown }[]) =>
@@ -94,6 +103,12 @@ export async function getOverview(db: Db, utcOffsetMinutes = 480): Promise<Overv
     .orderBy('id', 'desc')
     .limit(50)
     .execute();
+  const unfetched = await k
+    .selectFrom('unfetched_messages')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(50)
+    .execute();
   return {
     byStatus: count(byStatus),
     byVerdict: count(byVerdict),
@@ -118,6 +133,13 @@ export async function getOverview(db: Db, utcOffsetMinutes = 480): Promise<Overv
       id: m.id,
       lastError: m.last_error,
       originalName: m.original_name,
+    })),
+    unfetchedMessages: unfetched.map((m) => ({
+      mailbox: m.mailbox,
+      uid: m.uid,
+      receivedAt: m.received_at,
+      size: m.size,
+      error: m.error,
     })),
   };
 }

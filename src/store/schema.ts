@@ -21,6 +21,21 @@ export interface MailboxCursorTable {
   updated_at: string;
 }
 
+/** A message the IMAP server would not hand over; the poller went on past it. */
+export interface UnfetchedMessageTable {
+  id: Generated<number>;
+  mailbox: string;
+  uidvalidity: string;
+  uid: number;
+  /** INTERNALDATE. */
+  received_at: string;
+  /** RFC822.SIZE, when the server gave one. */
+  size: number | null;
+  attempts: number;
+  error: string;
+  created_at: string;
+}
+
 export interface MessageTable {
   id: Generated<number>;
   source: MessageSource;
@@ -134,4 +149,5 @@ export interface Database {
   replies: ReplyTable;
   audit_log: AuditLogTable;
   counters: CounterTable;
+  unfetched_messages: UnfetchedMessageTable;
 }

@@ -54,6 +54,17 @@ export function createMetrics(db: Db): Metrics {
         .groupBy('verdict')
         .execute(),
   );
+  countBy(
+    'intake_unfetched_messages',
+    'Messages the IMAP server would not hand over, passed over by the poller (dashboard lists them)',
+    'mailbox',
+    () =>
+      db.k
+        .selectFrom('unfetched_messages')
+        .select((eb) => [eb.ref('mailbox').as('k'), eb.fn.countAll().as('n')])
+        .groupBy('mailbox')
+        .execute(),
+  );
   countBy('intake_replies', 'Replies to applicants, by state', 'state', () =>
     db.k
       .selectFrom('replies')

@@ -56,6 +56,15 @@ async function storeSink(dialect: (typeof DIALECTS)[number]): Promise<ScenarioSi
       }
       return rows;
     },
+    async unfetched(mailbox) {
+      const r = await store.db.k
+        .selectFrom('unfetched_messages')
+        .select('uid')
+        .where('mailbox', '=', mailbox)
+        .orderBy('uid')
+        .execute();
+      return r.map((x) => Number(x.uid));
+    },
     async close() {
       await store.dispose();
       await rm(dir, { recursive: true, force: true });

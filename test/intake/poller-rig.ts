@@ -27,6 +27,8 @@ export interface ScenarioSink {
   sink: PollSink;
   /** Every message row stored for `mailbox`. */
   rows(mailbox: string): Promise<StoredRow[]>;
+  /** The UIDs recorded as unfetched for `mailbox`, ascending. */
+  unfetched(mailbox: string): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export function createMemorySink(): ScenarioSink & {
   const bytes = new Map<string, Buffer>();
   const cursors = new Map<string, { uidValidity: string | null; lastUid: number }>();
   const outcomes: { ok: boolean }[] = [];
+  const unfetched = new Map<string, { mailbox: string; uid: number }>();
   const sink: PollSink = {
     async cursor(mailbox) {
       return cursors.get(mailbox);
@@ -55,7 +58,7 @@ export function createMemorySink(): ScenarioSink & {
       if (expectedSize !== undefined && body.length !== expectedSize) {
         throw Object.assign(
           new Error(`size mismatch: got ${body.length}, expected ${expectedSize}`),
-          { code: 'SizeMismatch' },
+          { code: 'BlobSizeMismatch' },
         );
       }
       const sha = sha256(body);
@@ -69,6 +72,9 @@ export function createMemorySink(): ScenarioSink & {
     async advance(mailbox, uidValidity, lastUid) {
       cursors.set(mailbox, { uidValidity, lastUid });
     },
+    async unfetched(m) {
+      unfetched.set(`${m.mailbox}\0${m.uidValidity}\0${m.uid}`, m);
+    },
     async polled(_mailbox, outcome) {
       outcomes.push({ ok: outcome.ok });
     },
@@ -78,6 +84,11 @@ export function createMemorySink(): ScenarioSink & {
     bytes,
     outcomes,
     rows: async (m) => [...rows.values()].filter((r) => r.mailbox === m),
+    unfetched: async (m) =>
+      [...unfetched.values()]
+        .filter((u) => u.mailbox === m)
+        .map((u) => u.uid)
+        .sort((a, b) => a - b),
     close: async () => {},
   };
 }
@@ -174,7 +185,10 @@ export interface Rig {
   dovecot: TestDovecot;
   redis: Redis;
   keyPrefix: string;
-  poller(sink: PollSink, opts?: { owner?: string; ttlMs?: number }): Poller;
+  poller(
+    sink: PollSink,
+    opts?: { owner?: string; ttlMs?: number; giveUp?: { attempts: number; afterMs: number } },
+  ): Poller;
   appendAll(msgs: TestMessage[]): Promise<void>;
   flags(): Promise<Set<string>[]>;
 }
@@ -220,6 +234,7 @@ export function useRig(): { get: () => Rig; stopPollers: () => Promise<void> } {
           sink,
           sweepIntervalMs: 2_000,
           backoff: { minMs: 100, maxMs: 1_000 },
+          giveUp: opts.giveUp,
         });
         pollers.push(p);
         return p;

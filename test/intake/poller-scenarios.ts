@@ -1,6 +1,8 @@
 // The poller's end-to-end scenarios against a real Dovecot and the machine's Redis, written once
 // and run with any PollSink: the in-memory reference sink (imap-poller.test.ts) and the real
 // store on SQLite/PostgreSQL. `makeSink` must return an empty store each time it is called.
+import { chmod, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { PassThrough, pipeline } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { INTAKE_KEYWORD, type PollSink } from '../../src/intake/poller.js';
@@ -57,6 +59,18 @@ function observed(inner: PollSink, onData?: (uid: number) => Promise<unknown> | 
     },
   };
   return { sink, stats };
+}
+
+/** The maildir file Dovecot keeps `raw` in (`mail_save_crlf`: the bytes as appended). */
+async function messageFile(dovecotDir: string, raw: Buffer | undefined): Promise<string> {
+  const home = path.join(dovecotDir, 'mail', 'contest');
+  for (const sub of ['new', 'cur']) {
+    for (const name of await readdir(path.join(home, sub))) {
+      const file = path.join(home, sub, name);
+      if (raw && (await readFile(file)).equals(raw)) return file;
+    }
+  }
+  throw new Error('no such message in the maildir');
 }
 
 export function runPollerScenarios(
@@ -263,6 +277,80 @@ export function runPollerScenarios(
       await pb.pollNow();
       expect(b.stats.ingests).toBe(2);
       expect(fingerprint(await s.rows(BOX))).toEqual(expected([...one, ...two, ...three]));
+    });
+
+    it('retries a message Dovecot cannot read, and stores it with the rest once it can', async () => {
+      const { poller, appendAll, dovecot } = rig.get();
+      const s = await newStore();
+      const msgs = testMessages('unreadable', 4);
+      await appendAll(msgs);
+      // Dovecot's imap runs as nobody: FETCH BODY[] answers NO.
+      await chmod(await messageFile(dovecot.dir, msgs[1]?.raw), 0);
+      const o = observed(s.sink);
+      const p = poller(o.sink, { giveUp: { attempts: 2, afterMs: 60_000 } });
+      await p.start();
+      const failures = async () => o.stats.outcomes.filter((ok) => !ok).length;
+      await waitUntil('three failed sweeps', async () => (await failures()) >= 3, 20_000);
+      // Failing for less than `afterMs`: nothing passed over, nothing behind UID 2 stored.
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs.slice(0, 1)));
+      expect(await s.unfetched(BOX)).toEqual([]);
+
+      // Moved from new/ to cur/ since.
+      await chmod(await messageFile(dovecot.dir, msgs[1]?.raw), 0o600);
+      await waitUntil('all 4 messages are stored', async () => (await count(s)()) >= 4, 20_000);
+      await p.pollNow();
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs));
+      expect(await s.unfetched(BOX)).toEqual([]);
+    });
+
+    it('records a message Dovecot never serves as unfetched and goes on past it', async () => {
+      const { poller, appendAll, dovecot } = rig.get();
+      const s = await newStore();
+      const msgs = testMessages('poison', 4);
+      await appendAll(msgs);
+      await chmod(await messageFile(dovecot.dir, msgs[1]?.raw), 0);
+      const o = observed(s.sink);
+      const p = poller(o.sink, { giveUp: { attempts: 3, afterMs: 0 } });
+      await p.start();
+      await waitUntil('the 3 readable messages are stored', async () => (await count(s)()) >= 3);
+      await p.pollNow();
+      const rows = await s.rows(BOX);
+      expect(fingerprint(rows)).toEqual(expected(msgs.filter((_, i) => i !== 1)));
+      expect(rows.map((r) => r.uid).sort((a, b) => a - b)).toEqual([1, 3, 4]);
+      expect(await s.unfetched(BOX)).toEqual([2]);
+      // Each attempt ended its connection (imapflow closes it on the NO): three, then no more.
+      expect(o.stats.outcomes.filter((ok) => !ok)).toHaveLength(3);
+      expect(o.stats.outcomes.at(-1)).toBe(true);
+    });
+
+    it('fetches a message whole when its download differs from RFC822.SIZE, and stores its bytes', async () => {
+      const { poller, appendAll } = rig.get();
+      const s = await newStore();
+      const msgs = testMessages('estimated-size', 3);
+      await appendAll(msgs);
+      // As from a server whose RFC822.SIZE is an estimate (Exchange's, by default).
+      const asked: (number | undefined)[] = [];
+      const sink: PollSink = {
+        ...s.sink,
+        ingest(input) {
+          if (input.uid !== 2) return s.sink.ingest(input);
+          asked.push(input.expectedSize);
+          const { expectedSize } = input;
+          return s.sink.ingest({
+            ...input,
+            expectedSize: expectedSize === undefined ? undefined : expectedSize + 100,
+          });
+        },
+      };
+      const o = observed(sink);
+      const p = poller(o.sink);
+      await p.start();
+      await waitUntil('all 3 messages are stored', async () => (await count(s)()) >= 3);
+      await p.pollNow();
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs));
+      expect(asked).toEqual([msgs[1]?.raw.length, undefined]);
+      expect(o.stats.outcomes).not.toContain(false);
+      expect(await s.unfetched(BOX)).toEqual([]);
     });
 
     it('never sets \\Seen and marks stored messages with the $Intake keyword', async () => {

@@ -15,6 +15,7 @@ const TABLES = [
   'messages',
   'replies',
   'submissions',
+  'unfetched_messages',
 ];
 
 describe.each(DIALECTS)('store/db on %s', (dialect) => {
@@ -36,7 +37,7 @@ describe.each(DIALECTS)('store/db on %s', (dialect) => {
     const again = await t.connect();
     expect(await migrateToLatest(again)).toEqual([]);
     const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(t.db.k);
-    expect(applied.rows.map((r) => r.name)).toEqual(['0001_initial']);
+    expect(applied.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_unfetched_messages']);
   });
 
   it('rolls a failed transaction back completely', async () => {

@@ -2,6 +2,7 @@
 // works for scripts, login attempts are rate-limited, /readyz tells when Redis is gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pingRedis } from '../../src/queue/redis-server.js';
+import { recordUnfetched } from '../../src/store/cursors.js';
 import { buildWebServer } from '../../src/web/server.js';
 import { basicAuth, CREDENTIALS, type Populated, populate } from './populated.js';
 
@@ -83,6 +84,15 @@ describe('access control', () => {
   });
 
   it('exposes the service metrics to Prometheus', async () => {
+    await recordUnfetched(p.app.db, {
+      mailbox: 'INBOX',
+      uidValidity: '1',
+      uid: 99,
+      receivedAt: new Date(),
+      size: undefined,
+      attempts: 5,
+      error: 'NoConnection: Connection not available',
+    });
     const text = await (
       await fetch(`${p.baseUrl}/metrics`, { headers: { authorization: basicAuth() } })
     ).text();
@@ -91,6 +101,7 @@ describe('access control', () => {
     expect(text).toMatch(/intake_replies\{state="sent"\} \d+/);
     expect(text).toMatch(/intake_processing_seconds\{quantile="0.5"\} [\d.]+/);
     expect(text).toContain('# HELP intake_last_poll_age_seconds');
+    expect(text).toMatch(/intake_unfetched_messages\{mailbox="INBOX"\} 1\n/);
   });
 
   it('rate-limits login attempts', async () => {

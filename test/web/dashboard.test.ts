@@ -4,7 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatBytes } from '../../src/report/labels.js';
 import { readXlsx } from '../../src/report/xlsx.js';
+import { recordUnfetched } from '../../src/store/cursors.js';
 import { waitFor } from '../support/app.js';
 import { launchChromium, shot } from './browser.js';
 import {
@@ -93,6 +95,34 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('svg rect').count()).toBeGreaterThan(10);
     expect(await page.locator('svg').textContent()).toContain('截止 10-20');
     await page.screenshot({ path: shot('overview'), fullPage: true });
+  });
+
+  it('lists a message the poller passed over, with what to do about it', async () => {
+    await page.goto(`${p.baseUrl}/`);
+    await expect(page.locator('main').textContent()).resolves.not.toContain('未能收取的邮件');
+    await recordUnfetched(p.app.db, {
+      mailbox: 'INBOX',
+      uidValidity: '7',
+      uid: 4321,
+      receivedAt: new Date('2025-10-19T18:30:00Z'),
+      size: 3 * 1024 * 1024,
+      attempts: 5,
+      error: 'NoConnection: <b>FETCH failed</b>',
+    });
+    await page.goto(`${p.baseUrl}/`);
+    const section = page.locator('h2:has-text("未能收取的邮件") + .panel');
+    const text = await section.textContent();
+    expect(text).toContain('intake import');
+    const row = (await section.locator('tr').nth(1).locator('td').allTextContents()).map((t) =>
+      t.trim(),
+    );
+    expect(row).toEqual([
+      'INBOX',
+      '4321',
+      '2025-10-20 02:30',
+      formatBytes(3 * 1024 * 1024),
+      'NoConnection: <b>FETCH failed</b>',
+    ]);
   });
 
   it('filters by status and searches by organisation', async () => {

@@ -1,5 +1,11 @@
 // Login, overview and case-list pages.
-import { beijingTime, label, REPLY_STATE_LABELS, VERDICT_LABELS } from '../../report/labels.js';
+import {
+  beijingTime,
+  formatBytes,
+  label,
+  REPLY_STATE_LABELS,
+  VERDICT_LABELS,
+} from '../../report/labels.js';
 import type { CaseFilter, CaseListItem } from '../../store/case-search.js';
 import type { Overview } from '../../store/overview.js';
 import { perDayChart } from './chart.js';
@@ -59,6 +65,10 @@ export function overviewPage(v: OverviewView, user: string, csrf: string): strin
     (r) => html`<tr><td>${r.caseId ? html`<a href="/cases/${r.caseId}">#${r.caseId}</a>` : '—'}</td>
       <td>${label(REPLY_STATE_LABELS, r.state)}</td><td>${r.recipient ?? ''}</td><td>${r.reason ?? ''}</td></tr>`,
   );
+  const unfetchedRows = o.unfetchedMessages.map(
+    (m) => html`<tr><td>${m.mailbox}</td><td>${m.uid}</td><td>${beijingTime(m.receivedAt)}</td>
+      <td>${m.size === null ? '' : formatBytes(m.size)}</td><td class="error">${m.error}</td></tr>`,
+  );
   const failedMsgs = o.failedMessages.map(
     (m) =>
       html`<tr><td>${m.id}</td><td>${m.originalName ?? ''}</td><td class="error">${m.lastError ?? ''}</td></tr>`,
@@ -74,6 +84,13 @@ export function overviewPage(v: OverviewView, user: string, csrf: string): strin
       <div><h2>邮箱收取</h2><div class="panel"><table><tr><th>邮箱</th><th>上次成功收取</th><th>连接问题</th></tr>
         ${mailboxRows.length ? mailboxRows : html`<tr><td colspan="3" class="muted">未配置 IMAP（使用投递文件夹或导入）</td></tr>`}</table></div></div>
     </div>
+    ${
+      unfetchedRows.length
+        ? html`<h2>未能收取的邮件</h2><div class="panel">
+      <p class="error">以下邮件多次下载失败，已跳过，以免耽误其后的邮件。它们仍在邮箱中：请在邮箱里找到每一封，另存为 .eml 文件，再用 <code>intake import</code> 导入。</p>
+      <table><tr><th>邮箱</th><th>UID</th><th>到达时间</th><th>大小</th><th>错误</th></tr>${unfetchedRows}</table></div>`
+        : ''
+    }
     <h2>队列</h2><div class="panel"><table><tr><th>队列</th><th>等待</th><th>处理中</th><th>延迟</th><th>失败</th></tr>${queueRows}</table>
       <p class="muted">回复：${
         Object.entries(o.replies)
