@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
+import { withTimeout } from '../queue/queues.js';
 import type { MailboxLock } from './poller.js';
 
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -18,6 +19,9 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then
 else
   return 0
 end`;
+
+/** How long releasing the lock may wait for Redis. */
+const RELEASE_WAIT_MS = 2_000;
 
 export interface RedisLockOptions {
   /** How long a lock outlives its last renewal; the poller renews every ttlMs / 3. */
@@ -48,7 +52,9 @@ export function createRedisLock(redis: Redis, opts: RedisLockOptions = {}): Mail
       return (await redis.eval(RENEW, 1, key(mailbox), owner, String(ttlMs))) === 1;
     },
     async release(mailbox) {
-      await redis.eval(RELEASE, 1, key(mailbox), owner);
+      // On the service's connection a command waits out a Redis outage (ioredis's offline
+      // queue): a stopping poller would wait with it. The lock expires by itself in ttlMs.
+      await withTimeout(redis.eval(RELEASE, 1, key(mailbox), owner), RELEASE_WAIT_MS);
     },
   };
 }

@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisLock } from '../../src/intake/lock.js';
 import { backoffDelay } from '../../src/intake/poller.js';
+import { connectRedis } from '../../src/queue/queues.js';
+import { startRedis } from '../support/redis.js';
 
 describe('createRedisLock', () => {
   let redis: Redis;
@@ -35,6 +37,22 @@ describe('createRedisLock', () => {
     await b.release('INBOX');
     expect(await redis.get(`${keyPrefix}INBOX`)).toBe('a');
     expect(await b.acquire('Submissions')).toBe(true); // locks are per mailbox
+  });
+
+  it('gives up releasing while Redis is down, on the connection that waits out outages', async () => {
+    const own = await startRedis();
+    const connection = connectRedis(own.url); // the service's: commands wait for Redis
+    connection.on('error', () => undefined);
+    try {
+      const lock = createRedisLock(connection, { owner: 'a', keyPrefix });
+      expect(await lock.acquire('INBOX')).toBe(true);
+      await own.stop();
+      // A stopping poller must not wait for Redis to come back: the lock expires by itself.
+      await expect(lock.release('INBOX')).rejects.toThrow(/timed out/);
+    } finally {
+      connection.disconnect();
+      await own.stop();
+    }
   });
 
   it('gives each lock an owner of its own: two pollers of one process do not both hold it', async () => {
