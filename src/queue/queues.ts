@@ -31,6 +31,9 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
  */
 const ENQUEUE_WAIT_MS = 5_000;
 
+/** How long stopping the workers waits for the jobs in hand. */
+const DRAIN_WAIT_MS = 30_000;
+
 export interface Queues {
   process: Queue;
   reply: Queue;
@@ -155,9 +158,17 @@ export function createWorkers(opts: {
     w.on('error', (err) => log.warn({ err, queue: w.name }, 'worker error'));
   }
   return {
-    // close() waits for active jobs to finish: SIGTERM drains instead of abandoning work.
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
+      // close() waits for the jobs in hand: SIGTERM drains instead of abandoning work. Not with
+      // Redis unreachable, where no job can be marked done and the wait would be the outage's:
+      // the database is the record, and the sweep hands each unfinished message out again.
+      const force = connection.status !== 'ready';
+      try {
+        await withTimeout(Promise.all(workers.map((w) => w.close(force))), DRAIN_WAIT_MS);
+      } catch (err) {
+        log.warn({ err }, 'jobs in hand did not finish; stopping without them');
+        await Promise.all(workers.map((w) => w.disconnect().catch(() => undefined)));
+      }
     },
   };
 }

@@ -78,6 +78,26 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
     await waitFor('both processed', async () => (await counts(rig)).processed === 2);
   }, 60_000);
 
+  it('stops at once while Redis is down, and files what it had stored once Redis is back', async () => {
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await rig.redis.stop();
+    const stored = await worker.ingest({
+      raw: await makeMessage(),
+      source: 'import',
+      mailbox: 'import',
+      receivedAt: new Date(),
+      receivedAtSource: 'now',
+    });
+    expect(stored.inserted).toBe(true);
+    // BullMQ's close() waits for the jobs in hand, which with Redis gone is for ever.
+    await worker.stop();
+    await rig.redis.restart();
+    const again = await rig.app({ roles: ['worker'] });
+    await again.start();
+    await waitFor('the message processed', async () => (await counts(rig)).processed === 1);
+  }, 30_000);
+
   it('files a message once when its worker is killed with SIGKILL mid-job', async () => {
     const intake = await rig.app();
     // Each carries a real attachment so the job takes long enough to be caught in flight.
