@@ -31,6 +31,9 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
  */
 const ENQUEUE_WAIT_MS = 5_000;
 
+/** ioredis's states between losing Redis and connecting again. */
+const LOST = new Set(['close', 'reconnecting', 'end']);
+
 /** How long stopping the workers waits for the jobs in hand. */
 const DRAIN_WAIT_MS = 30_000;
 
@@ -71,8 +74,11 @@ export function createQueues(connection: Redis, prefix = 'intake', log?: Logger)
     }
     await queue.add(name, data, { jobId });
   }
-  const enqueue = (queue: Queue, name: string, data: object, jobId: string) =>
-    withTimeout(addOnce(queue, name, data, jobId), ENQUEUE_WAIT_MS);
+  const enqueue = async (queue: Queue, name: string, data: object, jobId: string) => {
+    // Known to be down: no wait at all, so a backlog is stored at full speed during an outage.
+    if (LOST.has(connection.status)) throw new Error(`Redis connection ${connection.status}`);
+    await withTimeout(addOnce(queue, name, data, jobId), ENQUEUE_WAIT_MS);
+  };
 
   return {
     process,

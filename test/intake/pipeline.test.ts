@@ -60,7 +60,8 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
   it('goes on storing mail while Redis is down, and files it once Redis is back', async () => {
     const intake = await rig.app();
     await rig.redis.stop();
-    // The enqueue gives up after a few seconds: the row is the record, the sweep enqueues later.
+    // The enqueue gives up (at once, or after a few seconds while the connection still tries):
+    // the row is the record, the sweep enqueues later.
     for (let i = 0; i < 2; i++) {
       const stored = await intake.ingest({
         raw: await makeMessage(),
@@ -72,6 +73,15 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
       expect(stored.inserted).toBe(true);
     }
     expect((await counts(rig)).messages).toBe(2);
+    // Once the connection is known lost, an enqueue does not wait for it at all.
+    const refusal = () =>
+      intake.queues.enqueueProcess(1).then(
+        () => 'queued',
+        (e) => e.message,
+      );
+    await waitFor('an enqueue refused at once', async () =>
+      /^Redis connection (reconnecting|close)$/.test(await refusal()),
+    );
     await rig.redis.restart();
     const worker = await rig.app({ roles: ['worker'] });
     await worker.start();
