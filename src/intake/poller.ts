@@ -153,6 +153,7 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
   let running: Promise<void> | undefined;
   let conn: Conn | undefined;
   let sweeping: Promise<void> | undefined;
+  let sweepingOn: Conn | undefined;
   let again = false;
   let attempt = 0;
   let health: 'unknown' | 'connected' | 'failing' = 'unknown';
@@ -357,7 +358,9 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
     again = true;
     const c = conn;
     if (!c?.ready) return Promise.resolve();
-    if (sweeping) return sweeping;
+    // A sweep still ending on a connection since closed: this one's starts when it has.
+    if (sweeping) return sweepingOn === c ? sweeping : sweeping.then(sweep);
+    sweepingOn = c;
     const run = async () => {
       try {
         while (again && c.ready && !stopped && holding) {

@@ -187,7 +187,12 @@ export interface Rig {
   keyPrefix: string;
   poller(
     sink: PollSink,
-    opts?: { owner?: string; ttlMs?: number; giveUp?: { attempts: number; afterMs: number } },
+    opts?: {
+      owner?: string;
+      ttlMs?: number;
+      giveUp?: { attempts: number; afterMs: number };
+      sweepIntervalMs?: number;
+    },
   ): Poller;
   appendAll(msgs: TestMessage[]): Promise<void>;
   flags(): Promise<Set<string>[]>;
@@ -232,7 +237,7 @@ export function useRig(): { get: () => Rig; stopPollers: () => Promise<void> } {
           config: { ...imap, mailboxes: ['INBOX'] },
           lock,
           sink,
-          sweepIntervalMs: 2_000,
+          sweepIntervalMs: opts.sweepIntervalMs ?? 2_000,
           backoff: { minMs: 100, maxMs: 1_000 },
           giveUp: opts.giveUp,
         });

@@ -4,6 +4,7 @@
 import { chmod, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, pipeline } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { INTAKE_KEYWORD, type PollSink } from '../../src/intake/poller.js';
 import { corpusFound } from '../support/corpus.js';
@@ -177,6 +178,34 @@ export function runPollerScenarios(
       const rows = await s.rows(BOX);
       expect(fingerprint(rows)).toEqual(expected(msgs));
       expect(rows.map((r) => r.uid).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+
+    it('sweeps a new connection at once when the old one closed with its sweep still ending', async () => {
+      const { poller, appendAll, dovecot } = rig.get();
+      const s = await newStore();
+      const msgs = testMessages('handover', 3);
+      await appendAll(msgs);
+      const logins = async () =>
+        (await readFile(path.join(dovecot.dir, 'dovecot.log'), 'utf8')).split('Login: ').length;
+      let held: Promise<void> | undefined;
+      const o = observed(s.sink, (uid) => {
+        if (uid !== 1 || held) return;
+        // UID 1's bytes are in hand; its sweep is held here while the connection goes and the
+        // poller connects again and asks for a sweep of the new connection.
+        held = (async () => {
+          const before = await logins();
+          await dovecot.killImapProcesses();
+          await waitUntil('the poller logged in again', async () => (await logins()) > before);
+          await sleep(1_000); // SELECT, then the new connection's sweep is asked for
+        })();
+        return held;
+      });
+      // No timer sweep within the test: only the hand-over can store UIDs 2 and 3.
+      const p = poller(o.sink, { sweepIntervalMs: 600_000 });
+      await p.start();
+      await waitUntil('all 3 messages are stored', async () => (await count(s)()) >= 3, 15_000);
+      expect(held).toBeDefined();
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs));
     });
 
     it('reconnects after Dovecot restarts, records the failure and the recovery, and misses nothing', async () => {
