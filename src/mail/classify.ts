@@ -74,8 +74,9 @@ export function classify(
   opts: { ownAddresses?: string[]; separators: string[] },
 ): MessageKind {
   if (autoReplyReason(mail, opts.ownAddresses) !== null) return 'auto_reply';
-  if (mail.attachments.length === 0 && !hasSeparatedSubject(mail.subject, opts.separators)) {
-    return 'inquiry';
-  }
+  // No attachments is no evidence when the MIME structure could not be read: such a mail goes to
+  // the rules (and to an organiser), whatever its subject.
+  const noFiles = mail.attachments.length === 0 && mail.structureError === undefined;
+  if (noFiles && !hasSeparatedSubject(mail.subject, opts.separators)) return 'inquiry';
   return 'submission';
 }

@@ -83,6 +83,21 @@ describe('classify', () => {
     expect(classify(mail({ subject: '+案例' }), { separators })).toBe('inquiry');
   });
 
+  it('a mail whose MIME structure could not be read is a submission, whatever its subject', async () => {
+    const parts = Array.from(
+      { length: 1100 },
+      () => '--p\r\nContent-Type: text/plain\r\n\r\nx\r\n',
+    );
+    const broken = await parseMail(
+      Buffer.from(
+        `Subject: =?UTF-8?B?${Buffer.from('申报材料').toString('base64')}?=\r\nContent-Type: multipart/mixed; boundary="p"\r\n\r\n${parts.join('')}--p--\r\n`,
+      ),
+    );
+    expect(broken.structureError).toBeDefined();
+    expect(broken.subject).toBe('申报材料');
+    expect(classify(broken, { separators })).toBe('submission');
+  });
+
   it('an org+title subject without files is still a (failing) submission', () => {
     expect(classify(mail({ subject: '某银行＋案例' }), { separators })).toBe('submission');
   });
