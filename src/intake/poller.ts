@@ -260,9 +260,10 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
     } finally {
       stream.destroy();
     }
-    // After the store commit only. imapflow drops keywords PERMANENTFLAGS does not allow.
+    // After the store commit only. imapflow drops keywords PERMANENTFLAGS does not allow; with
+    // none sent, every flag may be kept (RFC 3501 §7.1).
     const allowed = box.permanentFlags;
-    if (allowed?.has('\\*') || allowed?.has(INTAKE_KEYWORD)) {
+    if (!allowed || allowed.has('\\*') || allowed.has(INTAKE_KEYWORD)) {
       await c.session.addKeyword(meta.uid, INTAKE_KEYWORD);
     }
   }
