@@ -160,6 +160,10 @@ function getWorker(maxMemoryMb: number): Worker {
   });
   // An idle worker must not keep its thread (a CLI run, a test) alive.
   worker.unref();
+  // Between tasks too: an 'error' with no listener would end the process, and a worker that
+  // died must not be handed the next task (during one, runInWorker's own listeners report it).
+  const w = worker;
+  w.on('error', () => discardWorker(w)).on('exit', () => discardWorker(w));
   workerMemoryMb = maxMemoryMb;
   return worker;
 }
