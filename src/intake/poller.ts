@@ -58,7 +58,8 @@ export interface PollerDeps {
   backoff?: { minMs: number; maxMs: number };
   /**
    * When a message that keeps failing to download is recorded as unfetched and passed over:
-   * after this many attempts, the first this long ago (default 5 attempts over 10 minutes).
+   * after this many attempts, the first this long ago (default 5 attempts over 10 minutes),
+   * and only once the message behind it has downloaded.
    */
   giveUp?: { attempts: number; afterMs: number };
 }
@@ -167,7 +168,7 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
   // messages keep their INTERNALDATE, so ones older than the change's detection are deduped too.
   let changed: { uidValidity: string; at: Date } | undefined;
   // The message whose download keeps failing, across connections.
-  let failing: { key: string; attempts: number; since: number } | undefined;
+  let failing: { key: string; attempts: number; since: number; error: string } | undefined;
   const giveUp = deps.giveUp ?? { attempts: 5, afterMs: 10 * 60_000 };
 
   const pause = (ms: number) =>
@@ -255,7 +256,9 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
       // settles which: its length is stated before its bytes.
       log.warn({ uid: meta.uid, err }, 'download differs from RFC822.SIZE; fetching it whole');
       const whole = await c.session.fetchWhole(meta.uid).catch(serverSide(meta.uid));
-      if (!whole) return vanished();
+      // It gave bytes a moment ago: an empty answer now is the server's failure, not an expunge.
+      if (!whole)
+        throw new DownloadFailed(meta.uid, new Error('FETCH of the whole message gave nothing'));
       await store(Readable.from([whole]), undefined);
     } finally {
       stream.destroy();
@@ -268,15 +271,30 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
     }
   }
 
-  /**
-   * After a message's download failed: true when it has failed often enough and for long
-   * enough to be passed over. A failure of another message starts the count afresh.
-   */
-  function givingUp(key: string): boolean {
-    const now = Date.now();
-    if (failing?.key !== key) failing = { key, attempts: 0, since: now };
+  /** A download of `key` failed: counted against that message, a new count for another. */
+  function noteFailure(key: string, err: DownloadFailed) {
+    if (failing?.key !== key) failing = { key, attempts: 0, since: Date.now(), error: '' };
     failing.attempts++;
-    return failing.attempts >= giveUp.attempts && now - failing.since >= giveUp.afterMs;
+    failing.error = describe(err.cause);
+  }
+
+  /** Whether `key` has failed often enough, for long enough, to be passed over. */
+  function dueToPassOver(key: string): boolean {
+    return (
+      failing?.key === key &&
+      failing.attempts >= giveUp.attempts &&
+      Date.now() - failing.since >= giveUp.afterMs
+    );
+  }
+
+  /** Whether `meta` may be a message stored before, under another UID (hashed first). */
+  function dedupe(uv: string, meta: MessageMeta): boolean {
+    return rescan !== undefined || (changed?.uidValidity === uv && meta.internalDate < changed.at);
+  }
+
+  async function metaAfter(c: Conn, uids: number[], uid: number) {
+    const next = uids[uids.indexOf(uid) + 1];
+    return next === undefined ? undefined : (await c.session.meta([next]))[0];
   }
 
   async function sweepOnce(c: Conn) {
@@ -305,6 +323,7 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
       rescan = undefined;
     }
     const uids = await c.session.uidsAbove(from);
+    let probed: string | undefined;
     for (let i = 0; i < uids.length; i += META_BATCH) {
       // Listed in full before any download: no command may run inside a FETCH (DESIGN.md §6).
       const metas = await c.session.meta(uids.slice(i, i + META_BATCH));
@@ -315,15 +334,24 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
       for (const meta of metas) {
         // A closed connection ends the sweep where it is: the next one starts from the cursor.
         if (stopped || !holding || !c.ready || !c.session.usable) return;
-        const copied = changed?.uidValidity === uv && meta.internalDate < changed.at;
         const key = `${uv}:${meta.uid}`;
-        try {
-          await ingestOne(c, box, meta, rescan !== undefined || copied);
-        } catch (err) {
-          if (!(err instanceof DownloadFailed) || !givingUp(key)) throw err;
+        if (key === probed) {
+          // Stored already, as the message behind one passed over.
+        } else if (dueToPassOver(key)) {
           // Dovecot answers NO to a FETCH of a message it cannot read, and imapflow closes the
-          // connection on it: without this, every sweep would end at this message.
-          const attempts = failing?.attempts ?? 0;
+          // connection on it: every sweep would end at this message. It is passed over once the
+          // message behind it downloads; if that one fails too, the trouble is not this
+          // message's (a storage outage, a bandwidth limit), and this one is tried afresh.
+          const next = await metaAfter(c, uids, meta.uid);
+          if (!next) return; // nothing behind it to hold up
+          try {
+            await ingestOne(c, box, next, dedupe(uv, next));
+          } catch (err) {
+            failing = undefined;
+            throw err;
+          }
+          probed = `${uv}:${next.uid}`;
+          const { attempts, error } = failing ?? { attempts: 0, error: '' };
           await sink.unfetched({
             mailbox,
             uidValidity: uv,
@@ -331,12 +359,19 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
             receivedAt: meta.internalDate,
             size: meta.size,
             attempts,
-            error: describe(err.cause),
+            error,
           });
           log.error(
-            { uid: meta.uid, attempts, err: err.cause },
+            { uid: meta.uid, attempts, error },
             'message could not be downloaded; recorded as unfetched and passed over (it stays in the mailbox)',
           );
+        } else {
+          try {
+            await ingestOne(c, box, meta, dedupe(uv, meta));
+          } catch (err) {
+            if (err instanceof DownloadFailed) noteFailure(key, err);
+            throw err;
+          }
         }
         if (failing?.key === key) failing = undefined;
         if (rescan) rescan.lastUid = meta.uid;

@@ -34,9 +34,6 @@ const ENQUEUE_WAIT_MS = 5_000;
 /** ioredis's states between losing Redis and connecting again. */
 const LOST = new Set(['close', 'reconnecting', 'end']);
 
-/** How long stopping the workers waits for the jobs in hand. */
-const DRAIN_WAIT_MS = 30_000;
-
 export interface Queues {
   process: Queue;
   reply: Queue;
@@ -169,12 +166,7 @@ export function createWorkers(opts: {
       // Redis unreachable, where no job can be marked done and the wait would be the outage's:
       // the database is the record, and the sweep hands each unfinished message out again.
       const force = connection.status !== 'ready';
-      try {
-        await withTimeout(Promise.all(workers.map((w) => w.close(force))), DRAIN_WAIT_MS);
-      } catch (err) {
-        log.warn({ err }, 'jobs in hand did not finish; stopping without them');
-        await Promise.all(workers.map((w) => w.disconnect().catch(() => undefined)));
-      }
+      await Promise.all(workers.map((w) => w.close(force)));
     },
   };
 }

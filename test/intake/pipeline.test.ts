@@ -1,10 +1,21 @@
 // The pipeline against real servers: a private Redis and SQLite/PostgreSQL. What is stored is
 // processed exactly once, whatever happens to Redis or to a worker process.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
 import { sql } from '../../src/store/kysely.js';
 import { createRig, type Rig, waitFor } from '../support/app.js';
 import { DIALECTS } from '../support/db.js';
 import { makeMessage } from '../support/mail.js';
+
+/** Stores a message as `intake import` would. */
+const importMessage = async (app: App, raw?: Buffer) =>
+  app.ingest({
+    raw: raw ?? (await makeMessage()),
+    source: 'import',
+    mailbox: 'import',
+    receivedAt: new Date(),
+    receivedAtSource: 'now',
+  });
 
 async function counts(rig: Rig) {
   const k = rig.store.db.k;
@@ -32,13 +43,7 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
   it('files every stored message once after Redis is flushed before processing', async () => {
     const intake = await rig.app();
     for (let i = 0; i < 12; i++) {
-      await intake.ingest({
-        raw: await makeMessage(),
-        source: 'import',
-        mailbox: 'import',
-        receivedAt: new Date(),
-        receivedAtSource: 'now',
-      });
+      await importMessage(intake);
     }
     expect((await intake.queues.depths()).process?.waiting).toBe(12);
     await rig.redis.flushAll();
@@ -63,13 +68,7 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
     // The enqueue gives up (at once, or after a few seconds while the connection still tries):
     // the row is the record, the sweep enqueues later.
     for (let i = 0; i < 2; i++) {
-      const stored = await intake.ingest({
-        raw: await makeMessage(),
-        source: 'import',
-        mailbox: 'import',
-        receivedAt: new Date(),
-        receivedAtSource: 'now',
-      });
+      const stored = await importMessage(intake);
       expect(stored.inserted).toBe(true);
     }
     expect((await counts(rig)).messages).toBe(2);
@@ -92,13 +91,7 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
     const worker = await rig.app({ roles: ['worker'] });
     await worker.start();
     await rig.redis.stop();
-    const stored = await worker.ingest({
-      raw: await makeMessage(),
-      source: 'import',
-      mailbox: 'import',
-      receivedAt: new Date(),
-      receivedAtSource: 'now',
-    });
+    const stored = await importMessage(worker);
     expect(stored.inserted).toBe(true);
     // BullMQ's close() waits for the jobs in hand, which with Redis gone is for ever.
     await worker.stop();
@@ -115,13 +108,10 @@ describe.each(DIALECTS)('pipeline on %s', (dialect) => {
       '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
     );
     for (let i = 0; i < 8; i++) {
-      await intake.ingest({
-        raw: await makeMessage({ attachments: [{ filename: `证明${i}.pdf`, content: pdf }] }),
-        source: 'import',
-        mailbox: 'import',
-        receivedAt: new Date(),
-        receivedAtSource: 'now',
-      });
+      await importMessage(
+        intake,
+        await makeMessage({ attachments: [{ filename: `证明${i}.pdf`, content: pdf }] }),
+      );
     }
     const child = await rig.spawnWorker();
     const k = rig.store.db.k;

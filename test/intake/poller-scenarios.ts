@@ -352,6 +352,31 @@ export function runPollerScenarios(
       expect(o.stats.outcomes.at(-1)).toBe(true);
     });
 
+    it('passes over nothing while the message behind a failing one fails too', async () => {
+      const { poller, appendAll, dovecot } = rig.get();
+      const s = await newStore();
+      const msgs = testMessages('two-bad', 4);
+      await appendAll(msgs);
+      // Two unreadable in a row: the trouble is not one message's, as in a storage outage.
+      await chmod(await messageFile(dovecot.dir, msgs[1]?.raw), 0);
+      await chmod(await messageFile(dovecot.dir, msgs[2]?.raw), 0);
+      const o = observed(s.sink);
+      const p = poller(o.sink, { giveUp: { attempts: 2, afterMs: 0 } });
+      await p.start();
+      const failures = async () => o.stats.outcomes.filter((ok) => !ok).length;
+      // Each round: UID 2 fails twice, then UID 3 fails in its place and UID 2 starts afresh.
+      await waitUntil('two rounds of failures', async () => (await failures()) >= 6, 20_000);
+      expect(await s.unfetched(BOX)).toEqual([]);
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs.slice(0, 1)));
+
+      // UID 3 readable again: UID 2 alone is at fault, and is passed over.
+      await chmod(await messageFile(dovecot.dir, msgs[2]?.raw), 0o600);
+      await waitUntil('UIDs 3 and 4 are stored', async () => (await count(s)()) >= 3, 20_000);
+      await p.pollNow();
+      expect(await s.unfetched(BOX)).toEqual([2]);
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs.filter((_, i) => i !== 1)));
+    });
+
     it('fetches a message whole when its download differs from RFC822.SIZE, and stores its bytes', async () => {
       const { poller, appendAll } = rig.get();
       const s = await newStore();
