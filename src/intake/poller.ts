@@ -335,15 +335,15 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
         // A closed connection ends the sweep where it is: the next one starts from the cursor.
         if (stopped || !holding || !c.ready || !c.session.usable) return;
         const key = `${uv}:${meta.uid}`;
+        // Dovecot answers NO to a FETCH of a message it cannot read, and imapflow closes the
+        // connection on it: every sweep would end at this message. It is passed over once the
+        // message behind it downloads; if that one fails too, the trouble is not this message's
+        // (a storage outage, a bandwidth limit), and this one is tried afresh. With nothing
+        // behind it, it holds nothing up and is simply tried again.
+        const next = dueToPassOver(key) ? await metaAfter(c, uids, meta.uid) : undefined;
         if (key === probed) {
           // Stored already, as the message behind one passed over.
-        } else if (dueToPassOver(key)) {
-          // Dovecot answers NO to a FETCH of a message it cannot read, and imapflow closes the
-          // connection on it: every sweep would end at this message. It is passed over once the
-          // message behind it downloads; if that one fails too, the trouble is not this
-          // message's (a storage outage, a bandwidth limit), and this one is tried afresh.
-          const next = await metaAfter(c, uids, meta.uid);
-          if (!next) return; // nothing behind it to hold up
+        } else if (next) {
           try {
             await ingestOne(c, box, next, dedupe(uv, next));
           } catch (err) {

@@ -377,6 +377,27 @@ export function runPollerScenarios(
       expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs.filter((_, i) => i !== 1)));
     });
 
+    it('keeps trying a failing last message, and passes it over once mail arrives behind it', async () => {
+      const { poller, appendAll, dovecot } = rig.get();
+      const s = await newStore();
+      const msgs = testMessages('last-bad', 3);
+      await appendAll(msgs.slice(0, 2));
+      await chmod(await messageFile(dovecot.dir, msgs[1]?.raw), 0);
+      const o = observed(s.sink);
+      const p = poller(o.sink, { giveUp: { attempts: 2, afterMs: 0 } });
+      await p.start();
+      const failures = async () => o.stats.outcomes.filter((ok) => !ok).length;
+      // Due to be passed over after two, but with nothing behind it it is tried again instead.
+      await waitUntil('four failed sweeps', async () => (await failures()) >= 4, 20_000);
+      expect(await s.unfetched(BOX)).toEqual([]);
+
+      await appendAll(msgs.slice(2));
+      await waitUntil('UID 3 is stored', async () => (await count(s)()) >= 2, 20_000);
+      await p.pollNow();
+      expect(await s.unfetched(BOX)).toEqual([2]);
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs.filter((_, i) => i !== 1)));
+    });
+
     it('fetches a message whole when its download differs from RFC822.SIZE, and stores its bytes', async () => {
       const { poller, appendAll } = rig.get();
       const s = await newStore();
