@@ -3,7 +3,7 @@
 import type { Finding } from '../types.js';
 import { fileIntoCase } from './case-filing.js';
 import { type Db, type Dialect, inTransaction, nowIso, StoreError } from './db.js';
-import type { Kysely, Selectable } from './kysely.js';
+import { type Kysely, type Selectable, sql } from './kysely.js';
 import { insertPlannedReply, type PlannedReply, type ReplyRow } from './replies.js';
 import type { Database, MessageTable, SubmissionTable } from './schema.js';
 import {
@@ -57,6 +57,14 @@ async function fileInTransaction(
   if (prior) return describeExisting(trx, prior);
 
   const ctx: Ctx = { trx, dialect: db.dialect, input, message, at: nowIso() };
+  // Two byte-identical messages filed at once (a sender's retry, a backlog) would each find no
+  // processed original: on PostgreSQL they take turns on their hash, and the second sees the
+  // first's commit. SQLite's writers take turns already.
+  if (db.dialect === 'postgres') {
+    await sql`select pg_advisory_xact_lock(${SAME_BYTES_LOCK}, hashtext(${message.sha256}))`.execute(
+      trx,
+    );
+  }
   const original = await findOriginal(trx, message);
   if (original) return fileDuplicate(ctx, original);
   if (input.result.verdict === 'not_submission') {
@@ -76,6 +84,9 @@ async function fileInTransaction(
   }
   return fileIntoCase(ctx);
 }
+
+/** The first key of the two-key advisory locks on a message's hash (the one-key ones are replies'). */
+const SAME_BYTES_LOCK = 1;
 
 // Two workers given the same message id (a stalled BullMQ job runs twice) queue here; the
 // second then sees the first's submission and changes nothing.

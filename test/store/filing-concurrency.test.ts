@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getCase } from '../../src/store/cases.js';
 import type { Db } from '../../src/store/db.js';
 import { fileSubmission, getSubmissionByMessage } from '../../src/store/submissions.js';
-import { checkResult, createTestDb, DIALECTS, type TestDb } from '../support/db.js';
+import { checkResult, createTestDb, DIALECTS, fakeSha, type TestDb } from '../support/db.js';
 import { arrive, count, input } from './filing-support.js';
 
 describe.each(DIALECTS)('store/fileSubmission concurrency on %s', (dialect) => {
@@ -24,6 +24,23 @@ describe.each(DIALECTS)('store/fileSubmission concurrency on %s', (dialect) => {
     expect(results.map((r) => r.created).sort()).toEqual([false, true]);
     expect(results[0]?.submissionId).toBe(results[1]?.submissionId);
     expect(await count(t.db, 'submissions')).toBe(1);
+  });
+
+  it('files one of two byte-identical messages filed at the same time as the duplicate', async () => {
+    // A sender's retry after a lost SMTP answer delivers the same bytes twice; a backlog hands
+    // both to workers at once. Several rounds: each is one chance for the race.
+    const other = dialect === 'postgres' ? await t.connect() : t.db;
+    for (let round = 1; round <= 5; round++) {
+      const sha = fakeSha();
+      const day = `2025-10-0${round}T02:00:00Z`;
+      const a = await arrive(t.db, day, sha);
+      const b = await arrive(t.db, day, sha);
+      const results = await Promise.all([
+        fileSubmission(t.db, input(a, checkResult({ organization: `机构${round}` }))),
+        fileSubmission(other, input(b, checkResult({ organization: `机构${round}` }))),
+      ]);
+      expect(results.map((r) => r.duplicateOf === null).sort()).toEqual([false, true]);
+    }
   });
 
   it('gives concurrent filings unique, gap-free case numbers and one current submission per case', async () => {
