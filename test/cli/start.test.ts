@@ -15,6 +15,7 @@ import { openDb } from '../../src/store/db.js';
 import { sql } from '../../src/store/kysely.js';
 import { PROJECT_ROOT, waitFor } from '../support/app.js';
 import { makeMessage } from '../support/mail.js';
+import { startRedis } from '../support/redis.js';
 
 const run = promisify(execFile);
 const BIN = path.join(PROJECT_ROOT, 'src/bin.mjs');
@@ -79,6 +80,36 @@ describe('intake start', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
+
+  it('stops on SIGTERM while its Redis is down', async () => {
+    const cwd = await tempDir();
+    const redis = await startRedis();
+    try {
+      const child = spawn(process.execPath, [BIN, 'start'], {
+        cwd,
+        env: { ...bareEnv, REDIS_URL: redis.url },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      children.push(child);
+      let log = '';
+      child.stderr?.on('data', (d: Buffer) => {
+        log += d.toString();
+      });
+      await waitFor(
+        'the service to start',
+        async () => log.includes('case-intake running'),
+        60_000,
+      );
+      await redis.stop();
+      await waitFor('the service to notice', async () => log.includes('ECONNREFUSED'), 30_000);
+      // BullMQ's workers wait for their jobs to be marked done, which Redis down never allows.
+      const exited = new Promise<number | null>((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      await redis.stop();
+    }
+  }, 90_000);
 });
 
 describe('configuration errors', () => {
