@@ -104,3 +104,14 @@ export async function recordUnfetched(db: Db, m: UnfetchedMessage): Promise<void
     .onConflict((oc) => oc.columns(['mailbox', 'uidvalidity', 'uid']).doNothing())
     .execute();
 }
+
+/** An organiser has fetched it by hand: it leaves the dashboard's list. False if no such row. */
+export async function resolveUnfetched(db: Db, id: number, actor: string): Promise<boolean> {
+  const r = await db.k
+    .updateTable('unfetched_messages')
+    .set({ resolved_at: nowIso(), resolved_by: actor })
+    .where('id', '=', id)
+    .where('resolved_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}

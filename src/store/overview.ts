@@ -25,8 +25,12 @@ export interface Overview {
     caseId: number | null;
   }[];
   failedMessages: { id: number; lastError: string | null; originalName: string | null }[];
-  /** Passed over by the poller (intake/poller.ts): still in the mailbox, not in the store. */
+  /**
+   * Passed over by the poller (intake/poller.ts): still in the mailbox, not in the store; until
+   * an organiser marks one dealt with.
+   */
   unfetchedMessages: {
+    id: number;
     mailbox: string;
     uid: number;
     receivedAt: string;
@@ -106,6 +110,7 @@ export async function getOverview(db: Db, utcOffsetMinutes = 480): Promise<Overv
   const unfetched = await k
     .selectFrom('unfetched_messages')
     .selectAll()
+    .where('resolved_at', 'is', null)
     .orderBy('id', 'desc')
     .limit(50)
     .execute();
@@ -135,6 +140,7 @@ export async function getOverview(db: Db, utcOffsetMinutes = 480): Promise<Overv
       originalName: m.original_name,
     })),
     unfetchedMessages: unfetched.map((m) => ({
+      id: m.id,
       mailbox: m.mailbox,
       uid: m.uid,
       receivedAt: m.received_at,

@@ -34,6 +34,9 @@ export interface UnfetchedMessageTable {
   attempts: number;
   error: string;
   created_at: string;
+  /** When an organiser marked it dealt with (fetched by hand), and who. */
+  resolved_at: string | null;
+  resolved_by: string | null;
 }
 
 export interface MessageTable {

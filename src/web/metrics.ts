@@ -56,12 +56,13 @@ export function createMetrics(db: Db): Metrics {
   );
   countBy(
     'intake_unfetched_messages',
-    'Messages the IMAP server would not hand over, passed over by the poller (dashboard lists them)',
+    'Messages the IMAP server would not hand over, passed over by the poller and not yet fetched by hand',
     'mailbox',
     () =>
       db.k
         .selectFrom('unfetched_messages')
         .select((eb) => [eb.ref('mailbox').as('k'), eb.fn.countAll().as('n')])
+        .where('resolved_at', 'is', null)
         .groupBy('mailbox')
         .execute(),
   );

@@ -97,7 +97,7 @@ describe('dashboard in Chromium', () => {
     await page.screenshot({ path: shot('overview'), fullPage: true });
   });
 
-  it('lists a message the poller passed over, with what to do about it', async () => {
+  it('lists a message the poller passed over, with what to do about it, until marked done', async () => {
     await page.goto(`${p.baseUrl}/`);
     await expect(page.locator('main').textContent()).resolves.not.toContain('未能收取的邮件');
     await recordUnfetched(p.app.db, {
@@ -122,7 +122,20 @@ describe('dashboard in Chromium', () => {
       '2025-10-20 02:30',
       formatBytes(3 * 1024 * 1024),
       'NoConnection: <b>FETCH failed</b>',
+      '已手工导入',
     ]);
+
+    // Fetched by hand: marked so, it leaves the list, and who did it is kept.
+    await section.locator('button:has-text("已手工导入")').click();
+    await page.waitForURL(`${p.baseUrl}/`);
+    await expect(page.locator('main').textContent()).resolves.not.toContain('未能收取的邮件');
+    const kept = await p.app.db.k
+      .selectFrom('unfetched_messages')
+      .select(['resolved_by', 'resolved_at'])
+      .where('uid', '=', 4321)
+      .executeTakeFirstOrThrow();
+    expect(kept.resolved_by).toBe(CREDENTIALS.user);
+    expect(kept.resolved_at).not.toBeNull();
   });
 
   it('filters by status and searches by organisation', async () => {

@@ -1,6 +1,7 @@
 // Messages the IMAP server would not hand over after repeated attempts: the poller records each
 // one here and goes on past it, so one bad message does not hold up the mail behind it. It stays
-// in the mailbox; the dashboard lists it for an organiser to fetch by hand.
+// in the mailbox; the dashboard lists it for an organiser to fetch by hand, and to mark as dealt
+// with once they have.
 import type { Kysely, Migration } from '../kysely.js';
 import type { Dialect } from '../schema.js';
 import { idColumn } from './columns.js';
@@ -20,6 +21,8 @@ async function up(db: AnyDb, dialect: Dialect): Promise<void> {
     .addColumn('attempts', 'integer', (c) => c.notNull())
     .addColumn('error', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('resolved_at', 'text')
+    .addColumn('resolved_by', 'text')
     .addUniqueConstraint('unfetched_messages_key', ['mailbox', 'uidvalidity', 'uid'])
     .execute();
 }

@@ -1,10 +1,13 @@
 // `/`: how the campaign stands — counts, submissions per day against the deadline, mailbox and
-// queue health, replies that did not go out.
+// queue health, replies that did not go out, messages the poller passed over (each marked dealt
+// with from here once fetched by hand).
 import type { FastifyInstance } from 'fastify';
 import { withTimeout } from '../../queue/queues.js';
+import { resolveUnfetched } from '../../store/cursors.js';
 import { getOverview } from '../../store/overview.js';
 import type { WebDeps } from '../deps.js';
 import { overviewPage } from '../views/pages.js';
+import { notFound } from './cases.js';
 
 export function offsetMinutes(utcOffset: string): number {
   const m = /^([+-])(\d{2}):(\d{2})$/.exec(utcOffset);
@@ -24,4 +27,16 @@ export function overviewRoutes(app: FastifyInstance, deps: WebDeps): void {
       reply.generateCsrf(),
     );
   });
+
+  // An organiser fetched a passed-over message by hand (`intake import`): off the list.
+  app.post<{ Params: { id: string } }>(
+    '/unfetched/:id/resolve',
+    { preHandler: app.csrfProtection },
+    async (req, reply) => {
+      const id = Number(req.params.id);
+      if (!Number.isSafeInteger(id) || id <= 0) return notFound(reply);
+      if (!(await resolveUnfetched(deps.db, id, req.user ?? 'organiser'))) return notFound(reply);
+      return reply.redirect('/', 303);
+    },
+  );
 }

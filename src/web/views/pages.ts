@@ -67,7 +67,8 @@ export function overviewPage(v: OverviewView, user: string, csrf: string): strin
   );
   const unfetchedRows = o.unfetchedMessages.map(
     (m) => html`<tr><td>${m.mailbox}</td><td>${m.uid}</td><td>${beijingTime(m.receivedAt)}</td>
-      <td>${m.size === null ? '' : formatBytes(m.size)}</td><td class="error">${m.error}</td></tr>`,
+      <td>${m.size === null ? '' : formatBytes(m.size)}</td><td class="error">${m.error}</td>
+      <td><form method="post" action="/unfetched/${m.id}/resolve"><input type="hidden" name="_csrf" value="${csrf}"><button>已手工导入</button></form></td></tr>`,
   );
   const failedMsgs = o.failedMessages.map(
     (m) =>
@@ -87,8 +88,8 @@ export function overviewPage(v: OverviewView, user: string, csrf: string): strin
     ${
       unfetchedRows.length
         ? html`<h2>未能收取的邮件</h2><div class="panel">
-      <p class="error">以下邮件多次下载失败，已跳过，以免耽误其后的邮件。它们仍在邮箱中：请在邮箱里找到每一封，另存为 .eml 文件，再用 <code>intake import</code> 导入。</p>
-      <table><tr><th>邮箱</th><th>UID</th><th>到达时间</th><th>大小</th><th>错误</th></tr>${unfetchedRows}</table></div>`
+      <p class="error">以下邮件多次下载失败，已跳过，以免耽误其后的邮件。它们仍在邮箱中：请在邮箱里找到每一封，另存为 .eml 文件，再用 <code>intake import</code> 导入，然后点“已手工导入”。</p>
+      <table><tr><th>邮箱</th><th>UID</th><th>到达时间</th><th>大小</th><th>错误</th><th></th></tr>${unfetchedRows}</table></div>`
         : ''
     }
     <h2>队列</h2><div class="panel"><table><tr><th>队列</th><th>等待</th><th>处理中</th><th>延迟</th><th>失败</th></tr>${queueRows}</table>
