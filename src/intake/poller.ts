@@ -220,7 +220,13 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
     return false;
   }
 
-  async function ingestOne(c: Conn, box: OpenedMailbox, meta: MessageMeta, dedupe: boolean) {
+  /** Stores one message; false when it has vanished (expunged elsewhere), so was not. */
+  async function ingestOne(
+    c: Conn,
+    box: OpenedMailbox,
+    meta: MessageMeta,
+    dedupe: boolean,
+  ): Promise<boolean> {
     const input = {
       mailbox,
       uidValidity: box.uidValidity,
@@ -237,8 +243,10 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
         await sink.ingest({ ...input, expectedSize, raw: Readable.from(bytes) });
       }
     };
-    const vanished = () =>
+    const vanished = () => {
       log.warn({ uid: meta.uid }, 'message vanished before download (expunged elsewhere); skipped');
+      return false;
+    };
 
     const stream = await c.session.download(meta.uid).catch(serverSide(meta.uid));
     if (!stream) return vanished();
@@ -269,6 +277,7 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
     if (!allowed || allowed.has('\\*') || allowed.has(INTAKE_KEYWORD)) {
       await c.session.addKeyword(meta.uid, INTAKE_KEYWORD);
     }
+    return true;
   }
 
   /** A download of `key` failed: counted against that message, a new count for another. */
@@ -340,17 +349,20 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
         // message behind it downloads; if that one fails too, the trouble is not this message's
         // (a storage outage, a bandwidth limit), and this one is tried afresh. With nothing
         // behind it, it holds nothing up and is simply tried again.
+        let passOver = false;
         const next = dueToPassOver(key) ? await metaAfter(c, uids, meta.uid) : undefined;
-        if (key === probed) {
-          // Stored already, as the message behind one passed over.
-        } else if (next) {
+        if (next) {
           try {
-            await ingestOne(c, box, next, dedupe(uv, next));
+            passOver = await ingestOne(c, box, next, dedupe(uv, next));
           } catch (err) {
             failing = undefined;
             throw err;
           }
-          probed = `${uv}:${next.uid}`;
+          if (passOver) probed = `${uv}:${next.uid}`;
+        }
+        if (key === probed) {
+          // Stored already, as the message behind one passed over.
+        } else if (passOver) {
           const { attempts, error } = failing ?? { attempts: 0, error: '' };
           await sink.unfetched({
             mailbox,

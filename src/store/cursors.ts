@@ -2,6 +2,7 @@
 // dashboard. The cursor only moves after the message rows commit, so a crash re-fetches; past a
 // message the server would not hand over only once that message is recorded as unfetched.
 import { type Db, nowIso, toDate } from './db.js';
+import { sql } from './kysely.js';
 
 export interface Cursor {
   mailbox: string;
@@ -105,13 +106,18 @@ export async function recordUnfetched(db: Db, m: UnfetchedMessage): Promise<void
     .execute();
 }
 
-/** An organiser has fetched it by hand: it leaves the dashboard's list. False if no such row. */
+/**
+ * An organiser has fetched it by hand: it leaves the dashboard's list. Marked once (a second
+ * click keeps the first's who and when); false if there is no such row.
+ */
 export async function resolveUnfetched(db: Db, id: number, actor: string): Promise<boolean> {
   const r = await db.k
     .updateTable('unfetched_messages')
-    .set({ resolved_at: nowIso(), resolved_by: actor })
+    .set({
+      resolved_at: sql`coalesce(resolved_at, ${nowIso()})`,
+      resolved_by: sql`coalesce(resolved_by, ${actor})`,
+    })
     .where('id', '=', id)
-    .where('resolved_at', 'is', null)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }

@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src/report/labels.js';
 import { readXlsx } from '../../src/report/xlsx.js';
-import { recordUnfetched } from '../../src/store/cursors.js';
+import { recordUnfetched, resolveUnfetched } from '../../src/store/cursors.js';
 import { waitFor } from '../support/app.js';
 import { launchChromium, shot } from './browser.js';
 import {
@@ -129,13 +129,18 @@ describe('dashboard in Chromium', () => {
     await section.locator('button:has-text("已手工导入")').click();
     await page.waitForURL(`${p.baseUrl}/`);
     await expect(page.locator('main').textContent()).resolves.not.toContain('未能收取的邮件');
-    const kept = await p.app.db.k
-      .selectFrom('unfetched_messages')
-      .select(['resolved_by', 'resolved_at'])
-      .where('uid', '=', 4321)
-      .executeTakeFirstOrThrow();
-    expect(kept.resolved_by).toBe(CREDENTIALS.user);
-    expect(kept.resolved_at).not.toBeNull();
+    const kept = () =>
+      p.app.db.k
+        .selectFrom('unfetched_messages')
+        .select(['id', 'resolved_by', 'resolved_at'])
+        .where('uid', '=', 4321)
+        .executeTakeFirstOrThrow();
+    const first = await kept();
+    expect(first.resolved_by).toBe(CREDENTIALS.user);
+    expect(first.resolved_at).not.toBeNull();
+    // A second click (or another organiser's) finds it marked and keeps the first's record.
+    expect(await resolveUnfetched(p.app.db, first.id, 'someone-else')).toBe(true);
+    expect(await kept()).toEqual(first);
   });
 
   it('filters by status and searches by organisation', async () => {

@@ -34,7 +34,9 @@ const ERRORS: Record<string, string> = {
   'reply-failed': '已保存改判，但决定通知未能排入队列，请稍后重试或在队列页查看。',
 };
 
-const caseId = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : null);
+/** A row id from a path: digits only, within the `integer` column's range. */
+export const rowId = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : null);
+const caseId = rowId;
 
 export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: MessageReader): void {
   app.get<{ Querystring: ListQuery }>('/cases', async (req, reply) => {

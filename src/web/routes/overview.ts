@@ -7,7 +7,7 @@ import { resolveUnfetched } from '../../store/cursors.js';
 import { getOverview } from '../../store/overview.js';
 import type { WebDeps } from '../deps.js';
 import { overviewPage } from '../views/pages.js';
-import { notFound } from './cases.js';
+import { notFound, rowId } from './cases.js';
 
 export function offsetMinutes(utcOffset: string): number {
   const m = /^([+-])(\d{2}):(\d{2})$/.exec(utcOffset);
@@ -33,9 +33,10 @@ export function overviewRoutes(app: FastifyInstance, deps: WebDeps): void {
     '/unfetched/:id/resolve',
     { preHandler: app.csrfProtection },
     async (req, reply) => {
-      const id = Number(req.params.id);
-      if (!Number.isSafeInteger(id) || id <= 0) return notFound(reply);
-      if (!(await resolveUnfetched(deps.db, id, req.user ?? 'organiser'))) return notFound(reply);
+      const id = rowId(req.params.id);
+      if (id === null || !(await resolveUnfetched(deps.db, id, req.user ?? 'organiser'))) {
+        return notFound(reply);
+      }
       return reply.redirect('/', 303);
     },
   );
