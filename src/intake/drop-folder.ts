@@ -40,8 +40,10 @@ export function createDropFolder(deps: {
       const file = path.join(dir, name);
       const s = await stat(file).catch(() => null);
       if (!s?.isFile()) continue;
+      // Not its mtime's age: a copy that keeps the original's mtime (rsync --inplace, some SMB
+      // clients) looks old while it is still being written.
       const mark = `${s.size}:${s.mtimeMs}`;
-      const settled = seen.get(file) === mark || Date.now() - s.mtimeMs > 2_000;
+      const settled = seen.get(file) === mark;
       seen.set(file, mark);
       if (!settled) continue;
       try {

@@ -1,7 +1,7 @@
 // Messages that arrive as files: the drop folder and `intake import` (a folder, a Maildir, an
 // mbox). Each message is stored once, however often it is seen.
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -47,11 +47,24 @@ describe('drop folder and import', () => {
     expect((await readdir(inbox)).sort()).toEqual(['.done', 'notes.txt']);
     expect((await readdir(path.join(inbox, '.done'))).sort()).toEqual(['a.eml', 'b.eml']);
 
+    // A copy that keeps an old mtime while it is written is not taken for a finished file.
+    const copy = path.join(inbox, 'c.eml');
+    const long = await makeMessage();
+    const old = new Date('2025-10-01T00:00:00Z');
+    await writeFile(copy, long.subarray(0, 100));
+    await utimes(copy, old, old);
+    expect(await drop.scan()).toBe(0);
+    await appendFile(copy, long.subarray(100));
+    await utimes(copy, old, old);
+    expect(await drop.scan()).toBe(0); // grown since the last scan
+    expect(await drop.scan()).toBe(1);
+    expect(await messageCount(rig, 'drop')).toBe(3);
+
     // The same bytes dropped again are recognised, not stored twice.
     await writeFile(path.join(inbox, 'a-again.eml'), raw);
     await drop.scan();
     await drop.scan();
-    expect(await messageCount(rig, 'drop')).toBe(2);
+    expect(await messageCount(rig, 'drop')).toBe(3);
     const row = await sql<{ received_at: string; received_at_source: string }>`
       select received_at, received_at_source from messages where original_name = 'a.eml'`.execute(
       rig.store.db.k,
