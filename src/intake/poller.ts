@@ -118,10 +118,7 @@ function sha256Of(raw: Buffer): string {
  * message's fault.
  */
 class DownloadFailed extends Error {
-  constructor(
-    readonly uid: number,
-    cause: unknown,
-  ) {
+  constructor(uid: number, cause: unknown) {
     super(`downloading UID ${uid} failed: ${describe(cause)}`, { cause });
   }
 }
