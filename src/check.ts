@@ -1,6 +1,7 @@
 // `intake check FILE.eml [--json] [--received-at ISO] [--contest FILE]`: validate one message
 // offline with the same core the worker uses. Exit 0 whatever the verdict (a rejection is a
-// result, not a failure); 2 for usage errors, an unreadable file or a bad contest profile.
+// result, not a failure); 2 for usage errors, an unreadable file or a bad contest profile (from
+// --contest, else CONTEST_FILE).
 import { readFile } from 'node:fs/promises';
 import { type ContestProfile, loadContest } from './config/contest.js';
 import { closeDocumentsWorker } from './documents/index.js';

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { Command, CommanderError } from 'commander';
 import type { App, Role } from './app.js';
-import { ConfigError, loadEnv } from './config/env.js';
+import { ConfigError, contestFileOf, loadEnv } from './config/env.js';
 import { watchHeap } from './heap.mjs';
 import { createLogger, type Logger } from './log.js';
 
@@ -130,11 +130,12 @@ function program(setCode: (code: number) => void): Command {
     .argument('<file>', 'an .eml file')
     .option('--json', 'print the result as JSON')
     .option('--received-at <iso>', 'receive time (default: newest Received: header, else Date:)')
-    .option('--contest <file>', 'contest profile (default: config/contest-2025.json)')
+    .option('--contest <file>', 'contest profile (default: CONTEST_FILE, else contest-2025)')
     .action(
       run(async (file: string, opts: { json?: boolean; receivedAt?: string; contest?: string }) => {
         const { runCheck } = await import('./check.js');
-        return runCheck(file, opts, process.stdout, process.stderr);
+        const contest = opts.contest ?? contestFileOf();
+        return runCheck(file, { ...opts, contest }, process.stdout, process.stderr);
       }),
     );
   p.command('import')

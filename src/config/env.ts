@@ -104,6 +104,11 @@ function issues(source: Source, names: Record<string, string>, error: z.ZodError
   });
 }
 
+/** CONTEST_FILE alone, for `intake check`, which needs none of the rest. */
+export function contestFileOf(source: Source = process.env): string | undefined {
+  return optionalText.parse(source.CONTEST_FILE);
+}
+
 export function loadEnv(source: Source = process.env): Env {
   const problems: string[] = [];
   const c = core.safeParse(source);

@@ -153,6 +153,23 @@ describe('configuration errors', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('not valid JSON');
   });
+
+  it('intake check reads CONTEST_FILE, and --contest overrides it', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'next-year.json');
+    await writeFile(file, '{ "name": ');
+    const eml = path.join(dir, 'submission.eml');
+    await writeFile(eml, await makeMessage());
+
+    const fromEnv = await intake(['check', eml], { CONTEST_FILE: file });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toContain(file);
+
+    const bundled = path.join(PROJECT_ROOT, 'config/contest-2025.json');
+    const given = await intake(['check', '--contest', bundled, eml], { CONTEST_FILE: file });
+    expect(given.code).toBe(0);
+    expect(given.stdout).toMatch(/accepted|rejected|needs_review/);
+  });
 });
 
 describe('Redis for a fresh machine', () => {
