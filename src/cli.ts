@@ -53,7 +53,9 @@ async function runImport(paths: string[]): Promise<number> {
   const { fromPath } = await import('./intake/sources.js');
   let app: App | undefined;
   try {
-    app = await createApp(env, { roles: [], log });
+    // Like `intake start`, a backfill on a fresh machine may run its own Redis: the queued
+    // work waits in DATA_DIR/redis for the service.
+    app = await createApp(env, { roles: [], log, allowPrivateRedis: true });
     let added = 0;
     let known = 0;
     for (const target of paths) {

@@ -1,6 +1,7 @@
 // Where Redis is: REDIS_URL; else the machine's Redis on 127.0.0.1:6379; else (for `intake
-// start` on a fresh machine) a private redis-server under DATA_DIR/redis with append-only on,
-// so `npm ci && npm start` works with no set-up and loses no queued work across restarts.
+// start` or `intake import` on a fresh machine) a private redis-server under DATA_DIR/redis
+// with append-only on, so `npm ci && npm start` works with no set-up and loses no queued work
+// across restarts.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -62,7 +63,8 @@ export async function resolveRedis(opts: {
   if (!opts.allowPrivate || !onPath('redis-server')) {
     throw new ConfigError([
       `REDIS_URL: not set and no Redis answers on 127.0.0.1:${localPort}. Set REDIS_URL, or install ` +
-        'Redis 7 (Debian: apt-get install redis-server) and `intake start` runs a private one.',
+        'Redis 7 (Debian: apt-get install redis-server) and `intake start` or `intake import` runs a ' +
+        'private one.',
     ]);
   }
   await mkdir(dir, { recursive: true });
