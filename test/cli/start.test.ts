@@ -21,9 +21,14 @@ const run = promisify(execFile);
 const BIN = path.join(PROJECT_ROOT, 'src/bin.mjs');
 const bareEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' };
 
-async function intake(args: string[], env: Record<string, string>, cwd = PROJECT_ROOT) {
+// Run outside the checkout by default, so a developer's .env there does not reach the tests.
+async function intake(args: string[], env: Record<string, string>, cwd = os.tmpdir()) {
   try {
-    const r = await run(process.execPath, [BIN, ...args], { cwd, env: { ...bareEnv, ...env } });
+    const r = await run(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...bareEnv, ...env },
+      timeout: 30_000, // a command that should have failed but runs on is ended
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -125,6 +130,15 @@ describe('configuration errors', () => {
       expect(r.stderr).toContain(name);
     }
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('reads ./.env, where a variable of the environment wins', async () => {
+    const cwd = await tempDir();
+    await writeFile(path.join(cwd, '.env'), 'IMAP_HOST=imap.example.org\nLOG_LEVEL=loud\n');
+    const r = await intake(['start'], { LOG_LEVEL: 'warn' }, cwd);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('IMAP_USER');
+    expect(r.stderr).not.toContain('LOG_LEVEL');
   });
 
   it('names the file and every field of a malformed contest profile', async () => {
