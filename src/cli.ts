@@ -22,7 +22,13 @@ async function runRoles(roles: Role[], allowPrivateRedis: boolean): Promise<numb
     allowPrivateRedis,
     concurrency: os.availableParallelism(),
   });
-  await app.start();
+  try {
+    await app.start();
+  } catch (err) {
+    // What had started (the poller, the workers, a private Redis) stops before the error shows.
+    await app.stop();
+    throw err;
+  }
   // Runs for days: the main thread's heap is kept from growing to V8's next limit (heap.mjs).
   const heap = watchHeap();
   log.info(

@@ -1,6 +1,6 @@
 // The `web` role: the dashboard as a start/stop part for src/app.ts.
 import type { ContestProfile } from '../config/contest.js';
-import type { Env } from '../config/env.js';
+import { ConfigError, type Env } from '../config/env.js';
 import type { EvaluatePool } from '../evaluate-pool.js';
 import type { Logger } from '../log.js';
 import type { Queues } from '../queue/queues.js';
@@ -60,7 +60,15 @@ export async function createWebPart(deps: WebPartDeps) {
         decisionReply: decisionReplyFor(deps, env.replyFrom ? [env.replyFrom] : []),
         pingRedis: deps.pingRedis,
       });
-      const address = await server.listen({ host, port: env.web.port });
+      const address = await server.listen({ host, port: env.web.port }).catch(async (err) => {
+        await server?.close();
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
+        throw new ConfigError([
+          `WEB_PORT: cannot listen on ${host}:${env.web.port} (${code}): another program has ` +
+            "the port, or the address is not this machine's; set WEB_PORT or WEB_HOST",
+        ]);
+      });
       if (credentials.generated) {
         if (env.web.host && env.web.host !== host)
           log.warn(

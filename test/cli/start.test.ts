@@ -3,6 +3,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -139,6 +140,20 @@ describe('configuration errors', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('IMAP_USER');
     expect(r.stderr).not.toContain('LOG_LEVEL');
+  });
+
+  it('says which port is taken when the dashboard cannot listen, and stops what had started', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    try {
+      const port = String((taken.address() as net.AddressInfo).port);
+      const r = await intake(['start'], { WEB_PORT: port, DATA_DIR: await tempDir() });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`WEB_PORT: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      taken.close();
+    }
   });
 
   it('names the file and every field of a malformed contest profile', async () => {
