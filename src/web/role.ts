@@ -39,8 +39,8 @@ export function decisionReplyFor(
 export async function createWebPart(deps: WebPartDeps) {
   const { env, log } = deps;
   const credentials = resolveCredentials(env.web);
-  // No password set: nobody chose to expose this, so only this machine may reach it.
-  const host = credentials.generated ? '127.0.0.1' : (env.web.host ?? '0.0.0.0');
+  // Only this machine may reach it unless WEB_HOST says otherwise; with no password set, always.
+  const host = credentials.generated ? '127.0.0.1' : (env.web.host ?? '127.0.0.1');
   let server: FastifyInstance | undefined;
   return {
     name: 'web',

@@ -37,6 +37,20 @@ async function intake(args: string[], env: Record<string, string>, cwd = os.tmpd
   }
 }
 
+/** The IPv4 addresses a socket listens on at `port`, from the kernel's table. */
+async function listeningOn(port: number): Promise<string[]> {
+  const table = await readFile('/proc/net/tcp', 'utf8');
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return table
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A') // 0A: LISTEN
+    .map((f) => {
+      const ip = f[1]?.split(':')[0] ?? '';
+      return [3, 2, 1, 0].map((i) => Number.parseInt(ip.slice(i * 2, i * 2 + 2), 16)).join('.');
+    });
+}
+
 const temps: string[] = [];
 const children: ChildProcess[] = [];
 afterEach(async () => {
@@ -142,6 +156,25 @@ describe('configuration errors', () => {
     expect(r.stderr).not.toContain('LOG_LEVEL');
   });
 
+  it('serves the dashboard on 127.0.0.1 unless WEB_HOST says otherwise, password or not', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, 'web'], {
+      cwd: await tempDir(),
+      env: { ...bareEnv, WEB_PORT: String(port), ADMIN_PASSWORD: 'chosen' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(child);
+    let log = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
+    await waitFor('the dashboard', async () => log.includes('dashboard listening'), 30_000);
+    expect(await listeningOn(port)).toEqual(['127.0.0.1']);
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it('says which port is taken when the dashboard cannot listen, and stops what had started', async () => {
     const taken = net.createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
@@ -238,12 +271,15 @@ describe('Redis for a fresh machine', () => {
 });
 
 describe('role entry points', () => {
-  it.each(['start', 'poll', 'worker'])('workers/%s.ts runs that role of the CLI', async (role) => {
-    const r = await run(process.execPath, ['--import', 'tsx', `workers/${role}.ts`, '--help'], {
-      cwd: PROJECT_ROOT,
-    });
-    expect(r.stdout).toContain(`Usage: intake ${role}`);
-  });
+  it.each(['start', 'poll', 'worker', 'web'])(
+    'workers/%s.ts runs that role of the CLI',
+    async (role) => {
+      const r = await run(process.execPath, ['--import', 'tsx', `workers/${role}.ts`, '--help'], {
+        cwd: PROJECT_ROOT,
+      });
+      expect(r.stdout).toContain(`Usage: intake ${role}`);
+    },
+  );
 });
 
 describe('the build (`npm run build`, what `npm start` runs)', () => {
