@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { Command, CommanderError } from 'commander';
 import type { App, Role } from './app.js';
-import { ConfigError, contestFileOf, loadDotEnv, loadEnv } from './config/env.js';
+import { ConfigError, contestFileOf, loadEnv } from './config/env.js';
 import { watchHeap } from './heap.mjs';
 import { createLogger, type Logger } from './log.js';
 
@@ -156,7 +156,6 @@ function program(setCode: (code: number) => void): Command {
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   try {
-    loadDotEnv();
     await program((c) => {
       code = c;
     }).parseAsync(argv, { from: 'user' });

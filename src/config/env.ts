@@ -1,7 +1,5 @@
-// The only reader of process.env (and of ./.env, which fills it in). Every variable is
-// documented in config/.env.example.
+// The only reader of process.env. Every variable is documented in config/.env.example.
 // One zod schema per concern; all problems are collected and reported together at start-up.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -94,19 +92,6 @@ export class ConfigError extends Error {
 }
 
 type Source = Record<string, string | undefined>;
-
-/**
- * `.env` in the working directory, if there is one (config/.env.example says to copy it there),
- * into process.env; a variable already in the environment keeps its value.
- */
-export function loadDotEnv(file = '.env'): void {
-  if (!existsSync(file)) return;
-  try {
-    process.loadEnvFile(file);
-  } catch (err) {
-    throw new ConfigError([`${path.resolve(file)}: cannot read it: ${(err as Error).message}`]);
-  }
-}
 
 function issues(source: Source, names: Record<string, string>, error: z.ZodError): string[] {
   return error.issues.map((i) => {
