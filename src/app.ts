@@ -42,7 +42,7 @@ export interface App {
 export interface AppOptions {
   roles: Role[];
   log: Logger;
-  /** Only `intake start` and `intake import` may launch a private redis-server (one machine). */
+  /** Only `intake start` may launch a private redis-server (it owns the whole machine). */
   allowPrivateRedis?: boolean;
   queuePrefix?: string;
   /** Cores the workers may use (capped at the machine's); `poolShape` turns them into threads. */

@@ -59,9 +59,7 @@ async function runImport(paths: string[]): Promise<number> {
   const { fromPath } = await import('./intake/sources.js');
   let app: App | undefined;
   try {
-    // Like `intake start`, a backfill on a fresh machine may run its own Redis: the queued
-    // work waits in DATA_DIR/redis for the service.
-    app = await createApp(env, { roles: [], log, allowPrivateRedis: true });
+    app = await createApp(env, { roles: [], log });
     let added = 0;
     let known = 0;
     for (const target of paths) {

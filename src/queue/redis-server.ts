@@ -1,7 +1,8 @@
-// Where Redis is: REDIS_URL; else the machine's Redis on 127.0.0.1:6379; else (for `intake
-// start` or `intake import` on a fresh machine) a private redis-server under DATA_DIR/redis
-// with append-only on, so `npm ci && npm start` works with no set-up and loses no queued work
-// across restarts.
+// Where Redis is: REDIS_URL; else the machine's Redis on 127.0.0.1:6379; else the private
+// redis-server that `intake start` runs under DATA_DIR/redis on a fresh machine, append-only, so
+// `npm ci && npm start` works with no set-up and loses no queued work across restarts. Only
+// `intake start` starts one (and stops it): another command that started one could stop it
+// under a service that had begun using it meanwhile.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -62,9 +63,9 @@ export async function resolveRedis(opts: {
   }
   if (!opts.allowPrivate || !onPath('redis-server')) {
     throw new ConfigError([
-      `REDIS_URL: not set and no Redis answers on 127.0.0.1:${localPort}. Set REDIS_URL, or install ` +
-        'Redis 7 (Debian: apt-get install redis-server) and `intake start` or `intake import` runs a ' +
-        'private one.',
+      `REDIS_URL: not set and no Redis answers on 127.0.0.1:${localPort}. Set REDIS_URL; or run ` +
+        'this while `intake start` (npm start) runs, which starts a private Redis that other ' +
+        'commands use (Debian: apt-get install redis-server).',
     ]);
   }
   await mkdir(dir, { recursive: true });
