@@ -53,7 +53,39 @@ export interface AppOptions {
   evaluateThreadEntry?: URL;
 }
 
+/** What the app opened, closed in reverse order: by `stop`, or at once when building fails. */
+function openedList(log: Logger) {
+  const closers: Array<() => unknown> = [];
+  return {
+    add(close: () => unknown) {
+      closers.push(close);
+    },
+    async closeAll() {
+      for (const close of closers.splice(0).reverse()) {
+        await Promise.resolve()
+          .then(close)
+          .catch((err) => log.warn({ err }, 'closing failed'));
+      }
+    },
+  };
+}
+
 export async function createApp(env: Env, opts: AppOptions): Promise<App> {
+  const opened = openedList(opts.log);
+  try {
+    return await assemble(env, opts, opened);
+  } catch (err) {
+    // A database that will not open, say, after the private Redis started: stop that again.
+    await opened.closeAll();
+    throw err;
+  }
+}
+
+async function assemble(
+  env: Env,
+  opts: AppOptions,
+  opened: ReturnType<typeof openedList>,
+): Promise<App> {
   const { log } = opts;
   const profile = loadContest(env.contestFile);
   const redis = await resolveRedis({
@@ -62,10 +94,14 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
     log,
     allowPrivate: opts.allowPrivateRedis ?? false,
   });
+  opened.add(() => redis.stop());
   const db = await openDb(env.databaseUrl);
+  opened.add(() => db.close());
   const blobs = createBlobStore(path.join(env.dataDir, 'blobs'));
   const connection = connectRedis(redis.url);
+  opened.add(() => connection.disconnect());
   const queues = createQueues(connection, opts.queuePrefix, log);
+  opened.add(() => queues.close());
   const ingest = createIngest({
     db,
     blobs,
@@ -188,10 +224,7 @@ export async function createApp(env: Env, opts: AppOptions): Promise<App> {
         await part.stop().catch((err) => log.warn({ err, part: part.name }, 'stop failed'));
       }
       started = [];
-      await queues.close().catch(() => undefined);
-      connection.disconnect();
-      await db.close();
-      await redis.stop();
+      await opened.closeAll();
     },
   };
 }

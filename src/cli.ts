@@ -26,7 +26,9 @@ async function runRoles(roles: Role[], allowPrivateRedis: boolean): Promise<numb
     await app.start();
   } catch (err) {
     // What had started (the poller, the workers, a private Redis) stops before the error shows.
-    await app.stop();
+    await app
+      .stop()
+      .catch((stopErr) => log.warn({ err: stopErr }, 'stopping after a failed start'));
     throw err;
   }
   // Runs for days: the main thread's heap is kept from growing to V8's next limit (heap.mjs).
@@ -41,14 +43,20 @@ async function runRoles(roles: Role[], allowPrivateRedis: boolean): Promise<numb
   return 0;
 }
 
+/**
+ * The first SIGTERM or SIGINT drains; with both listeners gone, a second signal of either kind
+ * ends the process at once (Node's default), for a drain that waits on a Redis that is gone.
+ */
 function waitForSignal(log: Logger): Promise<void> {
   return new Promise((resolve) => {
     const stop = (signal: string) => {
-      log.info({ signal }, 'stopping: draining work in hand');
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      log.info({ signal }, 'stopping: draining work in hand (a second signal ends it at once)');
       resolve();
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
 }
 

@@ -88,7 +88,9 @@ export async function resolveRedis(opts: {
       '--logfile',
       'redis.log',
     ],
-    { stdio: 'ignore' },
+    // Its own process group: a Ctrl-C at the terminal goes to the service, which stops this
+    // server once its workers have drained, not before.
+    { stdio: 'ignore', detached: true },
   );
   for (let i = 0; i < 100 && !(await pingRedis(LOCAL.host, port, 200)); i++) {
     if (child.exitCode !== null) break;

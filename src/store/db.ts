@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
+import { ConfigError } from '../config/env.js';
 import {
   CompiledQuery,
   Kysely,
@@ -45,24 +46,34 @@ export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
 /** `sqlite:/path/file.sqlite`, `sqlite::memory:` or `postgres://…`. */
 export async function openDb(databaseUrl: string, options: OpenDbOptions = {}): Promise<Db> {
-  const db = databaseUrl.startsWith('sqlite:')
-    ? openSqlite(sqlitePath(databaseUrl))
-    : /^postgres(ql)?:\/\//.test(databaseUrl)
-      ? openPostgres(databaseUrl)
-      : undefined;
+  // A server that is down or refuses us, or a file that cannot be made, is named as such (not
+  // as a failed migration, nor with a stack trace).
+  const cannotOpen = (err: Error) =>
+    new ConfigError([`DATABASE_URL: cannot open the database: ${err.message}`]);
+  let db: Db | undefined;
+  try {
+    db = databaseUrl.startsWith('sqlite:')
+      ? openSqlite(sqlitePath(databaseUrl))
+      : /^postgres(ql)?:\/\//.test(databaseUrl)
+        ? openPostgres(databaseUrl)
+        : undefined;
+  } catch (err) {
+    throw cannotOpen(err as Error);
+  }
   if (!db) {
     throw new StoreError(
       'UnsupportedDatabaseUrl',
       'DATABASE_URL must start with sqlite: or postgres://',
     );
   }
-  if (options.migrate !== false) {
-    try {
-      await migrateToLatest(db);
-    } catch (err) {
-      await db.close();
-      throw err;
-    }
+  try {
+    await sql`select 1`.execute(db.k).catch((err: Error) => {
+      throw cannotOpen(err);
+    });
+    if (options.migrate !== false) await migrateToLatest(db);
+  } catch (err) {
+    await db.close();
+    throw err;
   }
   return db;
 }

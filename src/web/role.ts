@@ -62,12 +62,15 @@ export async function createWebPart(deps: WebPartDeps) {
       });
       const address = await server.listen({ host, port: env.web.port }).catch(async (err) => {
         await server?.close();
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
-        throw new ConfigError([
-          `WEB_PORT: cannot listen on ${host}:${env.web.port} (${code}): another program has ` +
-            "the port, or the address is not this machine's; set WEB_PORT or WEB_HOST",
-        ]);
+        const why: Record<string, string> = {
+          EADDRINUSE: 'WEB_PORT: another program has the port',
+          EACCES: 'WEB_PORT: a port below 1024 needs privileges',
+          EADDRNOTAVAIL: 'WEB_HOST: not an address of this machine',
+        };
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        const problem = why[code];
+        if (!problem) throw err;
+        throw new ConfigError([`${problem}: cannot listen on ${host}:${env.web.port} (${code})`]);
       });
       if (credentials.generated) {
         if (env.web.host && env.web.host !== host)

@@ -2,12 +2,12 @@
 // and the private Redis it starts when none is running.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/env.js';
 import { createLogger } from '../../src/log.js';
 import { freePort } from '../../src/net.js';
@@ -16,7 +16,7 @@ import { openDb } from '../../src/store/db.js';
 import { sql } from '../../src/store/kysely.js';
 import { PROJECT_ROOT, waitFor } from '../support/app.js';
 import { makeMessage } from '../support/mail.js';
-import { startRedis } from '../support/redis.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
 
 const run = promisify(execFile);
 const BIN = path.join(PROJECT_ROOT, 'src/bin.mjs');
@@ -36,8 +36,8 @@ async function intake(args: string[], env: Record<string, string>, cwd = PROJECT
   }
 }
 
-/** The IPv4 addresses a socket listens on at `port`, from the kernel's table. */
-async function listeningOn(port: number): Promise<string[]> {
+/** The IPv4 sockets listening on `port`, from the kernel's table: address and inode. */
+async function listeners(port: number): Promise<{ ip: string; inode: string }[]> {
   const table = await readFile('/proc/net/tcp', 'utf8');
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   return table
@@ -45,9 +45,28 @@ async function listeningOn(port: number): Promise<string[]> {
     .map((line) => line.trim().split(/\s+/))
     .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A') // 0A: LISTEN
     .map((f) => {
-      const ip = f[1]?.split(':')[0] ?? '';
-      return [3, 2, 1, 0].map((i) => Number.parseInt(ip.slice(i * 2, i * 2 + 2), 16)).join('.');
+      const hex = f[1]?.split(':')[0] ?? ''; // little-endian
+      const ip = [3, 2, 1, 0].map((i) => Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16));
+      return { ip: ip.join('.'), inode: f[9] ?? '' };
     });
+}
+
+/** The process holding the socket that listens on `port`. */
+async function pidListeningOn(port: number): Promise<number> {
+  const [socket] = await listeners(port);
+  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+    for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [])) {
+      const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      if (socket && link === `socket:[${socket.inode}]`) return Number(pid);
+    }
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+/** A process's group id (the fifth field of /proc/PID/stat, after the command in brackets). */
+async function processGroup(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
 }
 
 const temps: string[] = [];
@@ -62,20 +81,35 @@ async function tempDir() {
   return d;
 }
 
+/** A long-running `intake <role>`, its log (stderr) and its end. */
+function service(role: string, env: Record<string, string>, cwd: string) {
+  const child = spawn(process.execPath, [BIN, role], {
+    cwd,
+    env: { ...bareEnv, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  let log = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
+  return {
+    child,
+    exited,
+    log: () => log,
+    logged: (what: string, text: string, timeoutMs = 60_000) =>
+      waitFor(what, async () => log.includes(text), timeoutMs),
+  };
+}
+
 describe('intake start', () => {
   it('with no variables set, files an .eml dropped into ./data/inbox and stops on SIGTERM', async () => {
     const cwd = await tempDir();
-    const child = spawn(process.execPath, [BIN, 'start'], {
-      cwd,
-      env: bareEnv,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    children.push(child);
-    let log = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      log += d.toString();
-    });
-    await waitFor('the service to start', async () => log.includes('case-intake running'), 60_000);
+    const intakeStart = service('start', {}, cwd);
+    await intakeStart.logged('the service to start', 'case-intake running');
     await writeFile(path.join(cwd, 'data/inbox/submission.eml'), await makeMessage());
 
     const dbFile = path.join(cwd, 'data/intake.sqlite');
@@ -95,43 +129,70 @@ describe('intake start', () => {
     );
     expect(await readdir(path.join(cwd, 'data/inbox/.done'))).toEqual(['submission.eml']);
 
-    const exited = new Promise<number | null>((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    intakeStart.child.kill('SIGTERM');
+    expect(await intakeStart.exited).toEqual({ code: 0, signal: null });
   });
 
   it('stops on SIGTERM while its Redis is down', async () => {
-    const cwd = await tempDir();
     const redis = await startRedis();
     try {
-      const child = spawn(process.execPath, [BIN, 'start'], {
-        cwd,
-        env: { ...bareEnv, REDIS_URL: redis.url },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      children.push(child);
-      let log = '';
-      child.stderr?.on('data', (d: Buffer) => {
-        log += d.toString();
-      });
-      await waitFor(
-        'the service to start',
-        async () => log.includes('case-intake running'),
-        60_000,
-      );
+      const intakeStart = service('start', { REDIS_URL: redis.url }, await tempDir());
+      await intakeStart.logged('the service to start', 'case-intake running');
       await redis.stop();
-      await waitFor('the service to notice', async () => log.includes('ECONNREFUSED'), 30_000);
+      await intakeStart.logged('the service to notice', 'ECONNREFUSED', 30_000);
       // Closing BullMQ's workers waits on Redis: before cbb4370 this never exited.
-      const exited = new Promise<number | null>((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      intakeStart.child.kill('SIGTERM');
+      expect(await intakeStart.exited).toEqual({ code: 0, signal: null });
     } finally {
+      await redis.stop();
+    }
+  }, 90_000);
+
+  it('ends at once on a second signal, of either kind, while the drain waits', async () => {
+    // A relay that takes the connection and never greets: the reply job in hand waits on it.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const redis = await startRedis();
+    try {
+      const cwd = await tempDir();
+      const intakeStart = service(
+        'start',
+        {
+          REDIS_URL: redis.url,
+          SMTP_HOST: '127.0.0.1',
+          SMTP_PORT: String((silent.address() as net.AddressInfo).port),
+          REPLY_FROM: 'contest@example.org',
+        },
+        cwd,
+      );
+      await intakeStart.logged('the service to start', 'case-intake running');
+      await writeFile(path.join(cwd, 'data/inbox/submission.eml'), await makeMessage());
+      await waitFor('the reply to reach the relay', async () => sockets.length > 0);
+
+      intakeStart.child.kill('SIGTERM');
+      await intakeStart.logged('the drain to begin', 'stopping: draining work in hand');
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(intakeStart.child.exitCode, 'the drain is waiting').toBeNull();
+      intakeStart.child.kill('SIGINT');
+      expect(await intakeStart.exited).toEqual({ code: null, signal: 'SIGINT' });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
       await redis.stop();
     }
   }, 90_000);
 });
 
 describe('configuration errors', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+
   it('lists every problem of the environment at once and exits non-zero, without a stack', async () => {
     const r = await intake(['start'], {
       IMAP_HOST: 'imap.example.org',
@@ -148,21 +209,15 @@ describe('configuration errors', () => {
 
   it('serves the dashboard on 127.0.0.1 unless WEB_HOST says otherwise, password or not', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, 'web'], {
-      cwd: await tempDir(),
-      env: { ...bareEnv, WEB_PORT: String(port), ADMIN_PASSWORD: 'chosen' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    children.push(child);
-    let log = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      log += d.toString();
-    });
-    await waitFor('the dashboard', async () => log.includes('dashboard listening'), 30_000);
-    expect(await listeningOn(port)).toEqual(['127.0.0.1']);
-    const exited = new Promise<number | null>((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    const web = service(
+      'web',
+      { REDIS_URL: redis.url, WEB_PORT: String(port), ADMIN_PASSWORD: 'chosen' },
+      await tempDir(),
+    );
+    await web.logged('the dashboard', 'dashboard listening', 30_000);
+    expect((await listeners(port)).map((l) => l.ip)).toEqual(['127.0.0.1']);
+    web.child.kill('SIGTERM');
+    expect(await web.exited).toEqual({ code: 0, signal: null });
   });
 
   it('says which port is taken when the dashboard cannot listen, and stops what had started', async () => {
@@ -170,12 +225,32 @@ describe('configuration errors', () => {
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     try {
       const port = String((taken.address() as net.AddressInfo).port);
-      const r = await intake(['start'], { WEB_PORT: port, DATA_DIR: await tempDir() });
+      const r = await intake(['start'], {
+        REDIS_URL: redis.url,
+        WEB_PORT: port,
+        DATA_DIR: await tempDir(),
+      });
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`WEB_PORT: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+      expect(r.stderr).toContain(
+        `WEB_PORT: another program has the port: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`,
+      );
       expect(r.stderr).not.toMatch(/\n\s+at /);
     } finally {
       taken.close();
+    }
+  });
+
+  it('names a database it cannot open, without a stack', async () => {
+    const closed = await freePort();
+    for (const url of [`postgres://127.0.0.1:${closed}/intake`, 'sqlite:/etc/passwd/x.sqlite']) {
+      const r = await intake(
+        ['start'],
+        { REDIS_URL: redis.url, DATABASE_URL: url },
+        await tempDir(),
+      );
+      expect(r.code, url).toBe(1);
+      expect(r.stderr).toContain('DATABASE_URL: cannot open the database:');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   });
 
@@ -240,6 +315,11 @@ describe('Redis for a fresh machine', () => {
       await waitFor('the append-only file', async () =>
         (await readdir(path.join(dataDir, 'redis'))).some((n) => n.startsWith('appendonly')),
       );
+      // In a process group of its own: a Ctrl-C at the terminal (SIGINT to the foreground
+      // group) reaches the service, which stops this server after draining, not the server.
+      const pid = await pidListeningOn(port);
+      expect(await processGroup(pid)).toBe(pid);
+      expect(await processGroup(process.pid)).not.toBe(pid);
     } finally {
       await target.stop();
     }
