@@ -66,11 +66,12 @@ export async function openDb(databaseUrl: string, options: OpenDbOptions = {}): 
       'DATABASE_URL must start with sqlite: or postgres://',
     );
   }
+  if (options.migrate === false) return db;
   try {
     await sql`select 1`.execute(db.k).catch((err: Error) => {
       throw cannotOpen(err);
     });
-    if (options.migrate !== false) await migrateToLatest(db);
+    await migrateToLatest(db);
   } catch (err) {
     await db.close();
     throw err;
