@@ -219,7 +219,8 @@ async function assemble(
       }
     },
     async stop() {
-      // Reverse order: stop taking mail in, drain the workers, then close the connections.
+      // Reverse order: the dashboard, the sweep, the workers (drained), the pool, and last the
+      // poller, which goes on storing mail meanwhile; then what was opened.
       for (const part of started.reverse()) {
         await part.stop().catch((err) => log.warn({ err, part: part.name }, 'stop failed'));
       }

@@ -15,6 +15,8 @@ const VERSION = '0.1.0';
 async function runRoles(roles: Role[], allowPrivateRedis: boolean): Promise<number> {
   const env = loadEnv();
   const log = createLogger(env.logLevel);
+  // Listening before anything starts: a Ctrl-C while starting stops what started, once it has.
+  const signalled = waitForSignal(log);
   const { createApp } = await loadApp();
   const app = await createApp(env, {
     roles,
@@ -37,26 +39,36 @@ async function runRoles(roles: Role[], allowPrivateRedis: boolean): Promise<numb
     { roles, dataDir: env.dataDir, intake: env.imap.mode, replies: env.smtp.mode },
     'case-intake running',
   );
-  await waitForSignal(log);
+  await signalled;
   heap.stop();
   await app.stop();
   return 0;
 }
 
 /**
- * The first SIGTERM or SIGINT drains; with both listeners gone, a second signal of either kind
- * ends the process at once (Node's default), for a drain that waits on a Redis that is gone.
+ * The first SIGTERM or SIGINT drains. A repeat within a second is the same request passed on
+ * (npm hands a terminal's Ctrl-C to its script, which had it already); a signal after that ends
+ * the process at once, for a drain that waits on something that is gone.
  */
 function waitForSignal(log: Logger): Promise<void> {
   return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      log.info({ signal }, 'stopping: draining work in hand (a second signal ends it at once)');
-      resolve();
+    let first = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (first === 0) {
+        first = Date.now();
+        log.info({ signal }, 'stopping: draining work in hand (a second signal ends it at once)');
+        resolve();
+      } else if (Date.now() - first >= 1_000) {
+        log.warn(
+          { signal },
+          'second signal: ending now; the next start takes up what is unfinished',
+        );
+        // process.exit, not the signal's default: 'exit' listeners stop a private Redis.
+        process.exit(128 + os.constants.signals[signal]);
+      }
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
 }
 

@@ -86,8 +86,11 @@ export interface Env {
 
 export class ConfigError extends Error {
   readonly code = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`configuration invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  constructor(
+    readonly problems: string[],
+    heading = 'configuration invalid',
+  ) {
+    super(`${heading}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 

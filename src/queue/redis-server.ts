@@ -103,6 +103,12 @@ export async function resolveRedis(opts: {
     ]);
   }
   await writeFile(portFile, String(port));
+  // In its own process group nothing else stops it: a service that ends without stopping it
+  // (process.exit on a second signal) sends it SIGTERM on the way out.
+  const stopOnExit = () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', stopOnExit);
   opts.log.info(
     { port, dir },
     'no Redis configured or running: started a private redis-server (append-only)',
@@ -110,6 +116,7 @@ export async function resolveRedis(opts: {
   return {
     url: `redis://${LOCAL.host}:${port}`,
     async stop() {
+      process.off('exit', stopOnExit);
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

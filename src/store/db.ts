@@ -47,9 +47,13 @@ export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 /** `sqlite:/path/file.sqlite`, `sqlite::memory:` or `postgres://…`. */
 export async function openDb(databaseUrl: string, options: OpenDbOptions = {}): Promise<Db> {
   // A server that is down or refuses us, or a file that cannot be made, is named as such (not
-  // as a failed migration, nor with a stack trace).
-  const cannotOpen = (err: Error) =>
-    new ConfigError([`DATABASE_URL: cannot open the database: ${err.message}`]);
+  // as a failed migration, nor with a stack trace). pg's AggregateError (every address of a
+  // host name refused) has an empty message of its own.
+  const cannotOpen = (err: Error) => {
+    const inner = err instanceof AggregateError ? err.errors.map((e) => e.message) : [];
+    const reason = err.message || inner.join('; ') || String((err as { code?: string }).code);
+    return new ConfigError([`DATABASE_URL: ${reason}`], 'the database cannot be opened');
+  };
   let db: Db | undefined;
   try {
     db = databaseUrl.startsWith('sqlite:')

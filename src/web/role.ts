@@ -64,7 +64,7 @@ export async function createWebPart(deps: WebPartDeps) {
         await server?.close();
         const why: Record<string, string> = {
           EADDRINUSE: 'WEB_PORT: another program has the port',
-          EACCES: 'WEB_PORT: a port below 1024 needs privileges',
+          EACCES: 'WEB_PORT: not permitted (a port below 1024 needs privileges)',
           EADDRNOTAVAIL: 'WEB_HOST: not an address of this machine',
         };
         const code = (err as NodeJS.ErrnoException).code ?? '';
