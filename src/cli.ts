@@ -46,7 +46,8 @@ async function runRoles(roles: Role[], allowPrivateRedis: boolean): Promise<numb
 }
 
 /**
- * The first SIGTERM or SIGINT drains. A repeat within a second is the same request passed on
+ * The first SIGTERM, SIGINT or SIGHUP (the terminal closed: the private Redis, in a session of
+ * its own, does not get that one) drains. A repeat within a second is the same request passed on
  * (npm hands a terminal's Ctrl-C to its script, which had it already); a signal after that ends
  * the process at once, for a drain that waits on something that is gone.
  */
@@ -67,8 +68,7 @@ function waitForSignal(log: Logger): Promise<void> {
         process.exit(128 + os.constants.signals[signal]);
       }
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, onSignal);
   });
 }
 

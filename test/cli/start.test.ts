@@ -180,6 +180,19 @@ describe('intake start', () => {
     }
   }
 
+  it('drains on SIGHUP too (its terminal closed), which a private Redis no longer gets', async () => {
+    const redis = await startRedis();
+    try {
+      const intakeStart = service('start', { REDIS_URL: redis.url }, await tempDir());
+      await intakeStart.logged('the service to settle', 'evaluation thread started');
+      intakeStart.child.kill('SIGHUP');
+      expect(await intakeStart.exited).toEqual({ code: 0, signal: null });
+      expect(intakeStart.log()).toContain('"signal":"SIGHUP"');
+    } finally {
+      await redis.stop();
+    }
+  });
+
   it('takes a signal repeated at once for one (npm passes a Ctrl-C on), and drains', async () => {
     await drainWaiting(async (intakeStart) => {
       intakeStart.child.kill('SIGINT');
