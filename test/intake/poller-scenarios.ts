@@ -101,6 +101,29 @@ export function runPollerScenarios(
     });
     const count = (s: ScenarioSink) => async () => (await s.rows(BOX)).length;
 
+    /**
+     * `n` messages (the first `appended` of them in the mailbox), those at `unreadable` made
+     * unreadable to Dovecot, and a poller started on them that gives up as `giveUp` says.
+     */
+    async function pollUnreadable(
+      name: string,
+      n: number,
+      unreadable: number[],
+      giveUp: { attempts: number; afterMs: number },
+      appended = n,
+    ) {
+      const { poller, appendAll, dovecot } = rig.get();
+      const s = await newStore();
+      const msgs = testMessages(name, n);
+      await appendAll(msgs.slice(0, appended));
+      for (const i of unreadable) await setReadable(dovecot.dir, msgs[i]?.raw, false);
+      const o = observed(s.sink);
+      const p = poller(o.sink, { giveUp });
+      await p.start();
+      const readable = (i: number) => setReadable(dovecot.dir, msgs[i]?.raw, true);
+      return { s, o, p, msgs, appendAll, readable };
+    }
+
     it('ingests every message once, with its exact bytes and INTERNALDATE as receivedAt, then after a restart only the new ones', async () => {
       const { poller, appendAll } = rig.get();
       const s = await newStore();
@@ -317,20 +340,16 @@ export function runPollerScenarios(
     });
 
     it('retries a message Dovecot cannot read, and stores it with the rest once it can', async () => {
-      const { poller, appendAll, dovecot } = rig.get();
-      const s = await newStore();
-      const msgs = testMessages('unreadable', 4);
-      await appendAll(msgs);
-      await setReadable(dovecot.dir, msgs[1]?.raw, false);
-      const o = observed(s.sink);
-      const p = poller(o.sink, { giveUp: { attempts: 2, afterMs: 60_000 } });
-      await p.start();
+      const { s, o, p, msgs, readable } = await pollUnreadable('unreadable', 4, [1], {
+        attempts: 2,
+        afterMs: 60_000,
+      });
       await waitUntil('three failed sweeps', async () => failedSweeps(o) >= 3, 20_000);
       // Failing for less than `afterMs`: nothing passed over, nothing behind UID 2 stored.
       expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs.slice(0, 1)));
       expect(await s.unfetched(BOX)).toEqual([]);
 
-      await setReadable(dovecot.dir, msgs[1]?.raw, true);
+      await readable(1);
       await waitUntil('all 4 messages are stored', async () => (await count(s)()) >= 4, 20_000);
       await p.pollNow();
       expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs));
@@ -338,14 +357,7 @@ export function runPollerScenarios(
     });
 
     it('records a message Dovecot never serves as unfetched and goes on past it', async () => {
-      const { poller, appendAll, dovecot } = rig.get();
-      const s = await newStore();
-      const msgs = testMessages('poison', 4);
-      await appendAll(msgs);
-      await setReadable(dovecot.dir, msgs[1]?.raw, false);
-      const o = observed(s.sink);
-      const p = poller(o.sink, { giveUp: { attempts: 3, afterMs: 0 } });
-      await p.start();
+      const { s, o, p, msgs } = await pollUnreadable('poison', 4, [1], { attempts: 3, afterMs: 0 });
       await waitUntil('the 3 readable messages are stored', async () => (await count(s)()) >= 3);
       await p.pollNow();
       const rows = await s.rows(BOX);
@@ -358,23 +370,18 @@ export function runPollerScenarios(
     });
 
     it('passes over nothing while the message behind a failing one fails too', async () => {
-      const { poller, appendAll, dovecot } = rig.get();
-      const s = await newStore();
-      const msgs = testMessages('two-bad', 4);
-      await appendAll(msgs);
       // Two unreadable in a row: the trouble is not one message's, as in a storage outage.
-      await setReadable(dovecot.dir, msgs[1]?.raw, false);
-      await setReadable(dovecot.dir, msgs[2]?.raw, false);
-      const o = observed(s.sink);
-      const p = poller(o.sink, { giveUp: { attempts: 2, afterMs: 0 } });
-      await p.start();
+      const { s, o, p, msgs, readable } = await pollUnreadable('two-bad', 4, [1, 2], {
+        attempts: 2,
+        afterMs: 0,
+      });
       // Each round: UID 2 fails twice, then UID 3 fails in its place and UID 2 starts afresh.
       await waitUntil('two rounds of failures', async () => failedSweeps(o) >= 6, 20_000);
       expect(await s.unfetched(BOX)).toEqual([]);
       expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs.slice(0, 1)));
 
       // UID 3 readable again: UID 2 alone is at fault, and is passed over.
-      await setReadable(dovecot.dir, msgs[2]?.raw, true);
+      await readable(2);
       await waitUntil('UIDs 3 and 4 are stored', async () => (await count(s)()) >= 3, 20_000);
       await p.pollNow();
       expect(await s.unfetched(BOX)).toEqual([2]);
@@ -382,14 +389,13 @@ export function runPollerScenarios(
     });
 
     it('keeps trying a failing last message, and passes it over once mail arrives behind it', async () => {
-      const { poller, appendAll, dovecot } = rig.get();
-      const s = await newStore();
-      const msgs = testMessages('last-bad', 3);
-      await appendAll(msgs.slice(0, 2));
-      await setReadable(dovecot.dir, msgs[1]?.raw, false);
-      const o = observed(s.sink);
-      const p = poller(o.sink, { giveUp: { attempts: 2, afterMs: 0 } });
-      await p.start();
+      const { s, o, p, msgs, appendAll } = await pollUnreadable(
+        'last-bad',
+        3,
+        [1],
+        { attempts: 2, afterMs: 0 },
+        2, // the bad message is the last one in the mailbox
+      );
       // Due to be passed over after two, but with nothing behind it it is tried again instead.
       await waitUntil('four failed sweeps', async () => failedSweeps(o) >= 4, 20_000);
       expect(await s.unfetched(BOX)).toEqual([]);
