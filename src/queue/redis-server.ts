@@ -2,9 +2,11 @@
 // redis-server that `intake start` runs under DATA_DIR/redis on a fresh machine, append-only, so
 // `npm ci && npm start` works with no set-up and loses no queued work across restarts. Only
 // `intake start` starts one (and stops it): another command that started one could stop it
-// under a service that had begun using it meanwhile.
+// under a service that had begun using it meanwhile. DATA_DIR/redis/port names the server's port
+// and the `intake start` that owns it; a server whose owner died without stopping it (SIGKILL, the
+// OOM killer) is taken over by the next `intake start`, which stops it in its turn.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -21,17 +23,34 @@ export interface RedisTarget {
 const LOCAL = { host: '127.0.0.1', port: 6379 };
 
 /** True when something on host:port answers PING with PONG. */
-export function pingRedis(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+export async function pingRedis(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+  return (await askRedis(host, port, 'PING', /^\+PONG/, timeoutMs)) !== undefined;
+}
+
+/** Sends one inline command and matches `answer` against the reply as it arrives. */
+function askRedis(
+  host: string,
+  port: number,
+  command: string,
+  answer: RegExp,
+  timeoutMs = 1_000,
+): Promise<RegExpMatchArray | undefined> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
+    let reply = '';
+    const done = (match: RegExpMatchArray | undefined) => {
       socket.destroy();
-      resolve(ok);
+      resolve(match);
     };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
+    socket.setTimeout(timeoutMs, () => done(undefined));
+    socket.on('error', () => done(undefined));
+    socket.on('close', () => done(undefined));
+    socket.on('connect', () => socket.write(`${command}\r\n`));
+    socket.on('data', (d) => {
+      reply += d.toString();
+      const match = reply.match(answer);
+      if (match) done(match);
+    });
   });
 }
 
@@ -55,11 +74,22 @@ export async function resolveRedis(opts: {
   }
   const dir = path.join(opts.dataDir, 'redis');
   const portFile = path.join(dir, 'port');
-  // A private server left running by an earlier run (killed without a chance to stop it).
-  const previous = Number(await readFile(portFile, 'utf8').catch(() => ''));
+  const [previous = 0, owner = 0] = (await readFile(portFile, 'utf8').catch(() => ''))
+    .split(/\s+/)
+    .map(Number);
   if (previous && (await pingRedis(LOCAL.host, previous))) {
-    opts.log.info({ port: previous }, 'using the private redis-server started earlier');
-    return { url: `redis://${LOCAL.host}:${previous}`, stop: none };
+    const url = `redis://${LOCAL.host}:${previous}`;
+    const pid = opts.allowPrivate && !isAlive(owner) && (await redisPid(LOCAL.host, previous));
+    if (!pid) {
+      opts.log.info({ port: previous }, 'using the private redis-server that `intake start` runs');
+      return { url, stop: none };
+    }
+    await writeFile(portFile, `${previous} ${process.pid}\n`);
+    opts.log.info(
+      { port: previous, pid },
+      'took over the private redis-server of an earlier run that ended without stopping it',
+    );
+    return { url, stop: stopper(pid, () => isAlive(pid)) };
   }
   if (!opts.allowPrivate || !onPath('redis-server')) {
     throw new ConfigError([
@@ -102,25 +132,52 @@ export async function resolveRedis(opts: {
       `REDIS_URL: the private redis-server did not start; see ${dir}/redis.log`,
     ]);
   }
-  await writeFile(portFile, String(port));
-  // In its own process group nothing else stops it: a service that ends without stopping it
-  // (process.exit on a second signal) sends it SIGTERM on the way out.
-  const stopOnExit = () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-  };
-  process.once('exit', stopOnExit);
+  await writeFile(portFile, `${port} ${process.pid}\n`);
   opts.log.info(
     { port, dir },
     'no Redis configured or running: started a private redis-server (append-only)',
   );
   return {
     url: `redis://${LOCAL.host}:${port}`,
-    async stop() {
-      process.off('exit', stopOnExit);
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: stopper(child.pid as number, () => child.exitCode === null && !child.signalCode),
+  };
+}
+
+function isAlive(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // Ended but not yet reaped (its parent died first, and init reaps in its own time).
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc: kill(pid, 0) is all there is
+  }
+}
+
+/** The process id a Redis on host:port reports (INFO server), or undefined. */
+async function redisPid(host: string, port: number): Promise<number | undefined> {
+  const info = await askRedis(host, port, 'INFO server', /process_id:(\d+)/);
+  return info ? Number(info[1]) : undefined;
+}
+
+/**
+ * Stops the private server this process owns: SIGTERM (it writes its append-only file and
+ * exits), then waits until it is gone. In its own process group nothing else stops it, so a
+ * service that ends without calling this (process.exit on a second signal) sends the SIGTERM on
+ * its way out.
+ */
+function stopper(pid: number, running: () => boolean): () => Promise<void> {
+  const stopOnExit = () => {
+    if (running()) process.kill(pid, 'SIGTERM');
+  };
+  process.once('exit', stopOnExit);
+  return async () => {
+    process.off('exit', stopOnExit);
+    stopOnExit();
+    while (running()) await new Promise((r) => setTimeout(r, 50));
   };
 }

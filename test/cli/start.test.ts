@@ -355,6 +355,82 @@ describe('Redis for a fresh machine', () => {
     }
   });
 
+  it('takes over the private Redis of a run that was killed, and stops it in its turn', async () => {
+    const dataDir = await tempDir();
+    const localPort = await freePort();
+    // The run that is killed: it starts the server, prints its address, and gets SIGKILL.
+    const script = `
+      const { resolveRedis } = await import(${JSON.stringify(path.join(PROJECT_ROOT, 'src/queue/redis-server.ts'))});
+      const { createLogger } = await import(${JSON.stringify(path.join(PROJECT_ROOT, 'src/log.ts'))});
+      const t = await resolveRedis({ redisUrl: undefined, dataDir: ${JSON.stringify(dataDir)},
+        log: createLogger('silent'), allowPrivate: true, localPort: ${localPort} });
+      console.log(t.url);
+      setInterval(() => {}, 1000);`;
+    const killed = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let printed = '';
+    killed.stdout?.on('data', (d) => {
+      printed += d;
+    });
+    await waitFor('the first run to start its Redis', async () => printed.includes('redis://'));
+    const url = printed.trim();
+    const port = Number(new URL(url).port);
+    const exited = new Promise((r) => killed.once('exit', r));
+    killed.kill('SIGKILL');
+    await exited;
+    const serverPid = await pidListeningOn(port);
+    try {
+      expect(await pingRedis('127.0.0.1', port)).toBe(true); // left running, as before
+
+      // Another command (allowPrivate false) uses it and leaves it be.
+      const log = createLogger('silent');
+      const other = await resolveRedis({
+        redisUrl: undefined,
+        dataDir,
+        log,
+        allowPrivate: false,
+        localPort,
+      });
+      expect(other.url).toBe(url);
+      await other.stop();
+      expect(await pingRedis('127.0.0.1', port)).toBe(true);
+
+      // The next `intake start` owns it: it stops it when it stops.
+      const next = await resolveRedis({
+        redisUrl: undefined,
+        dataDir,
+        log,
+        allowPrivate: true,
+        localPort,
+      });
+      expect(next.url).toBe(url);
+      expect(await readFile(path.join(dataDir, 'redis/port'), 'utf8')).toBe(
+        `${port} ${process.pid}\n`,
+      );
+      // While it runs, a further start (a live owner) uses it without taking it.
+      const meanwhile = await resolveRedis({
+        redisUrl: undefined,
+        dataDir,
+        log,
+        allowPrivate: true,
+        localPort,
+      });
+      await meanwhile.stop();
+      expect(await pingRedis('127.0.0.1', port)).toBe(true);
+      await next.stop();
+      expect(await pingRedis('127.0.0.1', port)).toBe(false);
+    } finally {
+      try {
+        process.kill(serverPid, 'SIGKILL');
+      } catch {
+        // stopped by the test, as it should be
+      }
+    }
+  });
+
   it('explains how to get Redis when it may not start one', async () => {
     const dataDir = await tempDir();
     await mkdir(dataDir, { recursive: true });
