@@ -162,6 +162,8 @@ export interface SubjectParts {
   organization: string | null;
   title: string | null;
   strippedPrefixes: string[];
+  /** The case number when the subject is that of one of our notices (a reply to it), else null. */
+  answersCase: string | null;
 }
 
 export type FormFields = Partial<

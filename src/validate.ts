@@ -8,6 +8,7 @@ import { parseMail } from './mail/parse.js';
 import { runRules } from './rules/index.js';
 import { decideVerdict } from './rules/verdict.js';
 import { assemble } from './submission/assemble.js';
+import { parseSubject } from './submission/subject.js';
 import { isoWithOffset } from './submission/time.js';
 import type {
   ByteSource,
@@ -61,6 +62,7 @@ async function validateParsed(
   const kind = classify(mail, {
     ownAddresses: opts.ownAddresses,
     separators: profile.subject.separators,
+    answersNotice: parseSubject(mail.subject, profile).answersCase !== null,
   });
   // Robots' attachments (bounced copies of someone's mail) are not read at all.
   const documents =

@@ -25,7 +25,11 @@ function senderAddress(mail: ParsedMail): string {
  * Why this message came from a machine, as a stable code the reply guard reuses; null for a
  * person. Checked from the most certain marker to the least.
  */
-export function autoReplyReason(mail: ParsedMail, ownAddresses: string[] = []): string | null {
+export function autoReplyReason(
+  mail: ParsedMail,
+  ownAddresses: string[] = [],
+  answersNotice = false,
+): string | null {
   // RFC 3834 §5: any value but "no" means automatic.
   const autoSubmitted = lower(first(mail, 'auto-submitted')).split(';')[0]?.trim();
   if (autoSubmitted && autoSubmitted !== 'no') return 'auto-submitted';
@@ -48,7 +52,8 @@ export function autoReplyReason(mail: ParsedMail, ownAddresses: string[] = []): 
   const precedence = lower(first(mail, 'precedence'));
   if (['bulk', 'list', 'junk', 'auto_reply'].includes(precedence)) return 'precedence';
   if (has(mail, 'list-id') || has(mail, 'list-unsubscribe')) return 'list';
-  if (mail.attachments.length === 0) {
+  // An out-of-office answering our notice often carries its signature's pictures.
+  if (mail.attachments.length === 0 || answersNotice) {
     if (BOUNCE_SUBJECT.test(mail.subject)) return 'bounce';
     if (AUTO_REPLY_SUBJECT.test(mail.subject)) return 'out-of-office';
   }
@@ -71,12 +76,19 @@ export function hasSeparatedSubject(subject: string, separators: string[]): bool
 
 export function classify(
   mail: ParsedMail,
-  opts: { ownAddresses?: string[]; separators: string[] },
+  opts: {
+    ownAddresses?: string[];
+    separators: string[];
+    /** The subject is one of our notices' (`【2025-0007】申报已受理：org+title`), answered. */
+    answersNotice?: boolean;
+  },
 ): MessageKind {
-  if (autoReplyReason(mail, opts.ownAddresses) !== null) return 'auto_reply';
+  if (autoReplyReason(mail, opts.ownAddresses, opts.answersNotice) !== null) return 'auto_reply';
   // No attachments is no evidence when the MIME structure could not be read: such a mail goes to
   // the rules (and to an organiser), whatever its subject.
   const noFiles = mail.attachments.length === 0 && mail.structureError === undefined;
-  if (noFiles && !hasSeparatedSubject(mail.subject, opts.separators)) return 'inquiry';
+  // "收到，谢谢" in answer to our notice carries our `org+title` subject and no submission.
+  if (noFiles && (opts.answersNotice || !hasSeparatedSubject(mail.subject, opts.separators)))
+    return 'inquiry';
   return 'submission';
 }

@@ -1,6 +1,8 @@
 // The subject must read `申报单位名称+案例题目` (seed §四.2). Applicants reply to our own
 // mail, forward from a colleague, type a full-width ＋ or wrap the subject in 【】, so the
-// subject is normalised before it is split: none of that is the applicant's mistake.
+// subject is normalised before it is split: none of that is the applicant's mistake. Our
+// notices' subjects read `【2025-0007】申报材料需修改：org+title` (config/replies): a reply to
+// one is read as `org+title`, and says which case it answers.
 import type { ContestProfile } from '../config/contest.js';
 import type { SubjectParts } from '../types.js';
 
@@ -27,6 +29,14 @@ function prefixPattern(prefixes: string[]): RegExp {
   return new RegExp(`^\\s*(${alternatives})\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*:\\s*`, 'iu');
 }
 
+/**
+ * `【2025-0007】申报已受理:`: the tag and phrase of our own notices, after NFKC. Found anywhere,
+ * since an out-of-office puts its own words first (`自动回复：【2025-0007】…`).
+ */
+function noticePattern(caseNumberPrefix: string): RegExp {
+  return new RegExp(`【(${escapeRegExp(caseNumberPrefix)}-\\d+)】\\s*[^:+]{0,40}:\\s*`, 'u');
+}
+
 function unwrap(text: string): string {
   for (const [open, close] of WRAPPERS) {
     if (text.startsWith(open) && text.endsWith(close) && text.length > 2) {
@@ -45,6 +55,12 @@ export function parseSubject(raw: string, profile: ContestProfile): SubjectParts
     strippedPrefixes.push(m[0].trim());
     text = text.slice(m[0].length).trim();
   }
+  const notice = noticePattern(profile.caseNumberPrefix).exec(text);
+  if (notice?.index === 0) {
+    strippedPrefixes.push(notice[0].trim());
+    text = text.slice(notice[0].length).trim();
+  }
+  const answersCase = notice?.[1] ?? null;
   const normalized = unwrap(text);
   const separators = profile.subject.separators.map((s) => s.normalize('NFKC'));
   let at = -1;
@@ -57,7 +73,7 @@ export function parseSubject(raw: string, profile: ContestProfile): SubjectParts
     }
   }
   if (at < 0) {
-    return { raw, normalized, organization: null, title: null, strippedPrefixes };
+    return { raw, normalized, organization: null, title: null, strippedPrefixes, answersCase };
   }
   const organization = normalized.slice(0, at).trim();
   const title = normalized.slice(at + sepLength).trim();
@@ -67,5 +83,6 @@ export function parseSubject(raw: string, profile: ContestProfile): SubjectParts
     organization: organization === '' ? null : organization,
     title: title === '' ? null : title,
     strippedPrefixes,
+    answersCase,
   };
 }
