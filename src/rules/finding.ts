@@ -90,3 +90,24 @@ export function missing(
       })
     : fail('error', message, {});
 }
+
+/**
+ * A failure that would reject, about a file the assembly only took for what it judges (no name
+ * says so, or another file may be the one): with a `doubt`, it is a guess (DESIGN.md §2) and a
+ * person decides; without, it is certain.
+ */
+export function unlessDoubt(
+  doubt: string | null,
+  message: string,
+  details: Record<string, unknown> = {},
+): RuleOutcome {
+  return doubt
+    ? fail('review', `${message}（${doubt}，需人工核查）`, { ...details, doubt })
+    : fail('error', message, details);
+}
+
+/** Why the picture taken for the logo may not be it, or null when its name says it is. */
+export function logoDoubt({ logo }: Submission, logoWords: string[]): string | null {
+  if (!logo || nameHas(logo.entry.filename, logoWords)) return null;
+  return `${quoteFile(logo.entry)}的文件名未表明是商标图片，系按其余附件推定`;
+}

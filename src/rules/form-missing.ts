@@ -3,7 +3,9 @@
 // the organisers' records.
 import { nameHas } from '../config/contest.js';
 import type { Rule } from '../types.js';
-import { fail, missing, pass, quoteFile } from './finding.js';
+import { fail, missing, pass, quoteFile, unplaced } from './finding.js';
+
+const WORD_NAME = /\.(docx?|docm|wps)$/i;
 
 export const formMissing: Rule = {
   code: 'FORM_MISSING',
@@ -28,9 +30,15 @@ export const formMissing: Rule = {
         },
       );
     }
+    // A file named as a Word document that was not read as one (an HTML page saved as .doc,
+    // which Word and WPS open) may be the form.
     return missing(
       submission,
       '附件中未找到 Word 版申报表（.docx 或 .doc），请附上填写完整的电子申报表',
+      unplaced(submission, (d) => WORD_NAME.test(d.entry.filename), [
+        ...profile.filenameKeywords.report,
+        ...profile.filenameKeywords.evidence,
+      ]),
     );
   },
 };

@@ -1,12 +1,13 @@
 // LOGO_DIMENSIONS (error): width and height must each lie between 400 and 1500 px (seed
 // §三.3.4: 像素介于400*400-1500*1500之间), bounds included.
 import type { Rule } from '../types.js';
-import { fail, notApplicable, pass } from './finding.js';
+import { logoDoubt, notApplicable, pass, unlessDoubt } from './finding.js';
 
 export const logoDimensions: Rule = {
   code: 'LOGO_DIMENSIONS',
   severity: 'error',
-  check({ logo }, profile) {
+  check(submission, profile) {
+    const { logo } = submission;
     if (!logo) return notApplicable('商标图片');
     if (!logo.image)
       return pass('无法读取商标图片的尺寸，本项不适用（见附件无法打开的提示）', {
@@ -24,6 +25,10 @@ export const logoDimensions: Rule = {
         ? `宽和高均在 ${minWidth}–${maxWidth} 像素之间`
         : `宽在 ${minWidth}–${maxWidth}、高在 ${minHeight}–${maxHeight} 像素之间`;
     if (ok) return pass(`商标图片为 ${width}×${height} 像素，符合${range}的要求`, details);
-    return fail('error', `商标图片为 ${width}×${height} 像素，要求${range}`, details);
+    return unlessDoubt(
+      logoDoubt(submission, profile.filenameKeywords.logo),
+      `商标图片为 ${width}×${height} 像素，要求${range}`,
+      details,
+    );
   },
 };

@@ -1,7 +1,7 @@
 // LOGO_FORMAT (error): the logo must be JPG (seed §三.3.4). Judged by content (sharp's format,
 // else the detected type), never by the file name: a PNG renamed .jpg fails.
 import type { Rule } from '../types.js';
-import { fail, notApplicable, pass, quoteFile } from './finding.js';
+import { logoDoubt, notApplicable, pass, quoteFile, unlessDoubt } from './finding.js';
 
 const SHOWN: Record<string, string> = {
   jpeg: 'JPG',
@@ -16,13 +16,19 @@ const shown = (format: string) => SHOWN[format] ?? format.toUpperCase();
 export const logoFormat: Rule = {
   code: 'LOGO_FORMAT',
   severity: 'error',
-  check({ logo }, profile) {
+  check(submission, profile) {
+    const { logo } = submission;
     if (!logo) return notApplicable('商标图片');
     const format = logo.image?.format ?? logo.detectedType;
     const details = { format, required: profile.logo.format };
     if (format === profile.logo.format) return pass(`商标图片为 ${shown(format)} 格式`, details);
-    return fail(
-      'error',
+    // Content no reader recognises (a damaged file, a HEIC photo) is no format to judge.
+    const doubt =
+      format === 'unknown'
+        ? `${quoteFile(logo.entry)}的内容无法识别为任何图片格式`
+        : logoDoubt(submission, profile.filenameKeywords.logo);
+    return unlessDoubt(
+      doubt,
       `商标图片${quoteFile(logo.entry)}实际为 ${shown(format)} 格式，要求 ${shown(profile.logo.format)} 格式（请另存为 JPG，而不是只修改扩展名）`,
       details,
     );

@@ -1,7 +1,7 @@
 // LOGO_SIZE (error): the logo file must be smaller than 200 KB (seed §三.3.4: 小于200kb, with
 // 1 KB = 1024 bytes), so exactly the maximum already fails.
 import type { Rule } from '../types.js';
-import { fail, formatNumber, notApplicable, pass } from './finding.js';
+import { formatNumber, logoDoubt, notApplicable, pass, unlessDoubt } from './finding.js';
 
 function kb(bytes: number): string {
   const value = bytes / 1024;
@@ -11,7 +11,8 @@ function kb(bytes: number): string {
 export const logoSize: Rule = {
   code: 'LOGO_SIZE',
   severity: 'error',
-  check({ logo }, profile) {
+  check(submission, profile) {
+    const { logo } = submission;
     if (!logo) return notApplicable('商标图片');
     const { bytes } = logo.entry;
     const max = profile.logo.maxBytes;
@@ -20,6 +21,10 @@ export const logoSize: Rule = {
     // 204,800 bytes rounds to "200 KB"; show the bytes so the message does not look wrong.
     const size =
       kb(bytes) === kb(max) ? `${kb(bytes)} KB（${formatNumber(bytes)} 字节）` : `${kb(bytes)} KB`;
-    return fail('error', `商标图片 ${size}，超过 ${kb(max)} KB 上限，请压缩后重新发送`, details);
+    return unlessDoubt(
+      logoDoubt(submission, profile.filenameKeywords.logo),
+      `商标图片 ${size}，超过 ${kb(max)} KB 上限，请压缩后重新发送`,
+      details,
+    );
   },
 };

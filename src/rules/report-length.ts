@@ -1,15 +1,70 @@
 // REPORT_LENGTH (error, sometimes review): the report must have 3000–5000 字 (seed §三.3.2),
 // counted as Word counts. Our count of a converted document can differ from Word's by a few
 // characters, so within reviewMarginPercent outside a bound a person decides, not the rule; so
-// does a person when the report was only guessed (the longest text of an unnamed file).
-import { nameHas } from '../config/contest.js';
-import type { Rule } from '../types.js';
-import { fail, formatNumber, notApplicable, pass, quoteFile } from './finding.js';
+// does a person when the text counted may not be the report (`reportDoubt`).
+import { type ContestProfile, nameHas } from '../config/contest.js';
+import { countChars } from '../documents/count.js';
+import { reportFromForm } from '../submission/report-section.js';
+import type { DocumentRead, Rule, Submission } from '../types.js';
+import {
+  fail,
+  formatNumber,
+  notApplicable,
+  pass,
+  quoteFile,
+  unlessDoubt,
+  unplaced,
+  unseenContent,
+} from './finding.js';
+
+/** A form's report section shorter than this may be a summary or a pointer to an attachment. */
+const LONG_TEXT = 1000;
+const TEXT_DOCUMENT = new Set(['docx', 'docm', 'doc', 'wps', 'pdf']);
+
+/**
+ * Why the text counted may not be the report, or null. The assembly picks by name first, then
+ * by length: a `第三方评估报告.pdf` beats an unnamed `案例正文.docx`, and a form's `详见附件`
+ * is counted when no attachment looks like a report.
+ */
+function reportDoubt(submission: Submission, profile: ContestProfile): string | null {
+  const report = submission.report;
+  if (!report) return null;
+  const kw = profile.filenameKeywords;
+  const { minChars, maxChars, reviewMarginPercent } = profile.report;
+  const margin = reviewMarginPercent / 100;
+  const fits = (text: string) => {
+    const n = countChars(text).total;
+    return n >= minChars * (1 - margin) && n <= maxChars * (1 + margin);
+  };
+  if (report.source === 'attachment') {
+    const { doc } = report;
+    if (!nameHas(doc.entry.filename, kw.report))
+      return `取自${quoteFile(doc.entry)}，文件名未表明是案例报告`;
+    if (doc.pdf && doc.pdf.imageOnlyPages > 0)
+      return `${quoteFile(doc.entry)}有 ${doc.pdf.imageOnlyPages} 页为扫描图像，其中文字未计入`;
+    const inForm = submission.form && reportFromForm(submission.form.doc, profile);
+    if (inForm && fits(inForm.text)) return '申报表中的案例报告部分字数符合要求，可能才是案例报告';
+  } else if (report.count.total < LONG_TEXT) {
+    return '申报表中的这部分可能只是摘要或“详见附件”一类的说明';
+  }
+  const unseen = unseenContent(submission);
+  if (unseen) return unseen;
+  const other = unplaced(
+    submission,
+    (d: DocumentRead) =>
+      TEXT_DOCUMENT.has(d.detectedType) &&
+      (fits(d.word?.text ?? d.pdf?.text ?? '') ||
+        (!!d.pdf && d.pdf.imageOnlyPages === d.pdf.pages && nameHas(d.entry.filename, kw.report))),
+    kw.evidence,
+  );
+  return other ? `${quoteFile(other.entry)}可能才是案例报告` : null;
+}
 
 export const reportLength: Rule = {
   code: 'REPORT_LENGTH',
   severity: 'error',
-  check({ report }, profile) {
+  check(submission, profile) {
+    const { report } = submission;
     if (!report) return notApplicable('案例报告');
     const chars = report.count.total;
     const { minChars, maxChars, reviewMarginPercent } = profile.report;
@@ -31,19 +86,11 @@ export const reportLength: Rule = {
         },
       );
     }
-    // Taken for the longest text among files no name calls a report, it may be another document
-    // altogether (a brochure, a PDF of press cuttings): its count is no ground to reject.
-    const guessed =
-      report.source === 'attachment' &&
-      !nameHas(report.doc.entry.filename, profile.filenameKeywords.report);
-    if (guessed) {
-      return fail(
-        'review',
-        `${found}（取自${quoteFile(report.doc.entry)}，文件名未表明是案例报告），${required}；将由工作人员人工核查`,
-        { ...details, guessed: true },
-      );
-    }
     const advice = chars < minChars ? '请补充内容后重新发送' : '请精简内容后重新发送';
-    return fail('error', `${found}，${required}，${advice}`, details);
+    return unlessDoubt(
+      reportDoubt(submission, profile),
+      `${found}，${required}，${advice}`,
+      details,
+    );
   },
 };

@@ -103,7 +103,7 @@ async function pickLogoAndScan(docs: DocumentRead[], kw: Keywords) {
   const others = docs.filter((d) => d !== logo);
   let scan =
     others.find((d) => (d.detectedType === 'pdf' || isImage(d)) && named(d, kw.scan)) ??
-    others.find(isImageOnlyPdf);
+    others.find((d) => isImageOnlyPdf(d) && !named(d, kw.report));
   if (!scan) {
     const pagesFirst = others
       .filter(isImage)

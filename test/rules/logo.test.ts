@@ -106,6 +106,34 @@ describe('LOGO_SIZE', () => {
   });
 });
 
+describe('a picture only taken for the logo', () => {
+  it('has its faults reviewed, not rejected, when no name says it is the logo', async () => {
+    // The only picture, a stamped page named 附件3.jpg: taken for the logo by elimination.
+    const page = await read('附件3.jpg', logos.wide?.entry.content ?? Buffer.alloc(0));
+    const s = submission({ logo: page });
+    for (const rule of [logoDimensions, logoSize]) {
+      const outcome = rule.check(s, profile);
+      if (outcome.passed) continue;
+      expect(outcome).toMatchObject({
+        severity: 'review',
+        message: expect.stringContaining('「附件3.jpg」的文件名未表明是商标图片'),
+      });
+    }
+    expect(logoDimensions.check(s, profile).passed).toBe(false);
+  });
+
+  it('has a logo whose content is no picture at all reviewed, not called the wrong format', async () => {
+    const bytes = Buffer.from(logos.good?.entry.content ?? Buffer.alloc(0));
+    bytes.fill(0, 0, 64); // the header gone: no reader knows what it is
+    const broken = await read('商标.jpg', bytes);
+    expect(logoFormat.check(submission({ logo: broken }), profile)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('无法识别'),
+    });
+  });
+});
+
 describe('LOGO_DIMENSIONS', () => {
   it('passes 800×800 and both inclusive bounds', () => {
     expect(check(logoDimensions, logos.good)).toMatchObject({

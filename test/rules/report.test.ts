@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { countChars } from '../../src/documents/count.js';
 import { reportLength } from '../../src/rules/report-length.js';
 import { reportNotFound } from '../../src/rules/report-not-found.js';
 import { reportSections } from '../../src/rules/report-sections.js';
-import { chars, profile, submission } from './support.js';
+import { chars, goodFields, profile, submission, wordDoc } from './support.js';
 
 const length = (n: number) => reportLength.check(submission({ reportText: chars(n) }), profile);
 
@@ -39,7 +40,34 @@ describe('REPORT_LENGTH', () => {
       passed: false,
       severity: 'review',
       message: expect.stringContaining('取自「宣传册.pdf」'),
-      details: { chars: 8000, guessed: true },
+      details: { chars: 8000, doubt: expect.stringContaining('文件名未表明是案例报告') },
+    });
+  });
+
+  it('asks for review when another file has a fitting length: the name picked the wrong one', () => {
+    const main = wordDoc('案例正文.docx', { text: chars(4000) });
+    const s = submission({ reportText: chars(800), documents: [main] });
+    if (s.report) s.report.doc.entry.filename = '第三方评估报告.docx';
+    expect(reportLength.check(s, profile)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('「案例正文.docx」可能才是案例报告'),
+    });
+    // A short file beside it is no alternative: the count stands.
+    const note = wordDoc('说明.docx', { text: chars(200) });
+    const t = submission({ reportText: chars(800), documents: [note] });
+    expect(reportLength.check(t, profile)).toMatchObject({ severity: 'error' });
+  });
+
+  it("asks for review when the form's section is only a pointer (详见附件)", () => {
+    const s = submission({ fields: goodFields });
+    const form = s.form?.doc;
+    if (!form) throw new Error('no form');
+    s.report = { source: 'form', doc: form, text: '详见附件', count: countChars('详见附件') };
+    expect(reportLength.check(s, profile)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('详见附件'),
     });
   });
 
