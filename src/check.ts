@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { type ContestProfile, loadContest } from './config/contest.js';
 import { closeDocumentsWorker } from './documents/index.js';
 import { receivedAtOfRaw } from './mail/parse.js';
-import { localTime } from './submission/time.js';
+import type { ReceivedAtSource } from './store/schema.js';
+import { localTime, receivedAtDoubt } from './submission/time.js';
 import type { CheckResult } from './types.js';
 import { validateMessage } from './validate.js';
 
@@ -44,15 +45,11 @@ function loadProfile(file: string | undefined): ContestProfile {
 }
 
 /** Receive time from the message itself when none is given: newest Received:, else Date:. */
-async function receivedAtOf(raw: Buffer, warnings: string[]): Promise<Date> {
+async function receivedAtOf(raw: Buffer): Promise<{ at: Date; source: ReceivedAtSource }> {
   const found = await receivedAtOfRaw(raw);
-  if (found?.source === 'received') return found.at;
-  if (found) {
-    warnings.push('邮件没有 Received 头，收件时间取自发件人的 Date 头（可能不准确）');
-    return found.at;
-  }
-  warnings.push('邮件没有 Received 和 Date 头，收件时间按当前时间计算');
-  return new Date();
+  if (found?.source === 'received') return { at: found.at, source: 'received-header' };
+  if (found) return { at: found.at, source: 'date-header' };
+  return { at: new Date(), source: 'now' };
 }
 
 export async function runCheck(
@@ -74,11 +71,13 @@ export async function runCheck(
     err.write(`intake check: ${(e as Error).message}\n`);
     return 2;
   }
-  const warnings: string[] = [];
   try {
-    const at = receivedAt ?? (await receivedAtOf(raw, warnings));
-    const { result } = await validateMessage(raw, at, profile);
-    result.warnings.push(...warnings);
+    // --received-at is the operator's word, as certain as a server's record.
+    const found = receivedAt ? undefined : await receivedAtOf(raw);
+    const doubt = found ? receivedAtDoubt(found.source) : null;
+    const at = found?.at ?? (receivedAt as Date);
+    const { result } = await validateMessage(raw, at, profile, { receivedAtDoubt: doubt });
+    if (doubt) result.warnings.push(`${doubt}（可能不准确）`);
     out.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result, profile));
     return 0;
   } catch (e) {

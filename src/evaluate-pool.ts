@@ -248,7 +248,7 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
   function submit<T>(stored: StoredMessage, reread: boolean, take: (reply: Done) => T) {
     if (closed) return Promise.reject(new EvaluateThreadError('evaluation pool is closed'));
     return new Promise<T>((resolve, reject) => {
-      const job = { id: nextId++, sha256: stored.sha256, receivedAt: stored.receivedAt, reread };
+      const job = { id: nextId++, ...stored, reread };
       const answer = (reply: Done) => {
         try {
           resolve(take(reply));

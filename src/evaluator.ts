@@ -10,6 +10,8 @@ import type { ContestProfile } from './config/contest.js';
 import { collectDocumentsWorker, type StoreFile } from './documents/index.js';
 import { collectGarbage, type HeapCollected } from './heap.mjs';
 import { type BlobStore, createBlobStore } from './store/blobs.js';
+import type { ReceivedAtSource } from './store/schema.js';
+import { receivedAtDoubt } from './submission/time.js';
 import { osThreadId } from './thread-priority.js';
 import type { CheckResult, ParsedMail, Submission } from './types.js';
 import { type StageTimings, validateMessage } from './validate.js';
@@ -19,6 +21,8 @@ export type EvalTimings = StageTimings & { load?: number };
 export interface StoredMessage {
   sha256: string;
   receivedAt: Date;
+  /** Where receivedAt came from; absent: a server recorded it. */
+  receivedAtSource?: ReceivedAtSource;
 }
 
 /** What the pipeline needs of a validation: the result and the mail without attachment bytes. */
@@ -65,6 +69,7 @@ export function createEvaluator(deps: EvaluatorDeps) {
     timings.load = Date.now() - started;
     return validateMessage(raw, stored.receivedAt, deps.profile, {
       ownAddresses: deps.ownAddresses,
+      receivedAtDoubt: stored.receivedAtSource && receivedAtDoubt(stored.receivedAtSource),
       timings,
       parsed: freeBigMessage,
       store,

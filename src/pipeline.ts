@@ -40,7 +40,7 @@ export function createPipeline(deps: {
     try {
       const stages: EvalTimings & { store?: number } = {};
       const { result, mail, threadId, loop } = await evaluate(
-        { sha256: msg.sha256, receivedAt: msg.receivedAt },
+        { sha256: msg.sha256, receivedAt: msg.receivedAt, receivedAtSource: msg.receivedAtSource },
         stages,
       );
       const storing = Date.now();

@@ -189,6 +189,8 @@ export interface CharCount {
 
 export interface Submission {
   receivedAt: Date;
+  /** Why receivedAt is only an estimate (no server recorded it), if it is; see receivedAtDoubt. */
+  receivedAtDoubt?: string | null;
   kind: MessageKind;
   mail: ParsedMail;
   subject: SubjectParts;

@@ -42,6 +42,8 @@ export interface ValidateOptions {
   parsed?: (rawBytes: number) => void;
   /** Keeps each file (attachment or archive entry) as it is met; see StoreFile. */
   store?: StoreFile;
+  /** Why the receive time is only an estimate (`receivedAtDoubt`), when it is. */
+  receivedAtDoubt?: string | null;
 }
 
 async function validateParsed(
@@ -69,6 +71,7 @@ async function validateParsed(
     kind === 'auto_reply' ? [] : await readDocuments(mail.attachments, profile, opts.store);
   lap('documents');
   const submission = await assemble(mail, kind, documents, receivedAt, profile);
+  submission.receivedAtDoubt = opts.receivedAtDoubt ?? null;
   const findings = kind === 'submission' ? runRules(submission, profile) : [];
   lap('rules');
   return { result: toCheckResult(submission, kind, findings, profile), submission };

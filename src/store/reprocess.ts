@@ -11,7 +11,7 @@
 import type { CheckResult, Finding } from '../types.js';
 import { writeAudit } from './audit.js';
 import { type Db, inTransaction, nowIso, StoreError } from './db.js';
-import type { CaseStatus } from './schema.js';
+import type { CaseStatus, ReceivedAtSource } from './schema.js';
 import { type FileSubmissionInput, insertDetails } from './submission-rows.js';
 
 /** What a fresh run of the validation core says about one stored message. */
@@ -21,7 +21,11 @@ export interface Evaluation {
   attachments: FileSubmissionInput['attachments'];
 }
 
-export type Evaluate = (message: { sha256: string; receivedAt: Date }) => Promise<Evaluation>;
+export type Evaluate = (message: {
+  sha256: string;
+  receivedAt: Date;
+  receivedAtSource?: ReceivedAtSource;
+}) => Promise<Evaluation>;
 
 export interface ReprocessOutcome {
   submissionId: number;
@@ -52,12 +56,17 @@ export async function reprocessSubmission(
       'submissions.result_json',
       'messages.sha256',
       'messages.received_at',
+      'messages.received_at_source',
     ])
     .where('submissions.id', '=', submissionId)
     .executeTakeFirst();
   if (!row) throw new StoreError('SubmissionNotFound', `no submission ${submissionId}`);
   // The slow part (reading documents) runs outside the transaction.
-  const fresh = await evaluate({ sha256: row.sha256, receivedAt: new Date(row.received_at) });
+  const fresh = await evaluate({
+    sha256: row.sha256,
+    receivedAt: new Date(row.received_at),
+    receivedAtSource: row.received_at_source,
+  });
   return inTransaction(db, async (trx) => {
     const s = await trx
       .selectFrom('submissions')

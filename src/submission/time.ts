@@ -1,5 +1,17 @@
 // Times are shown in the campaign's own zone (the call says 北京时间 without saying so), never
 // in the server's: `2025-10-18T09:12:00+08:00`.
+import type { ReceivedAtSource } from '../store/schema.js';
+
+/**
+ * Why a receive time is only an estimate, or null when a receiving server recorded it (IMAP's
+ * INTERNALDATE, the newest Received header). LATE does not reject on an estimate.
+ */
+export function receivedAtDoubt(source: ReceivedAtSource): string | null {
+  if (source === 'mtime') return '该邮件没有 Received 头，收件时间取自文件的修改时间';
+  if (source === 'date-header') return '该邮件没有 Received 头，收件时间取自发件人填写的 Date 头';
+  if (source === 'now') return '该邮件没有 Received 和 Date 头，收件时间按检查时间计算';
+  return null;
+}
 
 function offsetMinutes(utcOffset: string): number {
   const m = /^([+-])(\d{2}):(\d{2})$/.exec(utcOffset);

@@ -146,4 +146,22 @@ describe('intake check', () => {
     });
     expect(r.warnings.join()).toContain('Date');
   });
+
+  it("does not reject as late on the sender's Date header: a person checks", async () => {
+    const file = path.join(tmp.dir, 'late-by-date.eml');
+    writeFileSync(
+      file,
+      buildEml({
+        subject: '某某银行+智能风控平台',
+        date: 'Tue, 21 Oct 2025 08:00:00 +0800',
+        parts: [],
+      }),
+    );
+    const r = JSON.parse((await check(file, { json: true })).out) as CheckResult;
+    expect(r.findings.find((f) => f.rule === 'LATE')).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('Date 头'),
+    });
+  });
 });

@@ -94,6 +94,26 @@ describe('evaluation pool', () => {
     }
   });
 
+  it('takes the receive time as certain only when a server recorded it (LATE rejects, else reviews)', async () => {
+    const dir = await blobDir();
+    const blobs = createBlobStore(dir);
+    const { sha256 } = await blobs.put(await makeMessage({ subject: '某某银行+智能风控平台' }));
+    const late = new Date('2025-10-21T09:00:00+08:00');
+    const shared = pool({ blobDir: dir, size: 1 });
+    const lateFinding = async (receivedAtSource?: 'internaldate' | 'mtime') => {
+      const { result } = await shared.evaluate({ sha256, receivedAt: late, receivedAtSource });
+      return result.findings.find((f) => f.rule === 'LATE');
+    };
+    expect(await lateFinding('internaldate')).toMatchObject({ passed: false, severity: 'error' });
+    expect(await lateFinding(undefined)).toMatchObject({ passed: false, severity: 'error' });
+    // A file dropped or imported without a Received header: its mtime is only an estimate.
+    expect(await lateFinding('mtime')).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('取自文件的修改时间'),
+    });
+  });
+
   it("reads PDFs in each thread's documents worker: seals, broken and encrypted PDFs come out as in-process", async () => {
     const dir = await blobDir();
     const blobs = createBlobStore(dir);
