@@ -67,6 +67,9 @@ async function* fromMbox(file: string): AsyncGenerator<FileMessage> {
   let index = 0;
   const flush = async (): Promise<FileMessage | null> => {
     if (!current) return null;
+    // The empty line before the next `From ` separates messages; it is not the message's (with
+    // it, a message imported from an mbox would differ from the copy that came by IMAP).
+    if (current.at(-1) === '') current.pop();
     // latin1 round-trips bytes exactly, so 8-bit headers and bodies survive untouched.
     const raw = Buffer.from(`${current.join('\r\n')}\r\n`, 'latin1');
     index++;

@@ -105,6 +105,8 @@ describe('drop folder and import', () => {
     for await (const m of fromPath(mboxFile)) fromMbox.push(m);
     expect(fromMbox).toHaveLength(3);
     expect(fromMbox[2]?.raw.toString('latin1')).toContain('\r\nFrom the desk of');
+    // Byte for byte the message as sent, so a copy that also came by IMAP is a duplicate.
+    expect(fromMbox[0]?.raw.equals(messages[4] as Buffer)).toBe(true);
 
     const cli = (args: string[]) =>
       run(process.execPath, ['src/bin.mjs', 'import', ...args], {
