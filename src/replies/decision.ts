@@ -1,7 +1,8 @@
-// The reply after an organiser overrides a verdict on the dashboard. One row per (submission,
-// verdict): calling again for the same decision changes nothing and sends nothing twice; a later,
-// different decision gets its own reply. The organiser's reason is kept in the audit log and
-// read back when the reply is rendered.
+// The reply after an organiser overrides a verdict on the dashboard. Calling again for the
+// decision last announced changes nothing and sends nothing twice; a different decision gets its
+// own reply, and so does a return to an earlier one (accepted, rejected, accepted again: three
+// notices, the third `decision-accepted-2`, since a row's kind is unique per submission). The
+// organiser's reason is kept in the audit log and read back when the reply is rendered.
 import { recipientGuardReason } from '../mail/reply-guard.js';
 import type { Queues } from '../queue/queues.js';
 import { listAudit, writeAudit } from '../store/audit.js';
@@ -11,6 +12,13 @@ import { getSubmission } from '../store/submissions.js';
 
 export const DECISION_VERDICTS = ['accepted', 'rejected', 'needs_review'] as const;
 export type DecisionVerdict = (typeof DECISION_VERDICTS)[number];
+
+const DECISION_KIND = /^decision-(accepted|rejected|needs_review)(?:-\d+)?$/;
+
+/** The verdict a decision reply announces (`decision-accepted`, `decision-accepted-2`), or null. */
+export function decisionVerdictOf(kind: string): DecisionVerdict | null {
+  return (DECISION_KIND.exec(kind)?.[1] as DecisionVerdict | undefined) ?? null;
+}
 
 export interface DecisionReplyInput {
   submissionId: number;
@@ -36,10 +44,12 @@ export async function queueDecisionReply(
   if (!submission) {
     throw new StoreError('SubmissionNotFound', `no submission ${input.submissionId}`);
   }
-  const kind = `decision-${input.verdict}`;
   const earlier = await listRepliesForSubmission(db, submission.id);
-  const existing = earlier.find((r) => r.kind === kind);
-  if (existing) return existing;
+  const decisions = earlier.filter((r) => decisionVerdictOf(r.kind) !== null);
+  const latest = decisions.at(-1);
+  if (latest && decisionVerdictOf(latest.kind) === input.verdict) return latest;
+  const before = decisions.filter((r) => decisionVerdictOf(r.kind) === input.verdict).length;
+  const kind = `decision-${input.verdict}${before ? `-${before + 1}` : ''}`;
   // The automatic reply's recipient already honoured Reply-To; the bare From is the fallback.
   const recipient = earlier.find((r) => r.recipient)?.recipient ?? submission.fromAddress;
   // The automatic reply's guard saw the whole message (robot headers, a forged From) and the

@@ -25,7 +25,7 @@ import {
 } from '../store/replies.js';
 import { getSubmission } from '../store/submissions.js';
 import { type ReplyFacts, replyValues } from './content.js';
-import { decisionReason } from './decision.js';
+import { decisionReason, decisionVerdictOf } from './decision.js';
 import { REPLY_KINDS, type ReplyKind, type Templates } from './templates.js';
 
 /** How long a delivered reply's `sent` is retried through an outage before the job gives up. */
@@ -144,9 +144,10 @@ export function createReplyJob(deps: ReplyJobDeps) {
     if (!submission)
       throw new UnrecoverableError(`reply ${row.id}: submission ${row.submissionId} is gone`);
     const kase = submission.caseId === null ? undefined : await getCase(db, submission.caseId);
-    const decision = row.kind.startsWith('decision-')
+    const verdict = decisionVerdictOf(row.kind);
+    const decision = verdict
       ? {
-          verdict: row.kind.slice('decision-'.length),
+          verdict,
           reason: (await decisionReason(db, row.id)) ?? kase?.overrideReason ?? null,
         }
       : null;

@@ -107,6 +107,28 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     expect(reply.text).toContain('结果为：已受理');
     expect(reply.text).toContain('说明：材料已线下补齐');
     expect(outboxFiles(rig)).toHaveLength(2);
+
+    // The organiser changes their mind, then back: each change is announced once.
+    await queueDecisionReply(rig.store.db, intake.queues, { ...input, verdict: 'rejected' });
+    const back = { ...input, reason: '复核后确认通过' };
+    const third = await queueDecisionReply(rig.store.db, intake.queues, back);
+    expect((await queueDecisionReply(rig.store.db, intake.queues, back)).id).toBe(third.id);
+    await waitFor('both changes sent', async () =>
+      (await replyRows(rig)).every((r) => r.state === 'sent'),
+    );
+    expect((await replyRows(rig)).map((r) => r.kind)).toEqual([
+      'rejection',
+      'decision-accepted',
+      'decision-rejected',
+      'decision-accepted-2',
+    ]);
+    const last = (await replyRows(rig))[3];
+    const notice = await parseMail(
+      readFileSync(path.join(rig.dataDir, 'outbox', `${last?.message_id?.slice(1, -1)}.eml`)),
+    );
+    expect(notice.text).toContain('结果为：已受理');
+    expect(notice.text).toContain('说明：复核后确认通过');
+    expect(outboxFiles(rig)).toHaveLength(4);
     await expect(
       queueDecisionReply(rig.store.db, intake.queues, { ...input, submissionId: 99_999 }),
     ).rejects.toThrow(/no submission/);

@@ -140,7 +140,7 @@ export function casePage(v: CaseView, user: string, csrf: string): string {
           ? d.replies.map(
               (
                 x,
-              ) => html`<tr><td>#${x.submissionId}</td><td>${label(REPLY_KIND_LABELS, x.kind)}</td><td>${label(REPLY_STATE_LABELS, x.state)}</td>
+              ) => html`<tr><td>#${x.submissionId}</td><td>${label(REPLY_KIND_LABELS, x.kind.replace(/^(decision-.*)-\d+$/, '$1'))}</td><td>${label(REPLY_STATE_LABELS, x.state)}</td>
         <td>${x.recipient ?? ''}</td><td>${beijingTime(x.sentAt ?? x.createdAt)}</td><td>${x.suppressedReason ?? x.lastError ?? ''}</td></tr>`,
             )
           : html`<tr><td colspan="6" class="muted">暂无回复</td></tr>`
