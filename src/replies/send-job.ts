@@ -21,7 +21,7 @@ import {
   markReplySuppressed,
   type ReplyRow,
   recordReplyError,
-  sentLimitReason,
+  sendLimit,
 } from '../store/replies.js';
 import { getSubmission } from '../store/submissions.js';
 import { type ReplyFacts, replyValues } from './content.js';
@@ -67,13 +67,21 @@ export function createReplyJob(deps: ReplyJobDeps) {
     const row = await getReply(db, replyId);
     if (!row) throw new UnrecoverableError(`reply ${replyId} does not exist`);
     if (row.state !== 'pending') return;
-    const attempts = await countReplyAttempt(db, replyId);
-    const stop = await guardAtSend(row);
-    if (stop) {
-      await markReplySuppressed(db, replyId, stop);
-      log.info({ replyId, reason: stop }, 'reply suppressed');
+    const guard = await guardAtSend(row);
+    if (guard && 'suppress' in guard) {
+      await markReplySuppressed(db, replyId, guard.suppress);
+      log.info({ replyId, reason: guard.suppress }, 'reply suppressed');
       return;
     }
+    if (guard) {
+      // Still pending: the sweep enqueues it again every minute until the hour allows it.
+      if (row.lastError !== `deferred: ${guard.defer}`) {
+        await recordReplyError(db, replyId, `deferred: ${guard.defer}`);
+        log.info({ replyId, reason: guard.defer }, 'reply deferred by the hourly limit');
+      }
+      return;
+    }
+    const attempts = await countReplyAttempt(db, replyId);
     const reply = await compose(row).catch(async (err) => {
       // A missing submission or a broken template does not heal on retry: show it as failed.
       if (err instanceof UnrecoverableError) await markReplyFailed(db, replyId, err.message);
@@ -101,13 +109,13 @@ export function createReplyJob(deps: ReplyJobDeps) {
   }
 
   /** Addresses and limits may have changed since planning (REPLY_FROM, a burst of replies). */
-  async function guardAtSend(row: ReplyRow): Promise<string | null> {
+  async function guardAtSend(row: ReplyRow) {
     const address = recipientGuardReason(row.recipient, deps.ownAddresses);
-    if (address || !row.recipient) return address ?? 'no-recipient';
+    if (address || !row.recipient) return { suppress: address ?? 'no-recipient' };
     // An organiser's decision is not a loop risk; the limits are for automatic replies.
     if (row.kind.startsWith('decision')) return null;
     const { perRecipientPerHour: perHour, perRecipientPerDay: perDay } = deps.profile.replies;
-    return sentLimitReason(
+    return sendLimit(
       db,
       { id: row.id, recipient: row.recipient },
       { perHour, perDay },

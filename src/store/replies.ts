@@ -42,6 +42,7 @@ export interface PlannedReply {
 }
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 function toReplyRow(r: Selectable<ReplyTable>): ReplyRow {
   return {
@@ -61,9 +62,9 @@ function toReplyRow(r: Selectable<ReplyTable>): ReplyRow {
 
 /**
  * Inserts the planned reply unless (submission, kind) already has one; returns the row either
- * way. The per-recipient limits are counted here, inside the caller's transaction, from every
- * reply to the address that is pending or sent: counting only `sent` would let a burst through
- * while the first replies still wait in the queue.
+ * way. The daily limit is counted here, inside the caller's transaction, from every reply to the
+ * address that is pending or sent: counting only `sent` would let a burst through while the
+ * first replies still wait in the queue. The hourly limit only defers (`sendLimit`).
  */
 export async function insertPlannedReply(
   trx: Kysely<Database>,
@@ -82,18 +83,12 @@ export async function insertPlannedReply(
   const recipient = plan.recipient?.trim().toLowerCase() || null;
   let reason = plan.suppressedReason ?? (recipient ? null : 'no-recipient');
   if (!reason && recipient && plan.limits) {
-    // Two PostgreSQL filings for one address could both count 4 and both insert; the
+    // Two PostgreSQL filings for one address could both count 19 and both insert; the
     // transaction-scoped advisory lock makes them take turns (SQLite writers already do).
     if (dialect === 'postgres')
       await sql`select pg_advisory_xact_lock(hashtext(${recipient}))`.execute(trx);
-    reason = await limitReason(
-      trx,
-      recipient,
-      plan.limits,
-      Date.parse(at),
-      ['pending', 'sent'],
-      'created_at',
-    );
+    const today = await countRecent(trx, recipient, DAY_MS, Date.parse(at), ['pending', 'sent']);
+    if (today >= plan.limits.perDay) reason = `rate-limit-day:${plan.limits.perDay}`;
   }
   const row = await trx
     .insertInto('replies')
@@ -112,38 +107,53 @@ export async function insertPlannedReply(
   return toReplyRow(row);
 }
 
-async function limitReason(
+/** Replies to `recipient` in `states` created (or, for `sent`, sent) in the last `sinceMs`. */
+async function countRecent(
   k: Kysely<Database>,
   recipient: string,
-  limits: { perHour: number; perDay: number },
+  sinceMs: number,
   now: number,
   states: ReplyState[],
-  column: 'created_at' | 'sent_at',
-  excludeId?: number,
-): Promise<string | null> {
-  const count = async (sinceMs: number) => {
-    let q = k
-      .selectFrom('replies')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('recipient', '=', recipient)
-      .where('state', 'in', states)
-      .where(column, '>=', new Date(now - sinceMs).toISOString());
-    if (excludeId !== undefined) q = q.where('id', '!=', excludeId);
-    return Number((await q.executeTakeFirstOrThrow()).n);
-  };
-  if ((await count(HOUR_MS)) >= limits.perHour) return `rate-limit-hour:${limits.perHour}`;
-  if ((await count(24 * HOUR_MS)) >= limits.perDay) return `rate-limit-day:${limits.perDay}`;
-  return null;
+): Promise<number> {
+  const column = states.length === 1 && states[0] === 'sent' ? 'sent_at' : 'created_at';
+  const row = await k
+    .selectFrom('replies')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('recipient', '=', recipient)
+    .where('state', 'in', states)
+    .where(column, '>=', new Date(now - sinceMs).toISOString())
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
-/** The send job's re-check: replies actually sent to the address in the last hour / day. */
-export function sentLimitReason(
+/**
+ * The send job's check. Over the daily limit of replies sent to the address, the reply is
+ * suppressed (a loop with a robot the guard missed stops there). Over the hourly limit it is
+ * deferred, kept pending for the sweep to try again: an agency that sent six cases in an hour
+ * gets the sixth answer an hour later, not never. The hour counts the replies sent in it and the
+ * pending ones ahead of this one: a reply ahead goes from one to the other in one update, so
+ * replies checked at the same moment by several workers cannot all slip under the limit.
+ */
+export async function sendLimit(
   db: Db,
   reply: { id: number; recipient: string },
   limits: { perHour: number; perDay: number },
   now = Date.now(),
-): Promise<string | null> {
-  return limitReason(db.k, reply.recipient, limits, now, ['sent'], 'sent_at', reply.id);
+): Promise<{ suppress: string } | { defer: string } | null> {
+  if ((await countRecent(db.k, reply.recipient, DAY_MS, now, ['sent'])) >= limits.perDay)
+    return { suppress: `rate-limit-day:${limits.perDay}` };
+  const ahead = await db.k
+    .selectFrom('replies')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('recipient', '=', reply.recipient)
+    .where('state', '=', 'pending')
+    .where('id', '<', reply.id)
+    .where('kind', 'not like', 'decision-%')
+    .executeTakeFirstOrThrow();
+  const sentThisHour = await countRecent(db.k, reply.recipient, HOUR_MS, now, ['sent']);
+  if (sentThisHour + Number(ahead.n) >= limits.perHour)
+    return { defer: `rate-limit-hour:${limits.perHour}` };
+  return null;
 }
 
 /** A reply outside a filing (an organiser's decision): its own transaction, same rules. */

@@ -42,25 +42,54 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     return { intake, submissionId: (await replyRows(rig))[0]?.submission_id ?? 0 };
   }
 
-  it('suppresses and records the sixth reply to one address within an hour', async () => {
+  it('defers the sixth reply to one address within an hour, and sends it when the hour allows', async () => {
     const worker = await rig.app({ roles: ['worker'], concurrency: 4 });
     await worker.start();
     await ingestSubmissions(await rig.app(), 7, () => '同一联系人 <same@example.cn>');
-    await waitFor('7 replies settled', async () => {
+    await waitFor('5 sent, 2 deferred', async () => {
       const rows = await replyRows(rig);
-      return rows.length === 7 && rows.every((r) => r.state !== 'pending');
+      return (
+        rows.filter((r) => r.state === 'sent').length === 5 &&
+        rows.filter((r) => r.last_error === 'deferred: rate-limit-hour:5').length === 2
+      );
     });
-    const rows = await replyRows(rig);
-    expect(rows.filter((r) => r.state === 'sent')).toHaveLength(5);
-    const suppressed = rows.filter((r) => r.state === 'suppressed');
-    expect(suppressed).toHaveLength(2);
-    for (const r of suppressed) {
-      expect(r.suppressed_reason).toBe('rate-limit-hour:5');
-      expect((await listAudit(rig.store.db, 'reply', r.id)).map((a) => a.action)).toEqual([
-        'suppressed',
-      ]);
-    }
+    const deferred = (await replyRows(rig)).filter((r) => r.state === 'pending');
+    expect(deferred).toHaveLength(2);
     expect(outboxFiles(rig)).toHaveLength(5);
+
+    // An hour on: the five were sent more than an hour ago, and the sweep sends the other two.
+    const k = rig.store.db.k;
+    const anHourAgo = new Date(Date.now() - 61 * 60_000).toISOString();
+    await k
+      .updateTable('replies')
+      .set({ sent_at: anHourAgo })
+      .where('state', '=', 'sent')
+      .execute();
+    await waitFor('all 7 sent', async () =>
+      (await replyRows(rig)).every((r) => r.state === 'sent'),
+    );
+    expect(outboxFiles(rig)).toHaveLength(7);
+    for (const r of deferred)
+      expect((await listAudit(rig.store.db, 'reply', r.id)).map((a) => a.action)).toEqual([]);
+  });
+
+  it('suppresses, and records, a reply over the daily limit to one address', async () => {
+    const { submissionId } = await oneSubmissionAnswered();
+    const [answered] = await replyRows(rig);
+    const limits = { perHour: 100, perDay: 2 };
+    const plan = (kind: string) => ({
+      kind,
+      recipient: answered?.recipient ?? '',
+      suppressedReason: null,
+      limits,
+    });
+    // The automatic reply was the first of the day; one more fits, the next does not.
+    expect((await createReply(rig.store.db, submissionId, plan('review'))).state).toBe('pending');
+    const over = await createReply(rig.store.db, submissionId, plan('update'));
+    expect(over).toMatchObject({ state: 'suppressed', suppressedReason: 'rate-limit-day:2' });
+    expect((await listAudit(rig.store.db, 'reply', over.id)).map((a) => a.action)).toEqual([
+      'suppressed',
+    ]);
   });
 
   it('writes a reply that parses back with its Chinese subject, body and headers', async () => {
