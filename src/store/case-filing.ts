@@ -63,6 +63,7 @@ export async function fileIntoCase(ctx: Ctx): Promise<FileSubmissionResult> {
     caseNo: kase.case_no,
     duplicateOf: null,
     supersedes: becomesCurrent ? (current?.id ?? null) : null,
+    supersededBy: becomesCurrent ? null : (current?.id ?? null),
     created: true,
   };
 }

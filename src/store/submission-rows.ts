@@ -25,6 +25,11 @@ export interface FileSubmissionResult {
   duplicateOf: number | null;
   /** The submission this one replaced as the case's current one. */
   supersedes: number | null;
+  /**
+   * The case's current submission, when it is later than this one (an older message processed
+   * late: a backfill, a retry): this one went into the history.
+   */
+  supersededBy: number | null;
   /** False when the message had already been filed (nothing changed). */
   created: boolean;
 }

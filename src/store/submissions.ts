@@ -79,6 +79,7 @@ async function fileInTransaction(
       caseNo: null,
       duplicateOf: null,
       supersedes: null,
+      supersededBy: null,
       created: true,
     };
   }
@@ -124,6 +125,7 @@ async function describeExisting(
     caseNo: kase?.case_no ?? null,
     duplicateOf: s.duplicate_of,
     supersedes: supersedes.supersededSubmissionId ?? null,
+    supersededBy: s.superseded_by,
     created: false,
   };
 }
@@ -172,6 +174,7 @@ async function fileDuplicate(
     caseNo: kase?.case_no ?? null,
     duplicateOf: original.id,
     supersedes: null,
+    supersededBy: null,
     created: true,
   };
 }

@@ -193,14 +193,18 @@ describe('reply guard and headers', () => {
     expect(recipientGuardReason(null, [])).toBe('no-recipient');
   });
 
-  it('suppresses the reply to a robot message and to a duplicate', async () => {
+  it('suppresses the reply to a robot message, to a duplicate and to an older message filed late', async () => {
     const auto = await parseMail(readFileSync(path.join(FIXTURES, 'auto-reply.eml')));
     const result = r('accepted-docx.eml');
-    const plan = (mail = auto, duplicateOf: number | null = null) =>
+    const plan = (
+      mail = auto,
+      duplicateOf: number | null = null,
+      supersededBy: number | null = null,
+    ) =>
       planReply({
         result,
         mail,
-        filed: { duplicateOf, supersedes: null },
+        filed: { duplicateOf, supersedes: null, supersededBy },
         ownAddresses: [],
         profile,
       });
@@ -208,6 +212,8 @@ describe('reply guard and headers', () => {
     const person = await parseMail(readFileSync(path.join(FIXTURES, 'accepted-docx.eml')));
     expect(plan(person)?.suppressedReason).toBeNull();
     expect(plan(person, 1)?.suppressedReason).toBe('duplicate');
+    // The case's current submission came later and has had its answer.
+    expect(plan(person, null, 7)?.suppressedReason).toBe('superseded');
   });
 
   it('composes the RFC 3834 headers, threading and a deterministic Message-ID', async () => {

@@ -183,7 +183,13 @@ describe.each(DIALECTS)('store/fileSubmission on %s', (dialect) => {
       input(older, checkResult({ verdict: 'rejected', findings: [finding('LATE', false)] })),
     );
 
-    expect(rOld).toMatchObject({ caseId: rNew.caseId, supersedes: null, created: true });
+    expect(rOld).toMatchObject({
+      caseId: rNew.caseId,
+      supersedes: null,
+      supersededBy: rNew.submissionId,
+      created: true,
+    });
+    expect(rNew).toMatchObject({ supersededBy: null });
     expect(await getCase(t.db, rNew.caseId as number)).toMatchObject({
       currentSubmissionId: rNew.submissionId,
       status: 'accepted',
