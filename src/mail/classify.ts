@@ -3,8 +3,9 @@
 // must never be rejected as a malformed submission (DESIGN.md §2).
 import type { MessageKind, ParsedMail } from '../types.js';
 
+// `noreply2@`, `no-reply.cn@` too: a digit or a separator may follow the word.
 const ROBOT_LOCAL_PART =
-  /^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?|auto[-_.]?reply)([-+_.].*)?$/i;
+  /^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?|auto[-_.]?reply)(\d*)([-+_.].*)?$/i;
 
 /** Out-of-office and auto-reply subjects; only trusted on a message without attachments. */
 const AUTO_REPLY_SUBJECT =
@@ -33,8 +34,11 @@ export function autoReplyReason(
   // RFC 3834 §5: any value but "no" means automatic.
   const autoSubmitted = lower(first(mail, 'auto-submitted')).split(';')[0]?.trim();
   if (autoSubmitted && autoSubmitted !== 'no') return 'auto-submitted';
-  // multipart/report carries DSNs (RFC 3464) and read receipts (RFC 8098).
-  if (mail.contentType === 'multipart/report' || has(mail, 'x-failed-recipients')) return 'bounce';
+  // multipart/report carries DSNs (RFC 3464) and read receipts (RFC 8098); some servers send
+  // them as multipart/mixed and keep only the report-type parameter.
+  const reportType = /;\s*report-type\s*=/i.test(first(mail, 'content-type') ?? '');
+  if (mail.contentType === 'multipart/report' || reportType || has(mail, 'x-failed-recipients'))
+    return 'bounce';
   // RFC 5321 §4.5.5: a null reverse-path marks a notification.
   const returnPath = mail.headers['return-path'];
   if (returnPath?.some((v) => /^<?\s*>?$/.test(v.trim()))) return 'null-return-path';
@@ -49,7 +53,8 @@ export function autoReplyReason(
   // Exchange stamps its own OOF and receipts with this; a person's client does not send it.
   const suppress = lower(first(mail, 'x-auto-response-suppress'));
   if (suppress && suppress !== 'none') return 'auto-reply-header';
-  const precedence = lower(first(mail, 'precedence'));
+  // `bulk (sent by a list)`: the word before any comment.
+  const precedence = lower(first(mail, 'precedence')).split(/[\s(;]/)[0] ?? '';
   if (['bulk', 'list', 'junk', 'auto_reply'].includes(precedence)) return 'precedence';
   if (has(mail, 'list-id') || has(mail, 'list-unsubscribe')) return 'list';
   // An out-of-office answering our notice often carries its signature's pictures.

@@ -50,6 +50,16 @@ describe('autoReplyReason', () => {
     [{ subject: '系统退信' }, 'bounce'],
     [{ subject: 'Undeliverable: 某银行+案例' }, 'bounce'],
     [{ subject: 'Out of Office: back Monday' }, 'out-of-office'],
+    [{ headers: { precedence: ['bulk (sent by a list)'] } }, 'precedence'],
+    [{ from: { name: '', address: 'noreply2@bank.example' } }, 'robot-sender'],
+    [{ from: { name: '', address: 'no-reply.cn@bank.example' } }, 'robot-sender'],
+    [
+      {
+        contentType: 'multipart/mixed',
+        headers: { 'content-type': ['multipart/mixed; report-type=delivery-status; boundary=x'] },
+      },
+      'bounce',
+    ],
   ] as [Partial<ParsedMail>, string][])('%j → %s', (over, reason) => {
     expect(autoReplyReason(mail(over))).toBe(reason);
   });
@@ -57,6 +67,10 @@ describe('autoReplyReason', () => {
   it('does not take Auto-Submitted: no, a person, or an auto-reply-looking subject with files', () => {
     expect(autoReplyReason(mail({ headers: { 'auto-submitted': ['no'] } }))).toBeNull();
     expect(autoReplyReason(mail())).toBeNull();
+    // A person whose name starts like a robot's word is a person.
+    const lookalike = mail({ from: { name: '', address: 'noreplyaccount2x@bank.example' } });
+    expect(autoReplyReason(lookalike)).toBeNull();
+    expect(autoReplyReason(mail({ headers: { precedence: ['first-class'] } }))).toBeNull();
     const withFile = {
       filename: 'a.doc',
       contentType: 'application/msword',
