@@ -294,10 +294,7 @@ export async function unpackZip(
       if (++budget.entries > limits.maxEntries) throw tooMany(limits);
       const safe = sanitizeEntryPath(name);
       if (!safe) {
-        out.problems.push({
-          kind: 'suspicious',
-          message: `压缩包“${insideArchive}”中的文件路径不安全（${displayName(name)}），已跳过该文件`,
-        });
+        out.problems.push(unsafePath(insideArchive, name));
         continue;
       }
       if (entry.isEncrypted()) {
@@ -352,6 +349,14 @@ function zipBroken(name: string): DocumentProblem {
   };
 }
 
+/** An entry named `../x` or `/etc/x`: skipped, and said, so "not found" is no certainty. */
+function unsafePath(archive: string, entry: string): DocumentProblem {
+  return {
+    kind: 'suspicious',
+    message: `压缩包“${archive}”中的文件路径不安全（${displayName(entry)}），已跳过该文件`,
+  };
+}
+
 function encryptedProblem(name: string, count: number): DocumentProblem {
   return {
     kind: 'encrypted',
@@ -379,10 +384,15 @@ export async function unpackRar(
     }
     let planned = budget.bytes;
     let encrypted = 0;
-    const wanted: string[] = [];
+    const wanted: { name: string; safe: string }[] = [];
     for (const h of list.fileHeaders) {
       if (h.flags.directory || isClutter(h.name)) continue;
       if (++budget.entries > limits.maxEntries) throw tooMany(limits);
+      const safe = sanitizeEntryPath(h.name);
+      if (!safe) {
+        out.problems.push(unsafePath(insideArchive, h.name));
+        continue;
+      }
       if (h.flags.encrypted) {
         encrypted++;
         continue;
@@ -391,10 +401,10 @@ export async function unpackRar(
       if (h.unpSize > limits.maxEntryBytes || planned > limits.maxTotalBytes) throw tooBig(limits);
       if (h.unpSize > RATIO_FLOOR_BYTES && h.unpSize / Math.max(h.packSize, 1) > limits.maxRatio)
         throw bomb(insideArchive);
-      wanted.push(h.name);
+      wanted.push({ name: h.name, safe });
     }
     if (encrypted > 0) out.problems.push(encryptedProblem(insideArchive, encrypted));
-    for (const name of wanted) {
+    for (const { name, safe } of wanted) {
       const bytes = await extractOne(data, name);
       if (!bytes) continue;
       if (
@@ -404,8 +414,7 @@ export async function unpackRar(
         throw tooBig(limits);
       }
       budget.bytes += bytes.length;
-      const safe = sanitizeEntryPath(name);
-      if (safe) out.entries.push(makeEntry(safe, Buffer.from(bytes), insideArchive));
+      out.entries.push(makeEntry(safe, Buffer.from(bytes), insideArchive));
     }
   } catch (err) {
     if (err instanceof LimitError) return exhaust(budget, err);

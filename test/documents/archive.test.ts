@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   decodeZipName,
   newBudget,
   readZipEntry,
   sanitizeEntryPath,
+  unpackRar,
   unpackZip,
 } from '../../src/documents/archive.js';
 import { corpusDir, corpusFound } from '../support/corpus.js';
@@ -142,5 +145,35 @@ describe.skipIf(!corpusFound)('corpus archives', () => {
 
   it('honours the Info-ZIP Unicode path field', async () => {
     expect(await names('unicode-path-extra-field.zip')).toEqual(['七个房间.txt']);
+  });
+});
+
+describe.skipIf(!corpusFound)('unpackRar', () => {
+  /**
+   * libarchive's RAR 4 test archive with its last entry renamed `../../…` (same length, the
+   * header's CRC made again): what an attacker's archive would hold.
+   */
+  function withTraversal(): Buffer {
+    const rar = Buffer.from(
+      readFileSync(path.join(corpusDir, 'archives/test_read_format_rar_unicode.rar')),
+    );
+    const header = 580; // the file header of `abcdefghijklmnopqrsテスト.txt` (32 bytes of name)
+    const size = rar.readUInt16LE(header + 5);
+    const nameLength = rar.readUInt16LE(header + 26);
+    const name = Buffer.from('../../../../etc/evil-archive.txt'.padEnd(nameLength, 'x'));
+    name.copy(rar, header + 32);
+    rar.writeUInt16LE(zlib.crc32(rar.subarray(header + 2, header + size)) & 0xffff, header);
+    return rar;
+  }
+
+  it('reads the real archive, and skips a path-traversal entry saying so', async () => {
+    const plain = readFileSync(path.join(corpusDir, 'archives/test_read_format_rar_unicode.rar'));
+    const before = await unpackRar(plain, 'a.rar', limits, newBudget());
+    expect(before.problems).toEqual([]);
+    const after = await unpackRar(withTraversal(), 'a.rar', limits, newBudget());
+    expect(after.entries).toHaveLength(before.entries.length - 1);
+    expect(after.problems).toEqual([
+      { kind: 'suspicious', message: expect.stringContaining('../../../../etc/evil') },
+    ]);
   });
 });
