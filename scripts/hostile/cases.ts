@@ -49,7 +49,7 @@ async function nestedBomb(levels: number, fan: number, mib: number): Promise<Buf
 }
 
 /** A .docx whose document.xml inflates to `mib` MiB of paragraphs (compressed ~1000:1). */
-async function hugeXmlDocx(mib: number): Promise<Buffer> {
+export async function hugeXmlDocx(mib: number): Promise<Buffer> {
   const form = doc('form.docx');
   const parts = readZipParts(form);
   const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';

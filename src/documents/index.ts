@@ -40,7 +40,16 @@ interface Context {
   /** 0 for an attachment, 1 for an entry of an attached archive, … */
   depth: number;
   budget: ArchiveBudget;
+  /** When the message's reading time is up (Date.now()); files met after it are not read. */
+  deadline: number;
 }
+
+/**
+ * A message's files together may take this many files' timeouts (120 s with the profile's 20):
+ * a zip of fifteen files that each run to the timeout would otherwise take five minutes, and the
+ * evaluation pool would replace the thread, failing the other messages on it as well.
+ */
+const MESSAGE_READ_TIMEOUTS = 6;
 
 /**
  * Reads every attachment, archives unpacked. The files' bytes are taken: a PDF's or a Word
@@ -55,10 +64,12 @@ export async function readDocuments(
   const storing: Promise<void>[] = [];
   // The archive caps are the message's: twenty small archives do not get twenty times them.
   const budget = newBudget();
+  const deadline = deadlineOf(profile);
   for (const a of attachments) {
     const entry = toEntry(a.filename, a.contentType || null, a.content);
     budget.exhausted = false; // a limit hit ends the unpacking of its own attachment only
-    reads.push(...(await readEntry(entry, { ...fresh(profile), budget, store, storing })));
+    const ctx = { ...fresh(profile), budget, store, storing, deadline };
+    reads.push(...(await readEntry(entry, ctx)));
   }
   // A file that could not be stored fails the whole reading: it is the store's failure (a full
   // disk), not the applicant's.
@@ -83,7 +94,11 @@ const fresh = (profile: ContestProfile): Context => ({
   depth: 0,
   budget: newBudget(),
   storing: [],
+  deadline: deadlineOf(profile),
 });
+
+const deadlineOf = (profile: ContestProfile) =>
+  Date.now() + MESSAGE_READ_TIMEOUTS * profile.limits.documentTimeoutMs;
 
 export function toEntry(filename: string, declaredType: string | null, content: Buffer): FileEntry {
   return {
@@ -104,6 +119,14 @@ async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]
     read.problems.push({
       kind: 'unreadable',
       message: `附件“${entry.filename}”是空文件（0 字节），请重新添加附件后发送`,
+    });
+    return [read];
+  }
+  if (Date.now() > ctx.deadline) {
+    const s = Math.round((MESSAGE_READ_TIMEOUTS * profile.limits.documentTimeoutMs) / 1000);
+    read.problems.push({
+      kind: 'unreadable',
+      message: `附件“${entry.filename}”未读取：本邮件的附件读取已超过 ${s} 秒的总时限（附件过多或过于复杂），需人工查看`,
     });
     return [read];
   }

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hugeXmlDocx } from '../../scripts/hostile/cases.js';
 import { makeZip, repeated } from '../../scripts/hostile/zip.js';
 import { readDoc, splitBody } from '../../src/documents/doc.js';
 import { readDocx } from '../../src/documents/docx.js';
+import { readDocuments } from '../../src/documents/index.js';
 import { DocumentError } from '../../src/documents/problems.js';
 import { parseChoices } from '../../src/documents/word-content.js';
 import { closeDocumentsWorker } from '../../src/documents/worker.js';
@@ -82,6 +84,28 @@ describe('Word files in the documents worker', () => {
         e.problem.message.startsWith('Word 文档读取超过 0 秒仍未完成，已停止'),
     );
     expectForm(await readDocx(fixture('form.docx'), profile.limits));
+  });
+
+  it("stops reading a message's files once they have taken six timeouts together", async () => {
+    // Twelve files that each run to the timeout: without a bound for the message, twelve
+    // timeouts; with it, what is left after six is not read, and says so.
+    const timeoutMs = 200;
+    const slow = { ...profile, limits: { ...profile.limits, documentTimeoutMs: timeoutMs } };
+    const heavy = await hugeXmlDocx(12); // a real form whose document.xml is 12 MiB
+    const attachments = Array.from({ length: 12 }, (_, i) => ({
+      filename: `材料${i}.docx`,
+      contentType: 'application/octet-stream',
+      content: Buffer.from(heavy),
+    }));
+    const reads = await readDocuments(attachments, slow);
+    const unread = reads.filter((r) => r.problems.some((p) => p.message.includes('总时限')));
+    // Each file read takes at least its timeout, so the seventh starts after the six allowed.
+    expect(unread.length).toBeGreaterThanOrEqual(6);
+    expect(reads[0]?.problems[0]?.message).toContain('仍未完成，已停止');
+    expect(reads.at(-1)?.problems[0]).toMatchObject({
+      kind: 'unreadable',
+      message: expect.stringContaining('总时限'),
+    });
   });
 
   it('turns running out of its memory cap into too_large, and reads the next one', async () => {
