@@ -8,6 +8,8 @@ export interface ZipSource {
   name: string | Buffer;
   data: Buffer | (() => Iterable<Buffer>);
   store?: boolean;
+  /** The method number to declare for data stored as is: LZMA's 14, bzip2's 12, as a reader meets them. */
+  method?: number;
 }
 
 interface Written {
@@ -92,7 +94,7 @@ export async function makeZip(sources: ZipSource[]): Promise<Buffer> {
     const w: Written = {
       name,
       flags,
-      method: s.store ? 0 : 8,
+      method: s.method ?? (s.store ? 0 : 8),
       crc,
       compressed: payload.length,
       size,

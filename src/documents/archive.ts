@@ -287,6 +287,7 @@ export async function unpackZip(
     return out;
   }
   let encrypted = 0;
+  let unsupported = 0;
   try {
     for (let entry = await nextEntry(zipfile); entry; entry = await nextEntry(zipfile)) {
       const name = decodeZipName(entry.fileNameRaw, entry.generalPurposeBitFlag, entry.extraFields);
@@ -299,6 +300,12 @@ export async function unpackZip(
       }
       if (entry.isEncrypted()) {
         encrypted++;
+        continue;
+      }
+      // 7-Zip and WinRAR can write LZMA, bzip2 or Deflate64 entries into a .zip: only those are
+      // unread, not the rest of the archive.
+      if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+        unsupported++;
         continue;
       }
       const room = Math.min(limits.maxEntryBytes, limits.maxTotalBytes - budget.bytes);
@@ -316,6 +323,12 @@ export async function unpackZip(
     zipfile.close();
   }
   if (encrypted > 0) out.problems.push(encryptedProblem(insideArchive, encrypted));
+  if (unsupported > 0) {
+    out.problems.push({
+      kind: 'unsupported',
+      message: `压缩包“${insideArchive}”中有 ${unsupported} 个文件使用了不支持的压缩方式（如 LZMA、bzip2），无法读取，请用普通 zip 压缩（Deflate）重新压缩后发送`,
+    });
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { makeZip } from '../../scripts/hostile/zip.js';
 import {
   decodeZipName,
   newBudget,
@@ -26,6 +27,18 @@ describe('unpackZip', () => {
     expect(entries[0]?.content.toString()).toBe('申报材料说明\n');
     expect(problems).toEqual([
       { kind: 'suspicious', message: expect.stringContaining('../evil.txt') },
+    ]);
+  });
+
+  it('reads the rest of an archive when one entry uses a compression method it cannot inflate', async () => {
+    const zip = await makeZip([
+      { name: '申报表.docx', data: fixture('form.docx'), store: true, method: 14 }, // LZMA
+      { name: '说明.txt', data: Buffer.from('申报材料说明\n'), store: true },
+    ]);
+    const { entries, problems } = await unpackZip(zip, 'a.zip', limits, newBudget());
+    expect(entries.map((e) => e.filename)).toEqual(['说明.txt']);
+    expect(problems).toEqual([
+      { kind: 'unsupported', message: expect.stringContaining('1 个文件使用了不支持的压缩方式') },
     ]);
   });
 
