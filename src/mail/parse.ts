@@ -126,9 +126,9 @@ function fallbackMail(raw: Buffer, err: Error): ParsedMail {
     attachments: [],
     forwarded: false,
     structureError: err.message.slice(0, 200),
-    warnings: [
-      `邮件结构无法解析（${err.message.slice(0, 200)}），未能读取正文和附件，请人工查看原邮件。`,
-    ],
+    // The parser's own words (English, about MIME) stay in structureError, for the organisers:
+    // warnings reach the applicant's letter.
+    warnings: ['邮件结构无法解析，未能读取正文和附件，请人工查看原邮件。'],
   };
 }
 

@@ -10,13 +10,10 @@ export const attachmentUnreadable: Rule = {
   severity: 'review',
   check({ documents, mail }) {
     if (mail.structureError) {
-      return fail(
-        'review',
-        `邮件结构无法解析（${mail.structureError}），附件未能读取，需人工查看原邮件`,
-        {
-          structureError: mail.structureError,
-        },
-      );
+      // The parser's words are for the organisers (details), not the applicant's letter.
+      return fail('review', '邮件结构无法解析，附件未能读取，需人工查看原邮件', {
+        structureError: mail.structureError,
+      });
     }
     const problems = documents.flatMap((d) =>
       d.problems.filter((p) => KINDS.has(p.kind)).map((p) => ({ doc: d, problem: p })),

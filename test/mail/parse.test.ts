@@ -176,6 +176,9 @@ describe('parseMail: garbage in, a value out', () => {
     const mail = await parseMail(raw);
     expect(mail.subject).toBe('many');
     expect(mail.warnings[0]).toMatch(/邮件结构无法解析/);
+    // The parser's English is for the organisers; the warning reaches the applicant's letter.
+    expect(mail.structureError).toMatch(/[A-Za-z]{4,}/);
+    expect(mail.warnings[0]).not.toMatch(/[A-Za-z]/);
   });
 
   it('fails, not falls back, when a stored message cannot be read to the end', async () => {
