@@ -7,17 +7,22 @@ import type { ContestProfile } from '../config/contest.js';
 import type { TableCell, WordContent } from '../types.js';
 import { DocumentError } from './problems.js';
 import { type Block, buildWordContent, makeCell, wordLimits } from './word-content.js';
-import { runTask, TaskError, taskBytes } from './worker.js';
+import { runTask, TaskError, taskBytes, type WorkerLimits } from './worker.js';
 
 export async function readDoc(
   buf: Buffer,
   limits: ContestProfile['limits'],
   /** The caller is done with `buf`: its memory may move to the documents worker. */
   handOver = false,
+  /** The message's reading time, added to (WorkerLimits.clock). */
+  clock?: WorkerLimits['clock'],
 ): Promise<WordContent> {
   let body: string;
   try {
-    body = await runTask({ kind: 'doc', data: taskBytes(buf, handOver) }, wordLimits(limits));
+    body = await runTask(
+      { kind: 'doc', data: taskBytes(buf, handOver) },
+      wordLimits(limits, clock),
+    );
   } catch (err) {
     // word-extractor reads Word 97 and later; Word 6/95 files fail its magic-number check.
     if (err instanceof TaskError && /magic number/i.test(err.message)) throw oldFormat();

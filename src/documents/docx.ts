@@ -5,7 +5,7 @@ import type { WordContent } from '../types.js';
 import { oversizedEntry } from './archive.js';
 import { DocumentError } from './problems.js';
 import { buildWordContent, makeCell, wordLimits } from './word-content.js';
-import { runTask, taskBytes } from './worker.js';
+import { runTask, taskBytes, type WorkerLimits } from './worker.js';
 
 const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
 // mammoth (JSZip) inflates every XML part it reads whole and builds a DOM of it: a 200 MB
@@ -23,6 +23,8 @@ export async function readDocx(
   limits: ContestProfile['limits'],
   /** The caller is done with `buf`: its memory may move to the documents worker. */
   handOver = false,
+  /** The message's reading time, added to (WorkerLimits.clock). */
+  clock?: WorkerLimits['clock'],
 ): Promise<WordContent> {
   // A .docx saved with a password is an OLE container (EncryptionInfo + EncryptedPackage).
   if (buf.subarray(0, 4).equals(OLE_MAGIC)) {
@@ -40,7 +42,7 @@ export async function readDocx(
   }
   const blocks = await runTask(
     { kind: 'docx', data: taskBytes(buf, handOver) },
-    wordLimits(limits),
+    wordLimits(limits, clock),
   );
   return buildWordContent(
     blocks.map((b) => ('table' in b ? { table: b.table.map((row) => row.map(makeCell)) } : b)),

@@ -40,12 +40,15 @@ interface Context {
   /** 0 for an attachment, 1 for an entry of an attached archive, … */
   depth: number;
   budget: ArchiveBudget;
-  /** When the message's reading time is up (Date.now()); files met after it are not read. */
-  deadline: number;
+  /**
+   * The time the message's Word files and PDFs have run in the documents worker (waiting behind
+   * other messages' files not counted); files met past MESSAGE_READ_TIMEOUTS are not read.
+   */
+  clock: { ms: number };
 }
 
 /**
- * A message's files together may take this many files' timeouts (120 s with the profile's 20):
+ * A message's files together may run this many files' timeouts (120 s with the profile's 20):
  * a zip of fifteen files that each run to the timeout would otherwise take five minutes, and the
  * evaluation pool would replace the thread, failing the other messages on it as well.
  */
@@ -64,11 +67,11 @@ export async function readDocuments(
   const storing: Promise<void>[] = [];
   // The archive caps are the message's: twenty small archives do not get twenty times them.
   const budget = newBudget();
-  const deadline = deadlineOf(profile);
+  const clock = { ms: 0 };
   for (const a of attachments) {
     const entry = toEntry(a.filename, a.contentType || null, a.content);
     budget.exhausted = false; // a limit hit ends the unpacking of its own attachment only
-    const ctx = { ...fresh(profile), budget, store, storing, deadline };
+    const ctx = { ...fresh(profile), budget, store, storing, clock };
     reads.push(...(await readEntry(entry, ctx)));
   }
   // A file that could not be stored fails the whole reading: it is the store's failure (a full
@@ -94,11 +97,8 @@ const fresh = (profile: ContestProfile): Context => ({
   depth: 0,
   budget: newBudget(),
   storing: [],
-  deadline: deadlineOf(profile),
+  clock: { ms: 0 },
 });
-
-const deadlineOf = (profile: ContestProfile) =>
-  Date.now() + MESSAGE_READ_TIMEOUTS * profile.limits.documentTimeoutMs;
 
 export function toEntry(filename: string, declaredType: string | null, content: Buffer): FileEntry {
   return {
@@ -122,8 +122,9 @@ async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]
     });
     return [read];
   }
-  if (Date.now() > ctx.deadline) {
-    const s = Math.round((MESSAGE_READ_TIMEOUTS * profile.limits.documentTimeoutMs) / 1000);
+  const allowedMs = MESSAGE_READ_TIMEOUTS * profile.limits.documentTimeoutMs;
+  if (ctx.clock.ms >= allowedMs) {
+    const s = Math.round(allowedMs / 1000);
     read.problems.push({
       kind: 'unreadable',
       message: `附件“${entry.filename}”未读取：本邮件的附件读取已超过 ${s} 秒的总时限（附件过多或过于复杂），需人工查看`,
@@ -183,16 +184,20 @@ async function readContent(
     case 'docm':
     case 'docx':
       await written;
-      read.word = await guarded(read, undefined, () => readDocx(entry.content, limits, true));
+      read.word = await guarded(read, undefined, () =>
+        readDocx(entry.content, limits, true, ctx.clock),
+      );
       return;
     case 'doc':
     case 'wps':
       await written;
-      read.word = await guarded(read, undefined, () => readDoc(entry.content, limits, true));
+      read.word = await guarded(read, undefined, () =>
+        readDoc(entry.content, limits, true, ctx.clock),
+      );
       return;
     case 'pdf':
       await written;
-      return readPdfInto(read, profile);
+      return readPdfInto(read, profile, ctx.clock);
     case '7z':
       read.problems.push({
         kind: 'unsupported',
@@ -204,7 +209,11 @@ async function readContent(
   }
 }
 
-async function readPdfInto(read: DocumentRead, profile: ContestProfile): Promise<void> {
+async function readPdfInto(
+  read: DocumentRead,
+  profile: ContestProfile,
+  clock: Context['clock'],
+): Promise<void> {
   const pdfLimits = profile.limits.pdf;
   const renderPages = nameHas(read.entry.filename, profile.filenameKeywords.scan);
   const result = await guarded(read, undefined, () =>
@@ -212,6 +221,7 @@ async function readPdfInto(read: DocumentRead, profile: ContestProfile): Promise
       renderPages,
       handOver: true,
       maxImagePixels: profile.limits.image.maxPixels,
+      clock,
     }),
   );
   if (!result) return;

@@ -3,7 +3,7 @@
 import type { ContestProfile } from '../config/contest.js';
 import type { PdfContent } from '../types.js';
 import { DocumentError } from './problems.js';
-import { type PdfResult, runTask, TaskError, taskBytes } from './worker.js';
+import { type PdfResult, runTask, TaskError, taskBytes, type WorkerLimits } from './worker.js';
 
 export type PdfLimits = ContestProfile['limits']['pdf'];
 
@@ -31,6 +31,8 @@ export async function readPdf(
     handOver?: boolean;
     /** A picture larger than this is left out of a page's render (`limits.image.maxPixels`). */
     maxImagePixels?: number;
+    /** The message's reading time, added to (WorkerLimits.clock). */
+    clock?: WorkerLimits['clock'];
   } = {},
 ): Promise<PdfRead> {
   const task = {
@@ -42,7 +44,7 @@ export async function readPdf(
     maxImagePixels: opts.maxImagePixels ?? -1, // pdf.js: no limit
   };
   try {
-    return toRead(await runTask(task, limits));
+    return toRead(await runTask(task, { ...limits, clock: opts.clock }));
   } catch (err) {
     throw err instanceof TaskError ? problemOf(err) : err;
   }

@@ -8,9 +8,13 @@ import type { WorkerLimits } from './worker.js';
  * A Word file's run in the documents worker: stopped past the documents' timeout, under the
  * worker's one memory cap (the PDFs' limit: the worker is one for every file it reads).
  */
-export const wordLimits = (limits: ContestProfile['limits']): WorkerLimits => ({
+export const wordLimits = (
+  limits: ContestProfile['limits'],
+  clock?: WorkerLimits['clock'],
+): WorkerLimits => ({
   timeoutMs: limits.documentTimeoutMs,
   maxMemoryMb: limits.pdf.maxMemoryMb,
+  clock,
 });
 
 // Glyphs Chinese forms use for ticked and empty boxes (typed, Wingdings, or content controls,

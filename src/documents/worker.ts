@@ -50,6 +50,11 @@ export interface Results {
 export interface WorkerLimits {
   timeoutMs: number;
   maxMemoryMb: number;
+  /**
+   * One message's running total of the time its tasks ran here, waiting behind other messages'
+   * tasks not counted: src/documents/index.ts bounds a message's reading by it.
+   */
+  clock?: { ms: number };
 }
 
 /** A library's own error inside the worker (pdf.js's PasswordException, …), by name. */
@@ -177,8 +182,10 @@ function runInWorker(task: Task, limits: WorkerLimits): Promise<unknown> {
   const w = getWorker(limits.maxMemoryMb);
   const id = nextId++;
   const failure = FAILURES[task.kind];
+  const started = performance.now();
   return new Promise((resolve, reject) => {
     const done = () => {
+      if (limits.clock) limits.clock.ms += performance.now() - started;
       clearTimeout(timer);
       w.off('message', onMessage).off('error', onError).off('exit', onExit);
     };

@@ -108,6 +108,30 @@ describe('Word files in the documents worker', () => {
     });
   });
 
+  it("does not count the time a message's files wait behind another message's", async () => {
+    const slow = { ...profile, limits: { ...profile.limits, documentTimeoutMs: 200 } };
+    const heavy = await hugeXmlDocx(12);
+    const file = (name: string, content: Buffer) => ({
+      filename: name,
+      contentType: 'application/octet-stream',
+      content: Buffer.from(content),
+    });
+    const hostile = readDocuments(
+      Array.from({ length: 10 }, (_, i) => file(`材料${i}.docx`, heavy)),
+      slow,
+    );
+    // The one documents worker takes the two messages' files in turn: each of these eight waits
+    // out one of the other message's, eight timeouts in all, and is read all the same.
+    const form = fixture('form.docx');
+    const innocent = await readDocuments(
+      Array.from({ length: 8 }, (_, i) => file(`申报表${i}.docx`, form)),
+      slow,
+    );
+    expect(innocent).toHaveLength(8);
+    for (const r of innocent) expect(r.problems).toEqual([]);
+    expect((await hostile).some((r) => r.problems[0]?.message.includes('总时限'))).toBe(true);
+  });
+
   it('turns running out of its memory cap into too_large, and reads the next one', async () => {
     // A cap the worker starts and reads a form under, but the heavy file cannot stay under.
     const limits = { ...profile.limits, pdf: { ...profile.limits.pdf, maxMemoryMb: 32 } };
