@@ -57,10 +57,12 @@ export function autoReplyReason(
   const precedence = lower(first(mail, 'precedence')).split(/[\s(;]/)[0] ?? '';
   if (['bulk', 'list', 'junk', 'auto_reply'].includes(precedence)) return 'precedence';
   if (has(mail, 'list-id') || has(mail, 'list-unsubscribe')) return 'list';
-  // An out-of-office answering our notice often carries its signature's pictures.
+  // An out-of-office answering our notice often carries its signature's pictures: then only
+  // its own words before our tag count, not the title after it (智能客服自动应答平台).
+  const said = answersNotice ? (mail.subject.split('【')[0] ?? '') : mail.subject;
   if (mail.attachments.length === 0 || answersNotice) {
-    if (BOUNCE_SUBJECT.test(mail.subject)) return 'bounce';
-    if (AUTO_REPLY_SUBJECT.test(mail.subject)) return 'out-of-office';
+    if (BOUNCE_SUBJECT.test(said)) return 'bounce';
+    if (AUTO_REPLY_SUBJECT.test(said)) return 'out-of-office';
   }
   return null;
 }

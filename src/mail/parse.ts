@@ -128,7 +128,7 @@ function fallbackMail(raw: Buffer, err: Error): ParsedMail {
     structureError: err.message.slice(0, 200),
     // The parser's own words (English, about MIME) stay in structureError, for the organisers:
     // warnings reach the applicant's letter.
-    warnings: ['邮件结构无法解析，未能读取正文和附件，请人工查看原邮件。'],
+    warnings: ['邮件结构无法解析，未能读取正文和附件，工作人员将查看原邮件。'],
   };
 }
 

@@ -15,7 +15,10 @@ export function replyKindFor(
 ): ReplyKind | null {
   if (result.verdict === 'not_submission') return null;
   if (result.verdict === 'rejected') {
-    const late = result.findings.some((f) => f.rule === 'LATE' && !f.passed);
+    // Only a certain LATE: one on an estimated receive time is for a person to judge.
+    const late = result.findings.some(
+      (f) => f.rule === 'LATE' && !f.passed && f.severity === 'error',
+    );
     return late ? 'late' : 'rejection';
   }
   // A rejected resubmission above still gets the full rejection: what to fix matters most.

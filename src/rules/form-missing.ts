@@ -31,11 +31,11 @@ export const formMissing: Rule = {
       );
     }
     // A file named as a Word document that was not read as one (an HTML page saved as .doc,
-    // which Word and WPS open) may be the form.
+    // which Word and WPS open) may be the form; a Word file that was read is not one.
     return missing(
       submission,
       '附件中未找到 Word 版申报表（.docx 或 .doc），请附上填写完整的电子申报表',
-      unplaced(submission, (d) => WORD_NAME.test(d.entry.filename), [
+      unplaced(submission, (d) => !d.word && WORD_NAME.test(d.entry.filename), [
         ...profile.filenameKeywords.report,
         ...profile.filenameKeywords.evidence,
       ]),

@@ -13,6 +13,9 @@ import { makeMessage } from '../support/mail.js';
 const profile = loadContest();
 const received = new Date('2025-10-18T10:00:00+08:00');
 type Attachment = { filename: string; content: Buffer };
+/** The fixture's report, a real .docx that holds no form. */
+const readReport = (files: Attachment[]) =>
+  files.find((f) => f.filename.includes('案例报告'))?.content ?? Buffer.alloc(0);
 
 /** The fixture's attachments through `change`, sent again under its subject. */
 async function variant(fixture: string, change: (files: Attachment[]) => Attachment[]) {
@@ -43,6 +46,17 @@ describe('a guess is reviewed, not rejected', () => {
     );
     expect(r.failed('FORM_MISSING')).toMatchObject({ severity: 'review' });
     expect(r.verdict).toBe('needs_review');
+  });
+
+  it('a Word file that was read, and holds no form, does not make a missing form a guess', async () => {
+    const r = await variant('accepted-docx.eml', (files) =>
+      files.map((f) =>
+        f.filename.includes('申报表')
+          ? { filename: '单位简介.docx', content: readReport(files) }
+          : f,
+      ),
+    );
+    expect(r.failed('FORM_MISSING')).toMatchObject({ severity: 'error' });
   });
 
   it('an audit report beside a form that holds the case report does not reject its length', async () => {

@@ -73,6 +73,17 @@ describe('reply kinds', () => {
     expect(replyKindFor(r('logo-too-big.eml'), { supersedes: null })).toBe('rejection');
     expect(replyKindFor(r('logo-too-big.eml'), { supersedes: 3 })).toBe('rejection');
     expect(replyKindFor(r('late.eml'), { supersedes: null })).toBe('late');
+    // A LATE on an estimated receive time is review: a rejection for other faults is no late
+    // notice ("无法受理"), which only a server's receive time may send.
+    const estimated = r('late.eml');
+    const reviewed = {
+      ...estimated,
+      findings: estimated.findings.map((f) =>
+        f.rule === 'LATE' ? { ...f, severity: 'review' as const } : f,
+      ),
+    };
+    expect(reviewed.verdict).toBe('rejected');
+    expect(replyKindFor(reviewed, { supersedes: null })).toBe('rejection');
     expect(replyKindFor(r('corrupt-docx.eml'), { supersedes: null })).toBe('review');
     expect(
       replyKindFor({ ...r('accepted-docx.eml'), verdict: 'not_submission' }, { supersedes: null }),

@@ -56,6 +56,14 @@ describe('replies to our own notices', () => {
     expect(result.findings.find((f) => f.rule === 'SUBJECT_FORMAT')?.passed).toBe(true);
   });
 
+  it("reads corrected files as files, whatever the case's title says (自动应答)", async () => {
+    const values = { caseNo: '2025-0008', organization: '某某银行', title: '智能客服自动应答平台' };
+    const subject = `Re: ${templates.render('rejection', values).subject}`;
+    const result = await check(subject, [{ filename: '商标.jpg', content: picture }]);
+    expect(result.kind).toBe('submission');
+    expect(result.subject.title).toBe('智能客服自动应答平台');
+  });
+
   it('knows an out-of-office answering a notice, its signature picture and all', async () => {
     const signature = [{ filename: 'image001.jpg', content: picture }];
     expect((await check(`自动回复：${ack}`, signature)).kind).toBe('auto_reply');
