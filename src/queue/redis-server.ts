@@ -7,7 +7,7 @@
 // OOM killer) is taken over by the next `intake start`, which stops it in its turn.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { ConfigError } from '../config/env.js';
@@ -77,9 +77,12 @@ export async function resolveRedis(opts: {
   const [previous = 0, owner = 0] = (await readFile(portFile, 'utf8').catch(() => ''))
     .split(/\s+/)
     .map(Number);
-  if (previous && (await pingRedis(LOCAL.host, previous))) {
+  // The port file may be stale and the port another Redis's: only ours, in this folder, is used.
+  if (previous && (await servesFrom(previous, dir))) {
     const url = `redis://${LOCAL.host}:${previous}`;
-    const pid = opts.allowPrivate && !isAlive(owner) && (await redisPid(LOCAL.host, previous));
+    // An owner of 0 is unknown (a port file written before owners were), not dead.
+    const orphan = owner > 0 && !isAlive(owner);
+    const pid = opts.allowPrivate && orphan && (await redisPid(LOCAL.host, previous));
     if (!pid) {
       opts.log.info({ port: previous }, 'using the private redis-server that `intake start` runs');
       return { url, stop: none };
@@ -160,8 +163,19 @@ function isAlive(pid: number): boolean {
 
 /** The process id a Redis on host:port reports (INFO server), or undefined. */
 async function redisPid(host: string, port: number): Promise<number | undefined> {
-  const info = await askRedis(host, port, 'INFO server', /process_id:(\d+)/);
+  const info = await askRedis(host, port, 'INFO server', /process_id:(\d+)\r\n/);
   return info ? Number(info[1]) : undefined;
+}
+
+/** True when the Redis on 127.0.0.1:port keeps its files in `dir` (CONFIG GET dir). */
+async function servesFrom(port: number, dir: string): Promise<boolean> {
+  const real = await realpath(dir).catch(() => null);
+  if (!real) return false;
+  const escaped = real.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return (
+    (await askRedis(LOCAL.host, port, 'CONFIG GET dir', new RegExp(`\r\n${escaped}\r\n`))) !==
+    undefined
+  );
 }
 
 /**

@@ -431,6 +431,53 @@ describe('Redis for a fresh machine', () => {
     }
   });
 
+  it("never uses, nor stops, a Redis that is not this folder's, nor one of an unknown owner", async () => {
+    const dataDir = await tempDir();
+    const localPort = await freePort();
+    const log = createLogger('silent');
+    await mkdir(path.join(dataDir, 'redis'), { recursive: true });
+    const portFile = path.join(dataDir, 'redis/port');
+    // A stale port file whose port another Redis now has, its owner long gone.
+    const other = await startRedis();
+    try {
+      await writeFile(portFile, `${other.port} 999999999\n`);
+      const mine = await resolveRedis({
+        redisUrl: undefined,
+        dataDir,
+        log,
+        allowPrivate: true,
+        localPort,
+      });
+      expect(new URL(mine.url).port).not.toBe(String(other.port));
+      await mine.stop();
+      expect(await pingRedis('127.0.0.1', other.port)).toBe(true);
+
+      // A port file from before owners were written: the server is used, not taken over.
+      const first = await resolveRedis({
+        redisUrl: undefined,
+        dataDir,
+        log,
+        allowPrivate: true,
+        localPort,
+      });
+      const port = Number(new URL(first.url).port);
+      await writeFile(portFile, `${port}\n`);
+      const second = await resolveRedis({
+        redisUrl: undefined,
+        dataDir,
+        log,
+        allowPrivate: true,
+        localPort,
+      });
+      expect(second.url).toBe(first.url);
+      await second.stop();
+      expect(await pingRedis('127.0.0.1', port)).toBe(true);
+      await first.stop();
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('explains how to get Redis when it may not start one', async () => {
     const dataDir = await tempDir();
     await mkdir(dataDir, { recursive: true });
