@@ -17,6 +17,9 @@ export function createSweeper(deps: {
   const { source, queues, log } = deps;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
+  // A reply deferred by the hourly limit is enqueued again every minute for up to an hour:
+  // the same count again is not news.
+  let lastCount = 0;
 
   async function sweepOnce(): Promise<number> {
     let count = 0;
@@ -28,7 +31,9 @@ export function createSweeper(deps: {
       await queues.enqueueReply(id);
       count++;
     }
-    if (count > 0) log.info({ count }, 'sweep enqueued unfinished work');
+    if (count > 0)
+      log[count === lastCount ? 'debug' : 'info']({ count }, 'sweep enqueued unfinished work');
+    lastCount = count;
     return count;
   }
 

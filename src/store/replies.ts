@@ -107,7 +107,10 @@ export async function insertPlannedReply(
   return toReplyRow(row);
 }
 
-/** Replies to `recipient` in `states` created (or, for `sent`, sent) in the last `sinceMs`. */
+/**
+ * Automatic replies to `recipient` in `states` created (or, for `sent`, sent) in the last
+ * `sinceMs`. An organiser's decision notices are outside the limits, and do not use them up.
+ */
 async function countRecent(
   k: Kysely<Database>,
   recipient: string,
@@ -121,6 +124,7 @@ async function countRecent(
     .select((eb) => eb.fn.countAll().as('n'))
     .where('recipient', '=', recipient)
     .where('state', 'in', states)
+    .where('kind', 'not like', 'decision-%')
     .where(column, '>=', new Date(now - sinceMs).toISOString())
     .executeTakeFirstOrThrow();
   return Number(row.n);

@@ -74,7 +74,13 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
   });
 
   it('suppresses, and records, a reply over the daily limit to one address', async () => {
-    const { submissionId } = await oneSubmissionAnswered();
+    const { intake, submissionId } = await oneSubmissionAnswered();
+    // An organiser's decision notice, sent: outside the limits, it uses none of them up.
+    const decision = { submissionId, verdict: 'accepted' as const, reason: '' };
+    await queueDecisionReply(rig.store.db, intake.queues, decision);
+    await waitFor('the decision sent', async () =>
+      (await replyRows(rig)).every((r) => r.state === 'sent'),
+    );
     const [answered] = await replyRows(rig);
     const limits = { perHour: 100, perDay: 2 };
     const plan = (kind: string) => ({
