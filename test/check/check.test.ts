@@ -127,17 +127,19 @@ describe('intake check', () => {
     expect(contest.err).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  /** `intake check --json` of a message with no Received: header, only the sender's Date:. */
+  async function checkDated(name: string, subject: string, date: string) {
+    const file = path.join(tmp.dir, name);
+    writeFileSync(file, buildEml({ subject, date, parts: [] }));
+    return JSON.parse((await check(file, { json: true })).out) as CheckResult;
+  }
+
   it('falls back to the Date header, with a warning, when there is no Received:', async () => {
-    const file = path.join(tmp.dir, 'nodate.eml');
-    writeFileSync(
-      file,
-      buildEml({
-        subject: '请问截止时间是哪天？',
-        date: 'Mon, 13 Oct 2025 10:00:00 +0800',
-        parts: [],
-      }),
+    const r = await checkDated(
+      'nodate.eml',
+      '请问截止时间是哪天？',
+      'Mon, 13 Oct 2025 10:00:00 +0800',
     );
-    const r = JSON.parse((await check(file, { json: true })).out) as CheckResult;
     expect(r).toMatchObject({
       verdict: 'not_submission',
       kind: 'inquiry',
@@ -148,16 +150,8 @@ describe('intake check', () => {
   });
 
   it("does not reject as late on the sender's Date header: a person checks", async () => {
-    const file = path.join(tmp.dir, 'late-by-date.eml');
-    writeFileSync(
-      file,
-      buildEml({
-        subject: '某某银行+智能风控平台',
-        date: 'Tue, 21 Oct 2025 08:00:00 +0800',
-        parts: [],
-      }),
-    );
-    const r = JSON.parse((await check(file, { json: true })).out) as CheckResult;
+    const date = 'Tue, 21 Oct 2025 08:00:00 +0800';
+    const r = await checkDated('late-by-date.eml', '某某银行+智能风控平台', date);
     expect(r.findings.find((f) => f.rule === 'LATE')).toMatchObject({
       passed: false,
       severity: 'review',
