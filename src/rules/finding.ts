@@ -94,16 +94,18 @@ export function missing(
 /**
  * A failure that would reject, about a file the assembly only took for what it judges (no name
  * says so, or another file may be the one): with a `doubt`, it is a guess (DESIGN.md §2) and a
- * person decides; without, it is certain.
+ * person decides; without, it is certain. `advice` (how to fix it, with its own punctuation)
+ * goes only with the rejection: the applicant of a reviewed submission is not asked to resend.
  */
 export function unlessDoubt(
   doubt: string | null,
   message: string,
   details: Record<string, unknown> = {},
+  advice = '',
 ): RuleOutcome {
   return doubt
     ? fail('review', `${message}（${doubt}，需人工核查）`, { ...details, doubt })
-    : fail('error', message, details);
+    : fail('error', `${message}${advice}`, details);
 }
 
 /** Why the picture taken for the logo may not be it, or null when its name says it is. */

@@ -29,8 +29,9 @@ export const logoFormat: Rule = {
         : logoDoubt(submission, profile.filenameKeywords.logo);
     return unlessDoubt(
       doubt,
-      `商标图片${quoteFile(logo.entry)}实际为 ${shown(format)} 格式，要求 ${shown(profile.logo.format)} 格式（请另存为 JPG，而不是只修改扩展名）`,
+      `商标图片${quoteFile(logo.entry)}实际为 ${shown(format)} 格式，要求 ${shown(profile.logo.format)} 格式`,
       details,
+      '（请另存为 JPG，而不是只修改扩展名）',
     );
   },
 };

@@ -23,8 +23,9 @@ export const logoSize: Rule = {
       kb(bytes) === kb(max) ? `${kb(bytes)} KB（${formatNumber(bytes)} 字节）` : `${kb(bytes)} KB`;
     return unlessDoubt(
       logoDoubt(submission, profile.filenameKeywords.logo),
-      `商标图片 ${size}，超过 ${kb(max)} KB 上限，请压缩后重新发送`,
+      `商标图片 ${size}，超过 ${kb(max)} KB 上限`,
       details,
+      '，请压缩后重新发送',
     );
   },
 };

@@ -4,6 +4,7 @@
 // does a person when the text counted may not be the report (`reportDoubt`).
 import { type ContestProfile, nameHas } from '../config/contest.js';
 import { countChars } from '../documents/count.js';
+import { isTextDocument, LONG_TEXT } from '../submission/assemble.js';
 import { reportFromForm } from '../submission/report-section.js';
 import type { DocumentRead, Rule, Submission } from '../types.js';
 import {
@@ -16,10 +17,6 @@ import {
   unplaced,
   unseenContent,
 } from './finding.js';
-
-/** A form's report section shorter than this may be a summary or a pointer to an attachment. */
-const LONG_TEXT = 1000;
-const TEXT_DOCUMENT = new Set(['docx', 'docm', 'doc', 'wps', 'pdf']);
 
 /**
  * Why the text counted may not be the report, or null. The assembly picks by name first, then
@@ -45,6 +42,7 @@ function reportDoubt(submission: Submission, profile: ContestProfile): string | 
     const inForm = submission.form && reportFromForm(submission.form.doc, profile);
     if (inForm && fits(inForm.text)) return '申报表中的案例报告部分字数符合要求，可能才是案例报告';
   } else if (report.count.total < LONG_TEXT) {
+    // As short as the assembly would not take a separate file for the report by its length.
     return '申报表中的这部分可能只是摘要或“详见附件”一类的说明';
   }
   const unseen = unseenContent(submission);
@@ -52,7 +50,7 @@ function reportDoubt(submission: Submission, profile: ContestProfile): string | 
   const other = unplaced(
     submission,
     (d: DocumentRead) =>
-      TEXT_DOCUMENT.has(d.detectedType) &&
+      isTextDocument(d) &&
       (fits(d.word?.text ?? d.pdf?.text ?? '') ||
         (!!d.pdf && d.pdf.imageOnlyPages === d.pdf.pages && nameHas(d.entry.filename, kw.report))),
     kw.evidence,
@@ -86,11 +84,7 @@ export const reportLength: Rule = {
         },
       );
     }
-    const advice = chars < minChars ? '请补充内容后重新发送' : '请精简内容后重新发送';
-    return unlessDoubt(
-      reportDoubt(submission, profile),
-      `${found}，${required}，${advice}`,
-      details,
-    );
+    const advice = chars < minChars ? '，请补充内容后重新发送' : '，请精简内容后重新发送';
+    return unlessDoubt(reportDoubt(submission, profile), `${found}，${required}`, details, advice);
   },
 };

@@ -14,7 +14,10 @@ const IMAGE = new Set(['jpeg', 'png', 'gif', 'webp', 'bmp', 'tiff']);
 const ARCHIVE = new Set(['zip', 'rar', '7z']);
 const DOCUMENT = new Set([...WORD, 'pdf', 'xlsx', 'xls', 'pptx', 'ppt', 'video']);
 /** A separate report shorter than this is only taken when its name says "报告". */
-const LONG_TEXT = 1000;
+export const LONG_TEXT = 1000;
+/** A file whose text could be the report: a Word file or a PDF. */
+export const isTextDocument = (d: DocumentRead) =>
+  WORD.has(d.detectedType) || d.detectedType === 'pdf';
 
 type Keywords = ContestProfile['filenameKeywords'];
 const named = (doc: DocumentRead, words: string[]) => nameHas(doc.entry.filename, words);
@@ -44,7 +47,7 @@ function pickReport(
   kw: Keywords,
 ): Submission['report'] {
   const candidates = docs
-    .filter((d) => d !== form && (WORD.has(d.detectedType) || d.detectedType === 'pdf'))
+    .filter((d) => d !== form && isTextDocument(d))
     .filter((d) => !named(d, kw.form) && !named(d, kw.scan) && !named(d, kw.evidence))
     .map((doc) => {
       const text = doc.word?.text ?? doc.pdf?.text ?? '';

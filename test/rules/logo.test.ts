@@ -118,6 +118,7 @@ describe('a picture only taken for the logo', () => {
         severity: 'review',
         message: expect.stringContaining('「附件3.jpg」的文件名未表明是商标图片'),
       });
+      expect(outcome.message).not.toContain('重新发送');
     }
     expect(logoDimensions.check(s, profile).passed).toBe(false);
   });

@@ -42,6 +42,8 @@ describe('REPORT_LENGTH', () => {
       message: expect.stringContaining('取自「宣传册.pdf」'),
       details: { chars: 8000, doubt: expect.stringContaining('文件名未表明是案例报告') },
     });
+    // A person decides: the applicant is not asked to resend.
+    expect(reportLength.check(guessed, profile).message).not.toContain('重新发送');
   });
 
   it('asks for review when another file has a fitting length: the name picked the wrong one', () => {
