@@ -21,7 +21,10 @@ export interface FileSubmissionResult {
   /** For a duplicate: the original's case (unchanged). Null for a not-submission. */
   caseId: number | null;
   caseNo: string | null;
-  /** The earlier submission this one is byte-identical to; the pipeline sends no reply then. */
+  /**
+   * The earlier submission this one is a copy of (the same bytes, or the same Message-ID, sender
+   * and files: `findOriginal`); the pipeline sends no reply then.
+   */
   duplicateOf: number | null;
   /** The submission this one replaced as the case's current one. */
   supersedes: number | null;

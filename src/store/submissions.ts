@@ -64,8 +64,13 @@ async function fileInTransaction(
     await sql`select pg_advisory_xact_lock(${SAME_BYTES_LOCK}, hashtext(${message.sha256}))`.execute(
       trx,
     );
+    // So do two deliveries of one message (the same Message-ID, other bytes): see findOriginal.
+    if (input.messageIdHeader)
+      await sql`select pg_advisory_xact_lock(${SAME_MESSAGE_LOCK}, hashtext(${input.messageIdHeader}))`.execute(
+        trx,
+      );
   }
-  const original = await findOriginal(trx, message);
+  const original = await findOriginal(trx, message, input);
   if (original) return fileDuplicate(ctx, original);
   if (input.result.verdict === 'not_submission') {
     const submissionId = await insertSubmission(
@@ -88,6 +93,8 @@ async function fileInTransaction(
 
 /** The first key of the two-key advisory locks on a message's hash (the one-key ones are replies'). */
 const SAME_BYTES_LOCK = 1;
+/** …and on its Message-ID. */
+const SAME_MESSAGE_LOCK = 2;
 
 // Two workers given the same message id (a stalled BullMQ job runs twice) queue here; the
 // second then sees the first's submission and changes nothing.
@@ -130,29 +137,64 @@ async function describeExisting(
   };
 }
 
-/** The first processed message with the same raw bytes, and its submission. */
-async function findOriginal(trx: Kysely<Database>, message: Selectable<MessageTable>) {
-  return trx
+/**
+ * The message this one is a copy of, and its submission: the first processed message with the
+ * same raw bytes; else the same message delivered again with other bytes (through two aliases of
+ * the mailbox, or saved with other line ends: the Received headers or the line ends differ), known
+ * by the same Message-ID, sender and files. A client that sends anew makes a new Message-ID.
+ */
+async function findOriginal(
+  trx: Kysely<Database>,
+  message: Selectable<MessageTable>,
+  input: FileSubmissionInput,
+): Promise<{ id: number; case_id: number | null; message_row_id: number; by: Copy } | undefined> {
+  const earlier = trx
     .selectFrom('messages')
     .innerJoin('submissions', 'submissions.message_row_id', 'messages.id')
     .select(['submissions.id', 'submissions.case_id', 'messages.id as message_row_id'])
-    .where('messages.sha256', '=', message.sha256)
     .where('messages.id', '!=', message.id)
     .where('messages.state', '=', 'processed')
-    .orderBy('messages.id')
-    .executeTakeFirst();
+    .orderBy('messages.id');
+  const sameBytes = await earlier.where('messages.sha256', '=', message.sha256).executeTakeFirst();
+  if (sameBytes) return { ...sameBytes, by: 'bytes' };
+  if (!input.messageIdHeader) return undefined;
+  const files = filesKey(input.attachments.map((a) => a.sha256));
+  const sameId = await earlier
+    .where('submissions.message_id_header', '=', input.messageIdHeader)
+    .where('submissions.from_address', input.fromAddress === null ? 'is' : '=', input.fromAddress)
+    .where('submissions.duplicate_of', 'is', null)
+    .execute();
+  for (const candidate of sameId) {
+    const theirs = await trx
+      .selectFrom('attachments')
+      .select('sha256')
+      .where('submission_id', '=', candidate.id)
+      .execute();
+    if (filesKey(theirs.map((r) => r.sha256)) === files) return { ...candidate, by: 'message-id' };
+  }
+  return undefined;
 }
+
+type Copy = 'bytes' | 'message-id';
+const filesKey = (sha256s: string[]) => [...sha256s].sort().join(',');
 
 async function fileDuplicate(
   ctx: Ctx,
-  original: { id: number; case_id: number | null; message_row_id: number },
+  original: { id: number; case_id: number | null; message_row_id: number; by: Copy },
 ): Promise<FileSubmissionResult> {
   const finding: Finding = {
     rule: 'DUPLICATE',
     severity: 'info',
     passed: false,
-    message: '与此前收到的邮件完全相同，未重复处理',
-    details: { originalSubmissionId: original.id, originalMessageRowId: original.message_row_id },
+    message:
+      original.by === 'bytes'
+        ? '与此前收到的邮件完全相同，未重复处理'
+        : '与此前收到的邮件是同一封（Message-ID、发件人与附件均相同，为重复投递），未重复处理',
+    details: {
+      originalSubmissionId: original.id,
+      originalMessageRowId: original.message_row_id,
+      by: original.by,
+    },
   };
   // Linked to the original's case for the history, but the case itself is not touched.
   const submissionId = await insertSubmission(

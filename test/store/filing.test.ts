@@ -228,6 +228,37 @@ describe.each(DIALECTS)('store/fileSubmission on %s', (dialect) => {
     expect((await getMessage(t.db, m2))?.state).toBe('processed');
   });
 
+  it('records the same message delivered again with other bytes as a duplicate', async () => {
+    // Through two aliases of the mailbox: other Received headers, so other bytes.
+    const m1 = await arrive(t.db, '2025-10-10T02:00:00Z');
+    const m2 = await arrive(t.db, '2025-10-10T02:00:05Z');
+    const first = input(m1, checkResult({}));
+    const r1 = await fileSubmission(t.db, first);
+    const again = { ...input(m2, checkResult({})), messageIdHeader: first.messageIdHeader };
+    const r2 = await fileSubmission(t.db, { ...again, attachments: first.attachments });
+    expect(r2).toMatchObject({ duplicateOf: r1.submissionId, caseId: r1.caseId, supersedes: null });
+    const dup = (await getSubmission(t.db, r2.submissionId))?.result.findings.find(
+      (f) => f.rule === 'DUPLICATE',
+    );
+    expect(dup).toMatchObject({ details: { by: 'message-id' } });
+
+    // The same Message-ID with other files, or from another sender, is no copy.
+    const m3 = await arrive(t.db, '2025-10-11T02:00:00Z');
+    const r3 = await fileSubmission(t.db, {
+      ...input(m3, checkResult({})),
+      messageIdHeader: first.messageIdHeader,
+    });
+    expect(r3).toMatchObject({ duplicateOf: null, supersedes: r1.submissionId });
+    const m4 = await arrive(t.db, '2025-10-12T02:00:00Z');
+    const r4 = await fileSubmission(t.db, {
+      ...again,
+      messageRowId: m4,
+      attachments: first.attachments,
+      fromAddress: 'someone-else@example.com',
+    });
+    expect(r4).toMatchObject({ duplicateOf: null });
+  });
+
   it('does nothing the second time the same message is filed', async () => {
     const m1 = await arrive(t.db, '2025-10-10T02:00:00Z');
     const m2 = await arrive(t.db, '2025-10-12T02:00:00Z');
