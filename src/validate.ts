@@ -61,17 +61,20 @@ async function validateParsed(
     t = now;
   };
   lap('parse');
+  const subject = parseSubject(mail.subject, profile);
   const kind = classify(mail, {
     ownAddresses: opts.ownAddresses,
     separators: profile.subject.separators,
-    answersNotice: parseSubject(mail.subject, profile).answersCase !== null,
+    answersNotice: subject.answersCase !== null,
   });
   // Robots' attachments (bounced copies of someone's mail) are not read at all.
   const documents =
     kind === 'auto_reply' ? [] : await readDocuments(mail.attachments, profile, opts.store);
   lap('documents');
-  const submission = await assemble(mail, kind, documents, receivedAt, profile);
-  submission.receivedAtDoubt = opts.receivedAtDoubt ?? null;
+  const submission = await assemble(mail, kind, documents, receivedAt, profile, {
+    subject,
+    receivedAtDoubt: opts.receivedAtDoubt,
+  });
   const findings = kind === 'submission' ? runRules(submission, profile) : [];
   lap('rules');
   return { result: toCheckResult(submission, kind, findings, profile), submission };

@@ -4,7 +4,14 @@
 import { type ContestProfile, nameHas } from '../config/contest.js';
 import { countChars } from '../documents/count.js';
 import { detectRedSeal } from '../documents/image.js';
-import type { DocumentRead, MessageKind, ParsedMail, Role, Submission } from '../types.js';
+import type {
+  DocumentRead,
+  MessageKind,
+  ParsedMail,
+  Role,
+  SubjectParts,
+  Submission,
+} from '../types.js';
 import { readFormFields } from './form-fields.js';
 import { reportFromForm } from './report-section.js';
 import { parseSubject } from './subject.js';
@@ -129,6 +136,8 @@ export async function assemble(
   documents: DocumentRead[],
   receivedAt: Date,
   profile: ContestProfile,
+  /** What the caller knows already: the subject it parsed, why receivedAt is an estimate. */
+  known: { subject?: SubjectParts; receivedAtDoubt?: string | null } = {},
 ): Promise<Submission> {
   const kw = profile.filenameKeywords;
   const form = pickForm(documents, profile, kw);
@@ -153,9 +162,10 @@ export async function assemble(
   }
   return {
     receivedAt,
+    receivedAtDoubt: known.receivedAtDoubt ?? null,
     kind,
     mail,
-    subject: parseSubject(mail.subject, profile),
+    subject: known.subject ?? parseSubject(mail.subject, profile),
     documents,
     roles,
     form: form ? { doc: form.doc, fields: form.fields, labelsFound: form.labelsFound } : null,
