@@ -179,6 +179,17 @@ describe.skipIf(!corpusFound)('unpackRar', () => {
     return rar;
   }
 
+  it('reads the files of a RAR 5 archive and passes over its hard and symbolic links', async () => {
+    // libarchive's RAR 5 test archive: one file, then a hard link and a symbolic link to it, on
+    // each of which node-unrar-js's extraction dies.
+    const rar = readFileSync(path.join(corpusDir, 'archives/test_read_format_rar5_unicode.rar'));
+    const got = await unpackRar(rar, 'b.rar', limits, newBudget());
+    expect(got.problems).toEqual([]);
+    expect(got.entries.map((e) => [e.archivePath, e.content.toString()])).toEqual([
+      ['👋🌎.txt', expect.stringMatching(/\S/)],
+    ]);
+  });
+
   it('reads the real archive, and skips a path-traversal entry saying so', async () => {
     const plain = readFileSync(path.join(corpusDir, 'archives/test_read_format_rar_unicode.rar'));
     const before = await unpackRar(plain, 'a.rar', limits, newBudget());
