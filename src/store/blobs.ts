@@ -6,8 +6,14 @@ import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { access, type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { release } from '../buffers.js';
+import { ownsMemory, release } from '../buffers.js';
 import type { ByteSource } from '../types.js';
+import {
+  directPieces,
+  directWriter,
+  openDirectForReading,
+  openDirectForWriting,
+} from './direct-io.js';
 
 export interface BlobStore {
   /** A stream's chunks are the store's once read: freed as soon as written (buffers.ts). */
@@ -39,7 +45,12 @@ export class BlobError extends Error {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-export function createBlobStore(dir: string): BlobStore {
+/**
+ * `directIo: false` keeps every read and write in the page cache; by default blobs are written
+ * and read around it where the filesystem allows (direct-io.ts).
+ */
+export function createBlobStore(dir: string, opts: { directIo?: boolean } = {}): BlobStore {
+  const directIo = opts.directIo ?? true;
   const root = path.resolve(dir);
   // Temp files live inside the store so the final rename stays on one filesystem (atomic).
   const tmpDir = path.join(root, 'tmp');
@@ -77,6 +88,7 @@ export function createBlobStore(dir: string): BlobStore {
         tmp,
         data,
         Buffer.isBuffer(data) ? null : createHash('sha256'),
+        directIo,
       );
       const sha256 = check(written);
       await place(tmp, blobPath(sha256));
@@ -120,7 +132,7 @@ export function createBlobStore(dir: string): BlobStore {
   async function source(sha256: string): Promise<ByteSource> {
     const file = blobPath(sha256);
     const { size } = await stat(file).catch((err) => Promise.reject(notFound(err, sha256)));
-    return { size, open: () => readInPieces(file) };
+    return { size, open: () => readInPieces(file, size, directIo) };
   }
 
   return { put, putHashed, stream, source, has, path: blobPath };
@@ -132,8 +144,7 @@ interface Written {
   sha256: string | null;
 }
 
-// A stream arrives in small chunks (16 KB–1 MB from a socket); one write call per chunk costs
-// more than the data, so chunks are gathered and written together (writev: no copy).
+/** Through the page cache, a stream's chunks are written together up to this (gatheredWriter). */
 const WRITE_BYTES = 1 << 20;
 /**
  * A source's reads: 64 KB, the pieces mailparser is fed. A 1 MB read lived on while its slices
@@ -148,24 +159,37 @@ const READ_BYTES = 64 * 1024;
  * thread that parses it piece by piece (an evaluation thread); each of createReadStream's reads
  * is a round trip to libuv's threads (hand the read over, wake one, wake this thread back),
  * which cost more than the read itself: ~9 against ~3.5 CPU ms for a 5 MB message
- * (docs/performance.md, "reads and zip entries"). A piece comes from the page cache: the blob
- * was just written.
+ * (docs/performance.md, "reads and zip entries"). Read directly where it can be (direct-io.ts),
+ * else from the page cache.
  */
-function readInPieces(file: string): Readable {
+function readInPieces(file: string, size: number, directIo: boolean): Readable {
   let fd: number | undefined;
+  let direct: ReturnType<typeof directPieces> | undefined;
+  let position = 0;
   return new Readable({
     highWaterMark: READ_BYTES,
     read() {
       try {
-        fd ??= openSync(file, 'r');
+        if (fd === undefined) {
+          fd = directIo ? openDirectForReading(file) : undefined;
+          if (fd === undefined) fd = openSync(file, 'r');
+          else direct = directPieces(fd, size, READ_BYTES, shortBlob);
+        }
+        if (direct) {
+          this.push(direct.next());
+          return;
+        }
         const piece = Buffer.allocUnsafeSlow(READ_BYTES);
         const n = readSync(fd, piece, 0, READ_BYTES, null);
+        position += n;
+        if (n === 0 && position < size) throw shortBlob(position, size);
         this.push(n === 0 ? null : piece.subarray(0, n));
       } catch (err) {
         this.destroy(err as Error);
       }
     },
     destroy(err, done) {
+      direct?.dispose();
       try {
         if (fd !== undefined) closeSync(fd);
       } catch (closeErr) {
@@ -181,44 +205,59 @@ async function writeFile(
   file: string,
   data: Buffer | Readable,
   hash: Hash | null,
+  directIo: boolean,
 ): Promise<Written> {
-  let size = 0;
   const fh = await open(file, 'wx');
+  let direct: FileHandle | undefined;
   try {
-    if (Buffer.isBuffer(data)) {
-      await writeAll(fh, [data]);
-      size = data.length;
-    } else {
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      for await (const chunk of data as AsyncIterable<Buffer | string>) {
+    direct = directIo ? await openDirectForWriting(file) : undefined;
+    // Read off a stream, a chunk is the store's alone (an IMAP download's ~1 MB pieces), and
+    // nothing reads it again: the writer frees it once done with it. A buffer is the caller's.
+    const owned = !Buffer.isBuffer(data);
+    const out = direct ? directWriter(direct, owned) : gatheredWriter(fh, owned);
+    try {
+      let size = 0;
+      for await (const chunk of owned ? (data as AsyncIterable<Buffer | string>) : [data]) {
         const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         hash?.update(buf);
         size += buf.length;
-        pending.push(buf);
-        pendingBytes += buf.length;
-        if (pendingBytes >= WRITE_BYTES) {
-          await writeAndFree(fh, pending);
-          pending = [];
-          pendingBytes = 0;
-        }
+        await out.write(buf);
       }
-      await writeAndFree(fh, pending);
+      await out.end();
+      await fh.sync();
+      return { size, sha256: hash ? hash.digest('hex') : null };
+    } finally {
+      out.dispose();
     }
-    await fh.sync();
   } finally {
+    await direct?.close();
     await fh.close();
   }
-  return { size, sha256: hash ? hash.digest('hex') : null };
 }
 
 /**
- * A stream's chunks, written and then freed: read off the stream they are the store's alone (an
- * IMAP download's ~1 MB pieces), and nothing reads them again (buffers.ts).
+ * Writes through the page cache: a stream arrives in small chunks (16 KB–1 MB from a socket),
+ * and one write call per chunk costs more than the data, so chunks are gathered and written
+ * together (writev: no copy), then freed if `owned` (each that is no slice of a larger one).
  */
-async function writeAndFree(fh: FileHandle, chunks: Buffer[]): Promise<void> {
-  await writeAll(fh, chunks);
-  for (const chunk of chunks) release(chunk);
+function gatheredWriter(fh: FileHandle, owned: boolean) {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  async function flush() {
+    await writeAll(fh, pending);
+    if (owned) for (const chunk of pending) if (ownsMemory(chunk)) release(chunk);
+    pending = [];
+    pendingBytes = 0;
+  }
+  return {
+    async write(bytes: Buffer): Promise<void> {
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+      if (pendingBytes >= WRITE_BYTES) await flush();
+    },
+    end: flush,
+    dispose(): void {},
+  };
 }
 
 /** writev until every byte is down: a short write (a full disk) is retried to get its error. */
@@ -259,6 +298,11 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** A blob file shorter than it was when its source was made: damaged, not a message that ends there. */
+function shortBlob(position: number, size: number): Error {
+  return Object.assign(new Error(`blob ended at ${position} of ${size} bytes`), { code: 'EIO' });
 }
 
 function notFound(err: unknown, sha256: string): unknown {

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,12 +10,19 @@ import { type BlobStore, createBlobStore } from '../../src/store/blobs.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-describe('store/blobs', () => {
+/** Bytes of `file` in the page cache (util-linux's fincore). */
+const cachedBytes = (file: string) =>
+  Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file]).toString());
+
+describe.each([
+  { directIo: true, way: 'around the page cache' },
+  { directIo: false, way: 'through the page cache' },
+])('store/blobs ($way)', ({ directIo }) => {
   let dir: string;
   let blobs: BlobStore;
   beforeEach(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'intake-blobs-'));
-    blobs = createBlobStore(path.join(dir, 'blobs'));
+    blobs = createBlobStore(path.join(dir, 'blobs'), { directIo });
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -157,6 +165,64 @@ describe('store/blobs', () => {
     await rm(blobs.path(sha256));
     const pieces = source.open();
     await expect(pieces.toArray()).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it(`writes and reads a blob ${directIo ? 'leaving nothing in' : 'through'} the page cache`, async () => {
+    // The test folder is on a disk's filesystem that does direct I/O (ext4 here); on tmpfs the
+    // page cache is the file itself.
+    const data = Buffer.alloc(2 * 1024 * 1024 + 12_345, 'ef');
+    const parts = [data.subarray(0, 1_000_000), data.subarray(1_000_000)].map((b) =>
+      Buffer.from(b),
+    );
+    const { sha256, size } = await blobs.put(Readable.from(parts), data.length);
+    const file = blobs.path(sha256);
+    expect([size, (await stat(file)).size]).toEqual([data.length, data.length]);
+    const afterWrite = cachedBytes(file);
+    const pieces: Buffer[] = [];
+    for await (const piece of (await blobs.source(sha256)).open()) pieces.push(piece as Buffer);
+    expect(Buffer.concat(pieces).equals(data)).toBe(true);
+    expect(Math.max(...pieces.map((p) => p.length))).toBe(64 * 1024);
+    const afterRead = cachedBytes(file);
+    if (directIo) expect([afterWrite, afterRead]).toEqual([0, 0]);
+    else expect(Math.min(afterWrite, afterRead)).toBeGreaterThan(0);
+    // An ordinary reader (the dashboard's download) reads the same bytes, and caches them.
+    expect((await readFile(file)).equals(data)).toBe(true);
+    expect(cachedBytes(file)).toBeGreaterThan(0);
+  });
+
+  it('stores every size byte for byte: empty, around a block, around a stage, in any chunks', async () => {
+    const MiB = 1024 * 1024;
+    for (const length of [0, 1, 4095, 4096, 4097, MiB - 1, MiB, MiB + 1, 3 * MiB + 7]) {
+      const data = Buffer.alloc(length, `${length}`);
+      // Chunks of every kind a stream gives: a string, slices of one buffer (the first may not
+      // be freed while its sibling is still to come).
+      const [a, b] = [Math.floor(length / 3), Math.floor(length / 2)];
+      const rest = Buffer.from(data.subarray(a));
+      const chunks = [
+        data.subarray(0, a).toString('latin1'),
+        rest.subarray(0, b - a),
+        rest.subarray(b - a),
+      ];
+      const put = await blobs.put(Readable.from(chunks), length);
+      expect(put).toEqual({ sha256: sha(data), size: length });
+      expect((await readFile(blobs.path(put.sha256))).equals(data)).toBe(true);
+      const pieces: Buffer[] = [];
+      for await (const piece of (await blobs.source(put.sha256)).open())
+        pieces.push(piece as Buffer);
+      expect(Buffer.concat(pieces).equals(data)).toBe(true);
+      expect(await blobs.put(data)).toEqual(put);
+    }
+  });
+
+  it('fails a read of a blob cut short on disk instead of ending early', async () => {
+    const data = Buffer.alloc(1536 * 1024, 'gh');
+    const { sha256 } = await blobs.put(data);
+    const source = await blobs.source(sha256);
+    await truncate(blobs.path(sha256), 1200 * 1024);
+    await expect(source.open().toArray()).rejects.toMatchObject({
+      code: 'EIO',
+      message: `blob ended at ${1200 * 1024} of ${data.length} bytes`,
+    });
   });
 
   it('reports a missing blob as BlobNotFound and refuses names that are not a sha256', async () => {
