@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { ownsMemory, release } from '../buffers.js';
 import type { ByteSource } from '../types.js';
 import {
+  directIoFits,
   directPieces,
   directWriter,
   openDirectForReading,
@@ -46,12 +47,13 @@ export class BlobError extends Error {
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
- * `directIo: false` keeps every read and write in the page cache; by default blobs are written
- * and read around it where the filesystem allows (direct-io.ts).
+ * By default blobs are written and read around the page cache where the folder is on a local
+ * disk (direct-io.ts); `directIo: false` keeps them in it, `true` tries direct I/O anywhere.
  */
 export function createBlobStore(dir: string, opts: { directIo?: boolean } = {}): BlobStore {
-  const directIo = opts.directIo ?? true;
   const root = path.resolve(dir);
+  let directChecked: Promise<boolean> | undefined;
+  const directIo = () => (directChecked ??= Promise.resolve(opts.directIo ?? directIoFits(root)));
   // Temp files live inside the store so the final rename stays on one filesystem (atomic).
   const tmpDir = path.join(root, 'tmp');
 
@@ -88,7 +90,7 @@ export function createBlobStore(dir: string, opts: { directIo?: boolean } = {}):
         tmp,
         data,
         Buffer.isBuffer(data) ? null : createHash('sha256'),
-        directIo,
+        await directIo(),
       );
       const sha256 = check(written);
       await place(tmp, blobPath(sha256));
@@ -132,7 +134,8 @@ export function createBlobStore(dir: string, opts: { directIo?: boolean } = {}):
   async function source(sha256: string): Promise<ByteSource> {
     const file = blobPath(sha256);
     const { size } = await stat(file).catch((err) => Promise.reject(notFound(err, sha256)));
-    return { size, open: () => readInPieces(file, size, directIo) };
+    const direct = await directIo();
+    return { size, open: () => readInPieces(file, size, direct) };
   }
 
   return { put, putHashed, stream, source, has, path: blobPath };

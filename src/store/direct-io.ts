@@ -9,10 +9,15 @@
 //
 // Direct I/O wants the memory, the file offset and the length aligned to the disk's block. A
 // Buffer's address is unknown to JavaScript; a WebAssembly.Memory's is page-aligned, so the
-// stages are slices of one. Where the filesystem refuses O_DIRECT at open (tmpfs before Linux
-// 6.6, some network filesystems: EINVAL), the callers use ordinary I/O.
+// stages are slices of one.
+//
+// Only on a local disk's filesystem (`directIoFits`): on tmpfs the page cache is the file itself,
+// and on a network filesystem a direct read is a round trip to the server each time, where the
+// page cache would read ahead. Where a filesystem refuses O_DIRECT at open all the same (EINVAL),
+// the callers use ordinary I/O.
 import { constants, openSync, readSync } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, statfs } from 'node:fs/promises';
+import path from 'node:path';
 import { ownsMemory, release } from '../buffers.js';
 
 /** A stage's size: one write or read of a blob's bytes. */
@@ -44,6 +49,20 @@ function takeStage(): Buffer {
 
 function giveStage(stage: Buffer): void {
   spare.push(stage);
+}
+
+/** Local disks' filesystems, by statfs's f_type: ext2/3/4, XFS, Btrfs, F2FS. */
+const LOCAL_DISK = new Set([0xef53, 0x58465342, 0x9123683e, 0xf2f52010]);
+
+/** Whether files under `dir` (or its nearest existing parent) are on a local disk's filesystem. */
+export async function directIoFits(dir: string): Promise<boolean> {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    try {
+      return LOCAL_DISK.has((await statfs(at)).type);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || at === path.dirname(at)) return false;
+    }
+  }
 }
 
 /** `file`, just created, opened again for direct writing; undefined where the filesystem refuses. */

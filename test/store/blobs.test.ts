@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type BlobStore, createBlobStore } from '../../src/store/blobs.js';
+import { directIoFits } from '../../src/store/direct-io.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -233,5 +234,17 @@ describe.each([
       expect.objectContaining({ code: 'BlobInvalidHash' }),
     );
     await expect(blobs.has('ABC')).rejects.toMatchObject({ code: 'BlobInvalidHash' });
+  });
+});
+
+describe('store/direct-io: where blobs are read and written directly by default', () => {
+  /** The filesystem's name as coreutils' stat gives it (ext4 is "ext2/ext3"). */
+  const fsName = (dir: string) => execFileSync('stat', ['-f', '-c', '%T', dir]).toString().trim();
+
+  it("on a local disk's filesystem, not on tmpfs, asking the nearest folder that exists", async () => {
+    expect(fsName('/dev/shm')).toBe('tmpfs');
+    expect(await directIoFits('/dev/shm/not/made/yet')).toBe(false);
+    const local = ['ext2/ext3', 'xfs', 'btrfs', 'f2fs'].includes(fsName(os.tmpdir()));
+    expect(await directIoFits(path.join(os.tmpdir(), 'not', 'made', 'yet'))).toBe(local);
   });
 });
