@@ -26,6 +26,7 @@ import {
 import { getSubmission } from '../store/submissions.js';
 import { type ReplyFacts, replyValues } from './content.js';
 import { decisionReason, decisionVerdictOf } from './decision.js';
+import { replyKindFor } from './plan.js';
 import { REPLY_KINDS, type ReplyKind, type Templates } from './templates.js';
 
 /** How long a delivered reply's `sent` is retried through an outage before the job gives up. */
@@ -67,7 +68,13 @@ export function createReplyJob(deps: ReplyJobDeps) {
     const row = await getReply(db, replyId);
     if (!row) throw new UnrecoverableError(`reply ${replyId} does not exist`);
     if (row.state !== 'pending') return;
-    const guard = await guardAtSend(row);
+    // A missing submission or a broken template does not heal on retry: show it as failed.
+    const failForGood = async (err: unknown): Promise<never> => {
+      if (err instanceof UnrecoverableError) await markReplyFailed(db, replyId, err.message);
+      throw err;
+    };
+    const facts = await loadFacts(row).catch(failForGood);
+    const guard = facts.stale ? { suppress: facts.stale } : await guardAtSend(row);
     if (guard && 'suppress' in guard) {
       await markReplySuppressed(db, replyId, guard.suppress);
       log.info({ replyId, reason: guard.suppress }, 'reply suppressed');
@@ -81,12 +88,14 @@ export function createReplyJob(deps: ReplyJobDeps) {
       }
       return;
     }
+    if (facts.kind !== row.kind && facts.kind !== 'decision') {
+      log.info(
+        { replyId, planned: row.kind, kind: facts.kind },
+        'reply follows the result as reprocessed',
+      );
+    }
     const attempts = await countReplyAttempt(db, replyId);
-    const reply = await compose(row).catch(async (err) => {
-      // A missing submission or a broken template does not heal on retry: show it as failed.
-      if (err instanceof UnrecoverableError) await markReplyFailed(db, replyId, err.message);
-      throw err;
-    });
+    const reply = await compose(row, facts).catch(failForGood);
     try {
       await deps.sender.deliver(reply);
     } catch (err) {
@@ -123,8 +132,7 @@ export function createReplyJob(deps: ReplyJobDeps) {
     );
   }
 
-  async function compose(row: ReplyRow) {
-    const facts = await loadFacts(row);
+  async function compose(row: ReplyRow, facts: ReplyFacts & { originalMessageId: string | null }) {
     let content: { subject: string; text: string; html: string };
     try {
       content = deps.templates.render(
@@ -145,9 +153,16 @@ export function createReplyJob(deps: ReplyJobDeps) {
     });
   }
 
+  /**
+   * What the reply says, from the submission as it is now. Since the reply was planned, a
+   * reprocess may have changed the verdict (the letter follows the new one: a rejection with
+   * nothing left to fix would say nothing), or a newer message of the case may have been filed,
+   * whose own reply says where the case stands (`stale`: this one is not sent). An organiser's
+   * decision is sent as decided.
+   */
   async function loadFacts(
     row: ReplyRow,
-  ): Promise<ReplyFacts & { originalMessageId: string | null }> {
+  ): Promise<ReplyFacts & { originalMessageId: string | null; stale: string | null }> {
     const submission = await getSubmission(db, row.submissionId);
     if (!submission)
       throw new UnrecoverableError(`reply ${row.id}: submission ${row.submissionId} is gone`);
@@ -159,11 +174,23 @@ export function createReplyJob(deps: ReplyJobDeps) {
           reason: (await decisionReason(db, row.id)) ?? kase?.overrideReason ?? null,
         }
       : null;
-    const kind = (decision ? 'decision' : row.kind) as ReplyKind;
-    if (!REPLY_KINDS.includes(kind))
-      throw new UnrecoverableError(`reply ${row.id}: unknown kind ${row.kind}`);
     const previousId = submission.result.findings.find((f) => f.rule === 'RESUBMISSION')?.details
       .supersededSubmissionId;
+    const current = decision
+      ? 'decision'
+      : replyKindFor(submission.result, {
+          supersedes: typeof previousId === 'number' ? previousId : null,
+        });
+    const kind = (current ?? row.kind) as ReplyKind;
+    if (!REPLY_KINDS.includes(kind))
+      throw new UnrecoverableError(`reply ${row.id}: unknown kind ${row.kind}`);
+    const stale = decision
+      ? null
+      : submission.supersededBy !== null
+        ? 'superseded'
+        : current === null
+          ? 'not-a-submission'
+          : null;
     const previous =
       typeof previousId === 'number' ? await getSubmission(db, previousId) : undefined;
     return {
@@ -176,6 +203,7 @@ export function createReplyJob(deps: ReplyJobDeps) {
       previous: previous ? { receivedAt: previous.receivedAt, result: previous.result } : null,
       decision,
       originalMessageId: submission.messageIdHeader,
+      stale,
     };
   }
 

@@ -7,6 +7,7 @@ import { parseMail } from '../../src/mail/parse.js';
 import { queueDecisionReply } from '../../src/replies/index.js';
 import { listAudit } from '../../src/store/audit.js';
 import { createReply } from '../../src/store/replies.js';
+import { getSubmission } from '../../src/store/submissions.js';
 import { createRig, type Rig, waitFor } from '../support/app.js';
 import { DIALECTS } from '../support/db.js';
 import { makeMessage } from '../support/mail.js';
@@ -71,6 +72,70 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     expect(outboxFiles(rig)).toHaveLength(7);
     for (const r of deferred)
       expect((await listAudit(rig.store.db, 'reply', r.id)).map((a) => a.action)).toEqual([]);
+  });
+
+  it("sends what a deferred reply's submission says when it goes: the verdict as reprocessed, nothing once a newer message of its case is filed", async () => {
+    const worker = await rig.app({ roles: ['worker'], concurrency: 4 });
+    await worker.start();
+    const intake = await rig.app();
+    await ingestSubmissions(intake, 7, () => '同一联系人 <same@example.cn>');
+    await waitFor('5 sent, 2 deferred', async () => {
+      const rows = await replyRows(rig);
+      return rows.filter((r) => r.last_error?.startsWith('deferred:')).length === 2;
+    });
+    const [reprocessed, replaced] = (await replyRows(rig)).filter((r) => r.state === 'pending');
+    if (!reprocessed || !replaced) throw new Error('two deferred replies expected');
+    const k = rig.store.db.k;
+
+    // `intake reprocess` stored a new result for the first: it now needs a person's look.
+    const first = await getSubmission(rig.store.db, reprocessed.submission_id);
+    await k
+      .updateTable('submissions')
+      .set({
+        verdict: 'review',
+        result_json: JSON.stringify({ ...first?.result, verdict: 'review' }),
+      })
+      .where('id', '=', reprocessed.submission_id)
+      .execute();
+    // The second one's sender has sent the case again, and that message is filed (its own
+    // reply waits for the hour too).
+    const second = await getSubmission(rig.store.db, replaced.submission_id);
+    await intake.ingest({
+      raw: await makeMessage({
+        from: '同一联系人 <same@example.cn>',
+        subject: `${second?.result.subject.organization}+${second?.result.subject.title}`,
+      }),
+      source: 'import',
+      mailbox: 'import',
+      receivedAt: new Date('2025-10-11T10:00:00+08:00'),
+      receivedAtSource: 'now',
+    });
+    await waitFor('the newer message filed', async () => (await replyRows(rig)).length === 8);
+
+    const anHourAgo = new Date(Date.now() - 61 * 60_000).toISOString();
+    await k
+      .updateTable('replies')
+      .set({ sent_at: anHourAgo })
+      .where('state', '=', 'sent')
+      .execute();
+    await waitFor('no reply pending', async () =>
+      (await replyRows(rig)).every((r) => r.state !== 'pending'),
+    );
+    const rows = await replyRows(rig);
+    const byId = (id: number) => rows.find((r) => r.id === id);
+    expect(byId(replaced.id)).toMatchObject({
+      state: 'suppressed',
+      suppressed_reason: 'superseded',
+    });
+    // The newer message lacks the files too: it gets the full rejection, not an update.
+    expect(rows.at(-1)).toMatchObject({ kind: 'rejection', state: 'sent' });
+    const sent = byId(reprocessed.id);
+    expect(sent).toMatchObject({ kind: 'rejection', state: 'sent' });
+    const letter = await parseMail(
+      readFileSync(path.join(rig.dataDir, 'outbox', `${sent?.message_id?.slice(1, -1)}.eml`)),
+    );
+    expect(letter.subject).toContain('待人工审核');
+    expect(letter.subject).not.toContain('需修改');
   });
 
   it('suppresses, and records, a reply over the daily limit to one address', async () => {
