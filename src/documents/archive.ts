@@ -418,7 +418,12 @@ export async function unpackRar(
       wanted.set(h.name, safe);
     }
     if (encrypted > 0) out.problems.push(encryptedProblem(insideArchive, encrypted));
-    for await (const { name, bytes } of extractFiles(data, [...wanted.keys()])) {
+    const unread = (count: number) =>
+      out.problems.push({
+        kind: 'unreadable',
+        message: `RAR 压缩包“${insideArchive}”中有 ${count} 个文件未能解压，请改用 zip 压缩或直接发送附件`,
+      });
+    for await (const { name, bytes } of extractFiles(data, [...wanted.keys()], unread)) {
       const safe = wanted.get(name);
       if (safe === undefined) continue;
       if (
@@ -428,7 +433,9 @@ export async function unpackRar(
         throw tooBig(limits);
       }
       budget.bytes += bytes.length;
-      out.entries.push(makeEntry(safe, Buffer.from(bytes), insideArchive));
+      // A view, not a copy: the extractor holds every file it extracted until the pass ends.
+      const content = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      out.entries.push(makeEntry(safe, content, insideArchive));
     }
   } catch (err) {
     if (err instanceof LimitError) return exhaust(budget, err);
@@ -441,7 +448,7 @@ export async function unpackRar(
 }
 
 /** Passes over one archive at most: each link entry in it costs one (extractFiles). */
-const RAR_PASSES = 4;
+const RAR_PASSES = 8;
 
 /**
  * The files named in `names` (in the archive's order), extracted in one pass: a solid archive
@@ -449,16 +456,17 @@ const RAR_PASSES = 4;
  * one again (200 files of 1 MB: ~20 GB, on the evaluation thread, where no timeout stops it).
  * node-unrar-js's generator dies with a TypeError on a link entry (it never creates an output
  * file for it) and leaves its archive handle open; the next pass goes on after the link,
- * without it. Links carry no content we need. A real unrar error, or more links than
- * RAR_PASSES allows, propagates.
+ * without it. Links carry no content we need. When RAR_PASSES run out, the files not reached
+ * are counted to `unread`. A real unrar error propagates.
  */
 async function* extractFiles(
   data: ArrayBuffer,
   names: string[],
+  unread: (count: number) => void,
 ): AsyncGenerator<{ name: string; bytes: Uint8Array }> {
   let rest = names;
   for (let pass = 0; rest.length > 0; pass++) {
-    if (pass === RAR_PASSES) throw new Error(`more than ${RAR_PASSES - 1} link entries`);
+    if (pass === RAR_PASSES) return unread(rest.length);
     const done = new Set<string>();
     const extractor = await createExtractorFromData({ data });
     try {
