@@ -19,6 +19,7 @@ import {
   markReplyFailed,
   markReplySent,
   markReplySuppressed,
+  overtaken,
   type ReplyRow,
   recordReplyError,
   sendLimit,
@@ -114,7 +115,7 @@ export function createReplyJob(deps: ReplyJobDeps) {
     // restarting, disk full), failing the job would deliver a second copy on its retry: keep
     // trying to record instead.
     await untilRecorded(() => markReplySent(db, replyId, reply.messageId), log, replyId);
-    log.info({ replyId, kind: row.kind, messageId: reply.messageId }, 'reply sent');
+    log.info({ replyId, kind: facts.kind, messageId: reply.messageId }, 'reply sent');
   }
 
   /** Addresses and limits may have changed since planning (REPLY_FROM, a burst of replies). */
@@ -156,9 +157,10 @@ export function createReplyJob(deps: ReplyJobDeps) {
   /**
    * What the reply says, from the submission as it is now. Since the reply was planned, a
    * reprocess may have changed the verdict (the letter follows the new one: a rejection with
-   * nothing left to fix would say nothing), or a newer message of the case may have been filed,
-   * whose own reply says where the case stands (`stale`: this one is not sent). An organiser's
-   * decision is sent as decided.
+   * nothing left to fix would say nothing); or the reply was overtaken (`stale`: it is not sent):
+   * the case was withdrawn, the result is no submission any more, an organiser decided, or a
+   * later message of the case has a reply of its own (`overtaken`). An organiser's decision is
+   * sent as decided.
    */
   async function loadFacts(
     row: ReplyRow,
@@ -186,11 +188,11 @@ export function createReplyJob(deps: ReplyJobDeps) {
       throw new UnrecoverableError(`reply ${row.id}: unknown kind ${row.kind}`);
     const stale = decision
       ? null
-      : submission.supersededBy !== null
-        ? 'superseded'
+      : kase?.status === 'withdrawn'
+        ? 'withdrawn'
         : current === null
           ? 'not-a-submission'
-          : null;
+          : await overtaken(db, { submissionId: submission.id, recipient: row.recipient });
     const previous =
       typeof previousId === 'number' ? await getSubmission(db, previousId) : undefined;
     return {

@@ -160,6 +160,51 @@ export async function sendLimit(
   return null;
 }
 
+/**
+ * Whether an automatic reply has been overtaken since it was planned, so that sending it now
+ * could contradict what the applicant hears: an organiser's decision about its submission
+ * (`decided`), or an automatic reply to the same address about a later message of its case
+ * (`superseded`), either pending or sent. A later message whose own reply was suppressed (a
+ * robot, the daily limit) or goes elsewhere overtakes nothing.
+ */
+export async function overtaken(
+  db: Db,
+  reply: { submissionId: number; recipient: string | null },
+): Promise<'decided' | 'superseded' | null> {
+  const live = ['pending', 'sent'] as const;
+  const decision = await db.k
+    .selectFrom('replies')
+    .select('id')
+    .where('submission_id', '=', reply.submissionId)
+    .where('kind', 'like', 'decision-%')
+    .where('state', 'in', live)
+    .executeTakeFirst();
+  if (decision) return 'decided';
+  if (!reply.recipient) return null;
+  const mine = await db.k
+    .selectFrom('submissions')
+    .select(['case_id', 'received_at', 'message_row_id'])
+    .where('id', '=', reply.submissionId)
+    .executeTakeFirst();
+  if (!mine || mine.case_id === null) return null;
+  const others = await db.k
+    .selectFrom('replies as r')
+    .innerJoin('submissions as s', 's.id', 'r.submission_id')
+    .select(['s.received_at', 's.message_row_id'])
+    .where('s.case_id', '=', mine.case_id)
+    .where('s.id', '!=', reply.submissionId)
+    .where('r.recipient', '=', reply.recipient)
+    .where('r.state', 'in', live)
+    .where('r.kind', 'not like', 'decision-%')
+    .execute();
+  // Later as the filing orders a case's messages: by receive time, then by arrival.
+  const at = (row: { received_at: string }) => Date.parse(row.received_at);
+  const later = others.some(
+    (o) => at(o) > at(mine) || (at(o) === at(mine) && o.message_row_id > mine.message_row_id),
+  );
+  return later ? 'superseded' : null;
+}
+
 /** A reply outside a filing (an organiser's decision): its own transaction, same rules. */
 export function createReply(db: Db, submissionId: number, plan: PlannedReply): Promise<ReplyRow> {
   return inTransaction(db, (trx) => insertPlannedReply(trx, db.dialect, submissionId, plan));

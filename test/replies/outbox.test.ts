@@ -74,17 +74,30 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
       expect((await listAudit(rig.store.db, 'reply', r.id)).map((a) => a.action)).toEqual([]);
   });
 
-  it("sends what a deferred reply's submission says when it goes: the verdict as reprocessed, nothing once a newer message of its case is filed", async () => {
+  it("sends what a deferred reply's submission says when it goes: the verdict as reprocessed, nothing once a later message or a decision has overtaken it", async () => {
     const worker = await rig.app({ roles: ['worker'], concurrency: 4 });
     await worker.start();
     const intake = await rig.app();
-    await ingestSubmissions(intake, 7, () => '同一联系人 <same@example.cn>');
-    await waitFor('5 sent, 2 deferred', async () => {
+    await ingestSubmissions(intake, 8, () => '同一联系人 <same@example.cn>');
+    await waitFor('5 sent, 3 deferred', async () => {
       const rows = await replyRows(rig);
-      return rows.filter((r) => r.last_error?.startsWith('deferred:')).length === 2;
+      return (
+        rows.filter((r) => r.state === 'sent').length === 5 &&
+        rows.filter((r) => r.state === 'pending' && r.last_error?.startsWith('deferred:'))
+          .length === 3
+      );
     });
-    const [reprocessed, replaced] = (await replyRows(rig)).filter((r) => r.state === 'pending');
-    if (!reprocessed || !replaced) throw new Error('two deferred replies expected');
+    const [reprocessed, replaced, decided] = (await replyRows(rig)).filter(
+      (r) => r.state === 'pending',
+    );
+    if (!reprocessed || !replaced || !decided) throw new Error('three deferred replies expected');
+    // An organiser accepted the third meanwhile; the decision goes out at once (no limits).
+    const decision = {
+      submissionId: decided.submission_id,
+      verdict: 'accepted' as const,
+      reason: '',
+    };
+    await queueDecisionReply(rig.store.db, intake.queues, decision);
     const k = rig.store.db.k;
 
     // `intake reprocess` stored a new result for the first: it now needs a person's look.
@@ -110,7 +123,7 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
       receivedAt: new Date('2025-10-11T10:00:00+08:00'),
       receivedAtSource: 'now',
     });
-    await waitFor('the newer message filed', async () => (await replyRows(rig)).length === 8);
+    await waitFor('the newer message filed', async () => (await replyRows(rig)).length === 10);
 
     const anHourAgo = new Date(Date.now() - 61 * 60_000).toISOString();
     await k
@@ -127,6 +140,7 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
       state: 'suppressed',
       suppressed_reason: 'superseded',
     });
+    expect(byId(decided.id)).toMatchObject({ state: 'suppressed', suppressed_reason: 'decided' });
     // The newer message lacks the files too: it gets the full rejection, not an update.
     expect(rows.at(-1)).toMatchObject({ kind: 'rejection', state: 'sent' });
     const sent = byId(reprocessed.id);
