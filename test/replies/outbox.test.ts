@@ -43,29 +43,40 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     return { intake, submissionId: (await replyRows(rig))[0]?.submission_id ?? 0 };
   }
 
-  it('defers the sixth reply to one address within an hour, and sends it when the hour allows', async () => {
+  /** `n` submissions from one address: five replies sent (the hourly limit), the rest deferred. */
+  async function overTheHourlyLimit(n: number) {
     const worker = await rig.app({ roles: ['worker'], concurrency: 4 });
     await worker.start();
-    await ingestSubmissions(await rig.app(), 7, () => '同一联系人 <same@example.cn>');
-    await waitFor('5 sent, 2 deferred', async () => {
+    const intake = await rig.app();
+    await ingestSubmissions(intake, n, () => '同一联系人 <same@example.cn>');
+    await waitFor(`5 sent, ${n - 5} deferred`, async () => {
       const rows = await replyRows(rig);
       return (
         rows.filter((r) => r.state === 'sent').length === 5 &&
-        rows.filter((r) => r.last_error === 'deferred: rate-limit-hour:5').length === 2
+        rows.filter((r) => r.state === 'pending' && r.last_error === 'deferred: rate-limit-hour:5')
+          .length ===
+          n - 5
       );
     });
-    const deferred = (await replyRows(rig)).filter((r) => r.state === 'pending');
+    return { intake, deferred: (await replyRows(rig)).filter((r) => r.state === 'pending') };
+  }
+
+  /** An hour on: the replies sent so far were sent more than an hour ago. */
+  async function anHourLater() {
+    await rig.store.db.k
+      .updateTable('replies')
+      .set({ sent_at: new Date(Date.now() - 61 * 60_000).toISOString() })
+      .where('state', '=', 'sent')
+      .execute();
+  }
+
+  it('defers the sixth reply to one address within an hour, and sends it when the hour allows', async () => {
+    const { deferred } = await overTheHourlyLimit(7);
     expect(deferred).toHaveLength(2);
     expect(outboxFiles(rig)).toHaveLength(5);
 
-    // An hour on: the five were sent more than an hour ago, and the sweep sends the other two.
-    const k = rig.store.db.k;
-    const anHourAgo = new Date(Date.now() - 61 * 60_000).toISOString();
-    await k
-      .updateTable('replies')
-      .set({ sent_at: anHourAgo })
-      .where('state', '=', 'sent')
-      .execute();
+    // An hour on, the sweep sends the other two.
+    await anHourLater();
     await waitFor('all 7 sent', async () =>
       (await replyRows(rig)).every((r) => r.state === 'sent'),
     );
@@ -75,21 +86,10 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
   });
 
   it("sends what a deferred reply's submission says when it goes: the verdict as reprocessed, nothing once a later message or a decision has overtaken it", async () => {
-    const worker = await rig.app({ roles: ['worker'], concurrency: 4 });
-    await worker.start();
-    const intake = await rig.app();
-    await ingestSubmissions(intake, 8, () => '同一联系人 <same@example.cn>');
-    await waitFor('5 sent, 3 deferred', async () => {
-      const rows = await replyRows(rig);
-      return (
-        rows.filter((r) => r.state === 'sent').length === 5 &&
-        rows.filter((r) => r.state === 'pending' && r.last_error?.startsWith('deferred:'))
-          .length === 3
-      );
-    });
-    const [reprocessed, replaced, decided] = (await replyRows(rig)).filter(
-      (r) => r.state === 'pending',
-    );
+    const {
+      intake,
+      deferred: [reprocessed, replaced, decided],
+    } = await overTheHourlyLimit(8);
     if (!reprocessed || !replaced || !decided) throw new Error('three deferred replies expected');
     // An organiser accepted the third meanwhile; the decision goes out at once (no limits).
     const decision = {
@@ -125,12 +125,7 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     });
     await waitFor('the newer message filed', async () => (await replyRows(rig)).length === 10);
 
-    const anHourAgo = new Date(Date.now() - 61 * 60_000).toISOString();
-    await k
-      .updateTable('replies')
-      .set({ sent_at: anHourAgo })
-      .where('state', '=', 'sent')
-      .execute();
+    await anHourLater();
     await waitFor('no reply pending', async () =>
       (await replyRows(rig)).every((r) => r.state !== 'pending'),
     );
