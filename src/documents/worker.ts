@@ -184,22 +184,24 @@ function runInWorker(task: Task, limits: WorkerLimits): Promise<unknown> {
   const failure = FAILURES[task.kind];
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const done = () => {
-      if (limits.clock) limits.clock.ms += performance.now() - started;
+    // A task stopped by its timeout is charged the whole timeout: libuv's timer may fire a
+    // fraction of a millisecond before performance.now() says it is due.
+    const done = (atLeastMs = 0) => {
+      if (limits.clock) limits.clock.ms += Math.max(performance.now() - started, atLeastMs);
       clearTimeout(timer);
       w.off('message', onMessage).off('error', onError).off('exit', onExit);
     };
-    const stop = (problem: DocumentProblem) => {
-      done();
+    const stop = (problem: DocumentProblem, atLeastMs = 0) => {
+      done(atLeastMs);
       discardWorker(w);
       reject(new DocumentError(problem));
     };
     const timer = setTimeout(
       () =>
-        stop({
-          kind: 'unreadable',
-          message: failure.timeout(Math.round(limits.timeoutMs / 1000)),
-        }),
+        stop(
+          { kind: 'unreadable', message: failure.timeout(Math.round(limits.timeoutMs / 1000)) },
+          limits.timeoutMs,
+        ),
       limits.timeoutMs,
     );
     const onMessage = (reply: WorkerReply) => {
