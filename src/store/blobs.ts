@@ -169,6 +169,12 @@ function readInPieces(file: string, size: number, directIo: boolean): Readable {
   let fd: number | undefined;
   let direct: ReturnType<typeof directPieces> | undefined;
   let position = 0;
+  const next = (fd: number): Buffer | null => {
+    if (direct) return direct.next();
+    const piece = Buffer.allocUnsafeSlow(READ_BYTES);
+    const n = readSync(fd, piece, 0, READ_BYTES, null);
+    return n === 0 ? null : piece.subarray(0, n);
+  };
   return new Readable({
     highWaterMark: READ_BYTES,
     read() {
@@ -176,17 +182,18 @@ function readInPieces(file: string, size: number, directIo: boolean): Readable {
         if (fd === undefined) {
           fd = directIo ? openDirectForReading(file) : undefined;
           if (fd === undefined) fd = openSync(file, 'r');
-          else direct = directPieces(fd, size, READ_BYTES, shortBlob);
+          else direct = directPieces(fd, READ_BYTES);
         }
-        if (direct) {
-          this.push(direct.next());
-          return;
+        const piece = next(fd);
+        // A blob file shorter than it was when its source was made is damaged, not a message
+        // that ends there.
+        if (!piece && position < size) {
+          throw Object.assign(new Error(`blob ended at ${position} of ${size} bytes`), {
+            code: 'EIO',
+          });
         }
-        const piece = Buffer.allocUnsafeSlow(READ_BYTES);
-        const n = readSync(fd, piece, 0, READ_BYTES, null);
-        position += n;
-        if (n === 0 && position < size) throw shortBlob(position, size);
-        this.push(n === 0 ? null : piece.subarray(0, n));
+        position += piece?.length ?? 0;
+        this.push(piece);
       } catch (err) {
         this.destroy(err as Error);
       }
@@ -301,11 +308,6 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-/** A blob file shorter than it was when its source was made: damaged, not a message that ends there. */
-function shortBlob(position: number, size: number): Error {
-  return Object.assign(new Error(`blob ended at ${position} of ${size} bytes`), { code: 'EIO' });
 }
 
 function notFound(err: unknown, sha256: string): unknown {

@@ -4,7 +4,7 @@ import type { CheckResult, Finding } from '../types.js';
 import { writeAudit } from './audit.js';
 import { caseKey, findOrCreateCase } from './cases.js';
 import type { Selectable } from './kysely.js';
-import type { CaseStatus, CaseTable, MessageTable } from './schema.js';
+import type { CaseStatus, CaseTable } from './schema.js';
 import {
   type Ctx,
   type FileSubmissionResult,
@@ -45,7 +45,8 @@ export async function fileIntoCase(ctx: Ctx): Promise<FileSubmissionResult> {
           .select(['id', 'received_at', 'message_row_id'])
           .where('id', '=', kase.current_submission_id)
           .executeTakeFirst();
-  const becomesCurrent = !current || isLater(message, current);
+  const becomesCurrent =
+    !current || isLater({ received_at: message.received_at, message_row_id: message.id }, current);
   const extra: Finding[] = current && becomesCurrent ? [resubmission(kase.case_no, current)] : [];
   const submissionId = await insertSubmission(
     ctx,
@@ -68,15 +69,18 @@ export async function fileIntoCase(ctx: Ctx): Promise<FileSubmissionResult> {
   };
 }
 
-// An older message processed late (a backfill, a retry) goes into the history only. Equal
-// receive times (second resolution) fall back to arrival order of the rows.
-function isLater(
-  message: Selectable<MessageTable>,
-  current: { received_at: string; message_row_id: number },
+/**
+ * Whether message `a` comes after `b` in its case: an older message processed late (a backfill,
+ * a retry) goes into the history only. Equal receive times (second resolution) fall back to
+ * arrival order of the rows.
+ */
+export function isLater(
+  a: { received_at: string; message_row_id: number },
+  b: { received_at: string; message_row_id: number },
 ): boolean {
-  const a = Date.parse(message.received_at);
-  const b = Date.parse(current.received_at);
-  return a > b || (a === b && message.id > current.message_row_id);
+  const at = Date.parse(a.received_at);
+  const bt = Date.parse(b.received_at);
+  return at > bt || (at === bt && a.message_row_id > b.message_row_id);
 }
 
 function resubmission(caseNo: string, current: { id: number; received_at: string }): Finding {

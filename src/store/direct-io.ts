@@ -21,7 +21,7 @@ import path from 'node:path';
 import { ownsMemory, release } from '../buffers.js';
 
 /** A stage's size: one write or read of a blob's bytes. */
-export const STAGE_BYTES = 1 << 20;
+const STAGE_BYTES = 1 << 20;
 /** Direct I/O's offsets and lengths are multiples of this (a page; disks' blocks divide it). */
 const ALIGN = 4096;
 
@@ -137,34 +137,28 @@ export function directWriter(fh: FileHandle, owned: boolean) {
 }
 
 /**
- * Reads a file of `size` bytes opened by openDirectForReading, in pieces of at most
- * `pieceBytes`, each a Buffer of its own copied out of the stage (which is reused). The stage is
- * filled with a synchronous read, a handful a message: the reading thread waits for the disk
- * instead of copying from the page cache. `next` gives null at the end, throws `shortFile`'s
- * error where the file ends early; `dispose` gives the stage back (the caller closes `fd`).
+ * Reads a file opened by openDirectForReading in pieces of at most `pieceBytes`, each a Buffer
+ * of its own copied out of the stage (which is reused). The stage is filled with a synchronous
+ * read, a handful a message: the reading thread waits for the disk instead of copying from the
+ * page cache. `next` gives null at the end of the file (a read that came back short: the next
+ * would be unaligned); `dispose` gives the stage back (the caller closes `fd`).
  */
-export function directPieces(
-  fd: number,
-  size: number,
-  pieceBytes: number,
-  shortFile: (position: number, size: number) => Error,
-) {
+export function directPieces(fd: number, pieceBytes: number) {
   let stage: Buffer | undefined;
   let staged = 0;
   let taken = 0;
   let position = 0;
+  let ended = false;
   return {
     next(): Buffer | null {
       if (taken === staged) {
-        if (position >= size) return null;
+        if (ended) return null;
         stage ??= takeStage();
         staged = readSync(fd, stage, 0, STAGE_BYTES, position);
         taken = 0;
         position += staged;
-        // Only the file's last read comes back short (the next would be unaligned).
-        if (staged === 0 || (staged < STAGE_BYTES && position < size)) {
-          throw shortFile(position, size);
-        }
+        ended = staged < STAGE_BYTES;
+        if (staged === 0) return null;
       }
       const n = Math.min(pieceBytes, staged - taken);
       const piece = Buffer.allocUnsafeSlow(n);

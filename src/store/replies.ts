@@ -1,6 +1,7 @@
 // Replies to applicants. The row (unique per submission and kind) is the idempotency record:
 // a reply job that runs twice finds the row already `sent`.
 import { writeAudit } from './audit.js';
+import { isLater } from './case-filing.js';
 import { type Db, type Dialect, inTransaction, nowIso } from './db.js';
 import { type Kysely, type Selectable, sql } from './kysely.js';
 import type { Database, ReplyState, ReplyTable } from './schema.js';
@@ -197,12 +198,7 @@ export async function overtaken(
     .where('r.state', 'in', live)
     .where('r.kind', 'not like', 'decision-%')
     .execute();
-  // Later as the filing orders a case's messages: by receive time, then by arrival.
-  const at = (row: { received_at: string }) => Date.parse(row.received_at);
-  const later = others.some(
-    (o) => at(o) > at(mine) || (at(o) === at(mine) && o.message_row_id > mine.message_row_id),
-  );
-  return later ? 'superseded' : null;
+  return others.some((o) => isLater(o, mine)) ? 'superseded' : null;
 }
 
 /** A reply outside a filing (an organiser's decision): its own transaction, same rules. */
