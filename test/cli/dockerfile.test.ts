@@ -1,5 +1,6 @@
 // The image runs the service as `npm start` does (the process `npm run bench` measures): the
 // same allocator variables and the same node flags; so do the extra workers of the compose file.
+// It also installs as `npm ci` does here, local fixes to dependencies included.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startScript } from '../../scripts/bench/pipeline.js';
@@ -19,6 +20,15 @@ describe('config/Dockerfile and docker-compose.yml', () => {
     const { env: start } = startScript();
     expect(Object.keys(start).length).toBeGreaterThan(0);
     for (const [key, value] of Object.entries(start)) expect(env[key], key).toBe(value);
+  });
+
+  it('has the postinstall script in place before npm ci runs it', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const script = /^node (\S+)$/.exec(pkg.scripts.postinstall)?.[1];
+    expect(script).toBeDefined();
+    const copied = dockerfile.indexOf(`\nCOPY ${script} `);
+    expect(copied).toBeGreaterThan(-1);
+    expect(copied).toBeLessThan(dockerfile.indexOf('\nRUN npm ci'));
   });
 
   it('passes node the flags of npm start', () => {
