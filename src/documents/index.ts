@@ -18,6 +18,7 @@ import { readDocx } from './docx.js';
 import { detectRedSeal, readImage } from './image.js';
 import { readPdf } from './pdf.js';
 import { DocumentError, isProblem } from './problems.js';
+import { type MessageClock, ReadingTimeSpent } from './worker.js';
 
 export { detectRedSeal } from './image.js';
 export { closeDocumentsWorker, collectDocumentsWorker } from './worker.js';
@@ -37,14 +38,17 @@ interface Context {
   store?: StoreFile;
   /** The writes started so far (shared by all files of the message). */
   storing: Promise<void>[];
+  /** The documents worker's reads started so far (`readContent`), each filling in its file's read. */
+  reading: Promise<void>[];
   /** 0 for an attachment, 1 for an entry of an attached archive, … */
   depth: number;
   budget: ArchiveBudget;
   /**
    * The time the message's Word files and PDFs have run in the documents worker (waiting behind
-   * other messages' files not counted); files met past MESSAGE_READ_TIMEOUTS are not read.
+   * other messages' files not counted); files whose turn comes past MESSAGE_READ_TIMEOUTS are
+   * not read (worker.ts, `allowedMs`).
    */
-  clock: { ms: number };
+  clock: MessageClock;
 }
 
 /**
@@ -64,19 +68,17 @@ export async function readDocuments(
   store?: StoreFile,
 ): Promise<DocumentRead[]> {
   const reads: DocumentRead[] = [];
-  const storing: Promise<void>[] = [];
   // The archive caps are the message's: twenty small archives do not get twenty times them.
-  const budget = newBudget();
-  const clock = { ms: 0 };
+  const shared = { ...fresh(profile), store };
   for (const a of attachments) {
     const entry = toEntry(a.filename, a.contentType || null, a.content);
-    budget.exhausted = false; // a limit hit ends the unpacking of its own attachment only
-    const ctx = { ...fresh(profile), budget, store, storing, clock };
-    reads.push(...(await readEntry(entry, ctx)));
+    shared.budget.exhausted = false; // a limit hit ends the unpacking of its own attachment only
+    reads.push(...(await readEntry(entry, shared)));
   }
+  await Promise.all(shared.reading);
   // A file that could not be stored fails the whole reading: it is the store's failure (a full
   // disk), not the applicant's.
-  await Promise.all(storing);
+  await Promise.all(shared.storing);
   return reads;
 }
 
@@ -84,12 +86,15 @@ export async function readDocuments(
  * One bare file (a test's): its read, then any archive entries. A copy is read, so the caller
  * keeps its bytes.
  */
-export function readOne(
+export async function readOne(
   filename: string,
   content: Buffer,
   profile: ContestProfile,
 ): Promise<DocumentRead[]> {
-  return readEntry(toEntry(filename, null, Buffer.from(content)), fresh(profile));
+  const ctx = fresh(profile);
+  const reads = await readEntry(toEntry(filename, null, Buffer.from(content)), ctx);
+  await Promise.all(ctx.reading);
+  return reads;
 }
 
 const fresh = (profile: ContestProfile): Context => ({
@@ -97,7 +102,8 @@ const fresh = (profile: ContestProfile): Context => ({
   depth: 0,
   budget: newBudget(),
   storing: [],
-  clock: { ms: 0 },
+  reading: [],
+  clock: { ms: 0, allowedMs: MESSAGE_READ_TIMEOUTS * profile.limits.documentTimeoutMs },
 });
 
 export function toEntry(filename: string, declaredType: string | null, content: Buffer): FileEntry {
@@ -119,15 +125,6 @@ async function readEntry(entry: FileEntry, ctx: Context): Promise<DocumentRead[]
     read.problems.push({
       kind: 'unreadable',
       message: `附件“${entry.filename}”是空文件（0 字节），请重新添加附件后发送`,
-    });
-    return [read];
-  }
-  const allowedMs = MESSAGE_READ_TIMEOUTS * profile.limits.documentTimeoutMs;
-  if (ctx.clock.ms >= allowedMs) {
-    const s = Math.round(allowedMs / 1000);
-    read.problems.push({
-      kind: 'unreadable',
-      message: `附件“${entry.filename}”未读取：本邮件的附件读取已超过 ${s} 秒的总时限（附件过多或过于复杂），需人工查看`,
     });
     return [read];
   }
@@ -173,7 +170,16 @@ async function readContent(
   // PDFs and Word files are read in the documents worker, which stops a run past its timeout
   // itself (so no timer here: it would count time queued behind other files). Their bytes are
   // not needed here once read, so they move to the worker instead of being copied (a 30 MB
-  // attachment is not held twice): after the file's write, when there is one.
+  // attachment is not held twice): after the file's write, when there is one. They are asked
+  // for and not waited for here: the worker then has all of a message's files at once and reads
+  // them one after another (worker.ts, `runTask`); readDocuments waits for them.
+  const inWorker = (step: () => Promise<void>) => {
+    const reading = written.then(step);
+    // Handled, so that a failure before readDocuments waits for it is not an unhandled rejection
+    // (which ends the process); readDocuments still sees it.
+    reading.catch(() => undefined);
+    ctx.reading.push(reading);
+  };
   if (read.detectedType === 'docm') {
     read.problems.push({
       kind: 'suspicious',
@@ -183,21 +189,20 @@ async function readContent(
   switch (read.detectedType) {
     case 'docm':
     case 'docx':
-      await written;
-      read.word = await guarded(read, undefined, () =>
-        readDocx(entry.content, limits, true, ctx.clock),
-      );
-      return;
+      return inWorker(async () => {
+        read.word = await guarded(read, undefined, () =>
+          readDocx(entry.content, limits, true, ctx.clock),
+        );
+      });
     case 'doc':
     case 'wps':
-      await written;
-      read.word = await guarded(read, undefined, () =>
-        readDoc(entry.content, limits, true, ctx.clock),
-      );
-      return;
+      return inWorker(async () => {
+        read.word = await guarded(read, undefined, () =>
+          readDoc(entry.content, limits, true, ctx.clock),
+        );
+      });
     case 'pdf':
-      await written;
-      return readPdfInto(read, profile, ctx.clock);
+      return inWorker(() => readPdfInto(read, profile, ctx.clock));
     case '7z':
       read.problems.push({
         kind: 'unsupported',
@@ -317,12 +322,24 @@ async function guarded<T>(
     return await Promise.race([step(), timeout]);
   } catch (err) {
     read.problems.push(
-      err instanceof DocumentError ? err.problem : unreadable(read.entry.filename),
+      err instanceof DocumentError
+        ? err.problem
+        : err instanceof ReadingTimeSpent
+          ? timeSpent(read.entry.filename, err.allowedMs)
+          : unreadable(read.entry.filename),
     );
     return undefined;
   } finally {
     clearTimeout(timer);
   }
+}
+
+function timeSpent(filename: string, allowedMs: number): DocumentProblem {
+  const s = Math.round(allowedMs / 1000);
+  return {
+    kind: 'unreadable',
+    message: `附件“${filename}”未读取：本邮件的附件读取已超过 ${s} 秒的总时限（附件过多或过于复杂），需人工查看`,
+  };
 }
 
 function timeoutProblem(filename: string, ms: number): DocumentProblem {

@@ -47,14 +47,28 @@ export interface Results {
   doc: string;
 }
 
+/**
+ * One message's reading here. Tasks that share a clock are one message's (`runTask`): `ms` is
+ * the running total of the time they ran, waiting behind other messages' tasks not counted; a
+ * task whose turn comes once it has reached `allowedMs` is not run (ReadingTimeSpent).
+ */
+export interface MessageClock {
+  ms: number;
+  allowedMs?: number;
+}
+
 export interface WorkerLimits {
   timeoutMs: number;
   maxMemoryMb: number;
-  /**
-   * One message's running total of the time its tasks ran here, waiting behind other messages'
-   * tasks not counted: src/documents/index.ts bounds a message's reading by it.
-   */
-  clock?: { ms: number };
+  clock?: MessageClock;
+}
+
+/** A task not run: its message's files had already run for their `allowedMs` together. */
+export class ReadingTimeSpent extends Error {
+  override name = 'ReadingTimeSpent';
+  constructor(readonly allowedMs: number) {
+    super(`the message's files have run for ${allowedMs} ms together`);
+  }
 }
 
 /** A library's own error inside the worker (pdf.js's PasswordException, …), by name. */
@@ -97,8 +111,13 @@ const WORKER_URL = new URL('./documents-worker.mjs', import.meta.url);
 
 let worker: Worker | null = null;
 let workerMemoryMb = 0;
-let queue: Promise<unknown> = Promise.resolve();
 let nextId = 1;
+/** Tasks not yet started; one runs at a time (`serveNext`). */
+const waiting: { order: number; run: () => Promise<void> }[] = [];
+let serving = false;
+/** Each message's place in line, by its clock: the order in which its first task came. */
+const messageOrder = new WeakMap<MessageClock, number>();
+let nextOrder = 1;
 
 /**
  * The bytes of `buf` for a task. With `handOver` (the caller is done with `buf`, and with any
@@ -110,17 +129,52 @@ export function taskBytes(buf: Buffer, handOver = false): ArrayBuffer {
 }
 
 /**
- * Runs one task; tasks are served one after another. Each one's own run is limited to
- * `limits.timeoutMs`; waiting behind others is limited by theirs. Rejects with a DocumentError
- * when the worker had to be stopped, a TaskError when the library threw.
+ * Runs one task. Tasks are served one after another, a message's together: those of the message
+ * whose first task came first go first (a task without a clock is a message of its own). An
+ * evaluation thread asks for a message's files all at once (src/documents/index.ts) and has
+ * several messages in hand: served in turn, they all finished their reading at about the same
+ * time, the thread idle meanwhile (docs/performance.md, "waiting on others").
+ *
+ * Each task's own run is limited to `limits.timeoutMs`; waiting behind others is limited by
+ * theirs, and by their messages' `allowedMs`. Rejects with a DocumentError when the worker had to
+ * be stopped, a TaskError when the library threw, ReadingTimeSpent when it was not run.
  */
 export function runTask<K extends Task['kind']>(
   task: Extract<Task, { kind: K }>,
   limits: WorkerLimits,
 ): Promise<Results[K]> {
-  const run = queue.then(() => runInWorker(task, limits));
-  queue = run.catch(() => undefined);
-  return run as Promise<Results[K]>;
+  const { clock } = limits;
+  let order = clock && messageOrder.get(clock);
+  if (order === undefined) {
+    order = nextOrder++;
+    if (clock) messageOrder.set(clock, order);
+  }
+  const start = async () => {
+    if (clock?.allowedMs !== undefined && clock.ms >= clock.allowedMs) {
+      throw new ReadingTimeSpent(clock.allowedMs);
+    }
+    return (await runInWorker(task, limits)) as Results[K];
+  };
+  return new Promise((resolve, reject) => {
+    waiting.push({ order, run: () => start().then(resolve, reject) });
+    serveNext();
+  });
+}
+
+function serveNext() {
+  if (serving) return;
+  let first = 0;
+  for (let i = 1; i < waiting.length; i++) {
+    if ((waiting[i]?.order ?? 0) < (waiting[first]?.order ?? 0)) first = i;
+  }
+  const [next] = waiting.splice(first, 1);
+  if (!next) return;
+  serving = true;
+  // run() settles the task's own promise and never rejects.
+  void next.run().then(() => {
+    serving = false;
+    serveNext();
+  });
 }
 
 /**

@@ -2,8 +2,8 @@
 // A blob appears under its name only complete and fsynced (temp file + rename), so a crash
 // never leaves a half-written file that a later `has()` would trust.
 import { createHash, type Hash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
-import { access, type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { access, type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ownsMemory, release } from '../buffers.js';
@@ -133,7 +133,15 @@ export function createBlobStore(dir: string, opts: { directIo?: boolean } = {}):
 
   async function source(sha256: string): Promise<ByteSource> {
     const file = blobPath(sha256);
-    const { size } = await stat(file).catch((err) => Promise.reject(notFound(err, sha256)));
+    // Synchronous, as its reads are (readInPieces). An evaluation thread asks for it, and an
+    // asynchronous stat waited in libuv's queue behind libvips's work for other messages
+    // (sharp's), the thread meanwhile idle (docs/performance.md, "waiting on others").
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch (err) {
+      throw notFound(err, sha256);
+    }
     const direct = await directIo();
     return { size, open: () => readInPieces(file, size, direct) };
   }

@@ -122,8 +122,8 @@ describe('Word files in the documents worker', () => {
       Array.from({ length: 10 }, (_, i) => file(`材料${i}.docx`, heavy)),
       slow,
     );
-    // The one documents worker takes the two messages' files in turn: each of these eight waits
-    // out one of the other message's, eight timeouts in all, and is read all the same.
+    // The one documents worker reads one message's files before the other's: these eight may
+    // wait out the six timeouts the other message is allowed, and are read all the same.
     const form = fixture('form.docx');
     const innocent = await readDocuments(
       Array.from({ length: 8 }, (_, i) => file(`申报表${i}.docx`, form)),
@@ -132,6 +132,24 @@ describe('Word files in the documents worker', () => {
     expect(innocent).toHaveLength(8);
     for (const r of innocent) expect(r.problems).toEqual([]);
     expect((await hostile).some((r) => r.problems[0]?.message.includes('总时限'))).toBe(true);
+  });
+
+  it('reads the files of the message that asked first before those of a message that asked later', async () => {
+    const form = fixture('form.docx');
+    const first = { ms: 0 };
+    const later = { ms: 0 };
+    const served: string[] = [];
+    const read = (name: string, clock: { ms: number }) =>
+      readDocx(form, profile.limits, false, clock).then((w) => {
+        served.push(name);
+        return w;
+      });
+    // The first message's second file comes after the later message's first: served in turn,
+    // the later message would come between the two.
+    const reads = [read('first 1', first), read('later 1', later), read('first 2', first)];
+    for (const w of await Promise.all(reads)) expectForm(w);
+    expect(served).toEqual(['first 1', 'first 2', 'later 1']);
+    expect(first.ms).toBeGreaterThan(0);
   });
 
   it('turns running out of its memory cap into too_large, and reads the next one', async () => {
