@@ -2,12 +2,14 @@
 // `postinstall`) until their maintainers ship them. Each is an exact replacement in one file of
 // one version. A version that differs, or a file whose text has changed, is left as it is, with a
 // warning: the fix may have landed upstream, or may need redoing. `npm test` checks that every
-// fix is in place (test/patch-dependencies.test.ts), so a dependency update cannot drop one
+// fix is in place (test/mail/patched-dependencies.test.ts), so a dependency update cannot drop one
 // unnoticed.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(path.dirname(SELF), '..');
 
 export const PATCHES = [
   {
@@ -46,7 +48,12 @@ export function patchState(patch, root = ROOT) {
     return 'not installed';
   }
   if (version !== patch.version) return `version ${version}, the fix is for ${patch.version}`;
-  const text = readFileSync(path.join(dir, patch.file), 'utf8');
+  let text;
+  try {
+    text = readFileSync(path.join(dir, patch.file), 'utf8');
+  } catch {
+    return `${patch.file} is missing`;
+  }
   if (text.includes(patch.replace)) return 'patched';
   const at = text.indexOf(patch.find);
   return at >= 0 && text.indexOf(patch.find, at + 1) < 0
@@ -54,7 +61,7 @@ export function patchState(patch, root = ROOT) {
     : `${patch.file} has changed`;
 }
 
-if (process.argv[1] === new URL(import.meta.url).pathname) {
+if (process.argv[1] && realpathSync(process.argv[1]) === SELF) {
   for (const patch of PATCHES) {
     const state = patchState(patch);
     if (state === 'unpatched') {

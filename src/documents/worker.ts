@@ -113,7 +113,12 @@ let worker: Worker | null = null;
 let workerMemoryMb = 0;
 let nextId = 1;
 /** Tasks not yet started; one runs at a time (`serveNext`). */
-const waiting: { order: number; run: () => Promise<void> }[] = [];
+const waiting: {
+  order: number;
+  clock?: MessageClock;
+  timeoutMs: number;
+  run: () => Promise<void>;
+}[] = [];
 let serving = false;
 /** Each message's place in line, by its clock: the order in which its first task came. */
 const messageOrder = new WeakMap<MessageClock, number>();
@@ -133,7 +138,9 @@ export function taskBytes(buf: Buffer, handOver = false): ArrayBuffer {
  * whose first task came first go first (a task without a clock is a message of its own). An
  * evaluation thread asks for a message's files all at once (src/documents/index.ts) and has
  * several messages in hand: served in turn, they all finished their reading at about the same
- * time, the thread idle meanwhile (docs/performance.md, "waiting on others").
+ * time, the thread idle meanwhile (docs/performance.md, "waiting on others"). A message whose
+ * files have run for a timeout together goes to the back of the line after each further file:
+ * a slow (or hostile) message does not hold up the others for the whole of its `allowedMs`.
  *
  * Each task's own run is limited to `limits.timeoutMs`; waiting behind others is limited by
  * theirs, and by their messages' `allowedMs`. Rejects with a DocumentError when the worker had to
@@ -156,7 +163,12 @@ export function runTask<K extends Task['kind']>(
     return (await runInWorker(task, limits)) as Results[K];
   };
   return new Promise((resolve, reject) => {
-    waiting.push({ order, run: () => start().then(resolve, reject) });
+    waiting.push({
+      order,
+      clock,
+      timeoutMs: limits.timeoutMs,
+      run: () => start().then(resolve, reject),
+    });
     serveNext();
   });
 }
@@ -173,6 +185,12 @@ function serveNext() {
   // run() settles the task's own promise and never rejects.
   void next.run().then(() => {
     serving = false;
+    const { clock } = next;
+    if (clock && clock.ms >= next.timeoutMs) {
+      const back = nextOrder++;
+      messageOrder.set(clock, back);
+      for (const w of waiting) if (w.clock === clock) w.order = back;
+    }
     serveNext();
   });
 }

@@ -122,8 +122,9 @@ describe('Word files in the documents worker', () => {
       Array.from({ length: 10 }, (_, i) => file(`材料${i}.docx`, heavy)),
       slow,
     );
-    // The one documents worker reads one message's files before the other's: these eight may
-    // wait out the six timeouts the other message is allowed, and are read all the same.
+    // The one documents worker reads one message's files before the other's, but a message that
+    // has run a timeout goes to the back of the line after each file: these eight wait out one
+    // or two of the other's files, and are read all the same.
     const form = fixture('form.docx');
     const innocent = await readDocuments(
       Array.from({ length: 8 }, (_, i) => file(`申报表${i}.docx`, form)),
@@ -150,6 +151,28 @@ describe('Word files in the documents worker', () => {
     for (const w of await Promise.all(reads)) expectForm(w);
     expect(served).toEqual(['first 1', 'first 2', 'later 1']);
     expect(first.ms).toBeGreaterThan(0);
+  });
+
+  it('sends a message to the back of the line once its files have run a timeout', async () => {
+    const slow = { ...profile.limits, documentTimeoutMs: 1_000 };
+    const heavy = await hugeXmlDocx(12);
+    const form = fixture('form.docx');
+    const [hostile, innocent] = [{ ms: 0 }, { ms: 0 }];
+    const served: string[] = [];
+    const read = (name: string, file: Buffer, clock: { ms: number }) =>
+      readDocx(Buffer.from(file), slow, false, clock).finally(() => served.push(name));
+    const reads = [
+      read('heavy 1', heavy, hostile),
+      read('heavy 2', heavy, hostile),
+      read('form', form, innocent),
+    ];
+    const [first, second, third] = await Promise.allSettled(reads);
+    expect(first?.status).toBe('rejected');
+    expect(second?.status).toBe('rejected');
+    expect(third?.status).toBe('fulfilled');
+    // Without the rule the form would wait out the second heavy file too.
+    expect(served).toEqual(['heavy 1', 'form', 'heavy 2']);
+    expect(hostile.ms).toBeGreaterThanOrEqual(2_000);
   });
 
   it('turns running out of its memory cap into too_large, and reads the next one', async () => {
