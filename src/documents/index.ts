@@ -69,7 +69,15 @@ export async function readDocuments(
 ): Promise<DocumentRead[]> {
   const reads: DocumentRead[] = [];
   // The archive caps are the message's: twenty small archives do not get twenty times them.
-  const shared = { ...fresh(profile), store };
+  const shared: Context = {
+    profile,
+    store,
+    storing: [],
+    reading: [],
+    depth: 0,
+    budget: newBudget(),
+    clock: { ms: 0, allowedMs: MESSAGE_READ_TIMEOUTS * profile.limits.documentTimeoutMs },
+  };
   for (const a of attachments) {
     const entry = toEntry(a.filename, a.contentType || null, a.content);
     shared.budget.exhausted = false; // a limit hit ends the unpacking of its own attachment only
@@ -86,25 +94,13 @@ export async function readDocuments(
  * One bare file (a test's): its read, then any archive entries. A copy is read, so the caller
  * keeps its bytes.
  */
-export async function readOne(
+export function readOne(
   filename: string,
   content: Buffer,
   profile: ContestProfile,
 ): Promise<DocumentRead[]> {
-  const ctx = fresh(profile);
-  const reads = await readEntry(toEntry(filename, null, Buffer.from(content)), ctx);
-  await Promise.all(ctx.reading);
-  return reads;
+  return readDocuments([{ filename, contentType: '', content: Buffer.from(content) }], profile);
 }
-
-const fresh = (profile: ContestProfile): Context => ({
-  profile,
-  depth: 0,
-  budget: newBudget(),
-  storing: [],
-  reading: [],
-  clock: { ms: 0, allowedMs: MESSAGE_READ_TIMEOUTS * profile.limits.documentTimeoutMs },
-});
 
 export function toEntry(filename: string, declaredType: string | null, content: Buffer): FileEntry {
   return {
