@@ -108,8 +108,11 @@ export function unlessDoubt(
     : fail('error', `${message}${advice}`, details);
 }
 
-/** Why the picture taken for the logo may not be it, or null when its name says it is. */
+/**
+ * Why the picture taken for the logo may not be it, or null when its name says it is. The rules'
+ * messages name the file, so this does not.
+ */
 export function logoDoubt({ logo }: Submission, logoWords: string[]): string | null {
   if (!logo || nameHas(logo.entry.filename, logoWords)) return null;
-  return `${quoteFile(logo.entry)}的文件名未表明是商标图片，系按其余附件推定`;
+  return '其文件名未表明是商标图片，系按其余附件推定';
 }

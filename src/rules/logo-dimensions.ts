@@ -1,7 +1,7 @@
 // LOGO_DIMENSIONS (error): width and height must each lie between 400 and 1500 px (seed
 // §三.3.4: 像素介于400*400-1500*1500之间), bounds included.
 import type { Rule } from '../types.js';
-import { logoDoubt, notApplicable, pass, unlessDoubt } from './finding.js';
+import { logoDoubt, notApplicable, pass, quoteFile, unlessDoubt } from './finding.js';
 
 export const logoDimensions: Rule = {
   code: 'LOGO_DIMENSIONS',
@@ -27,8 +27,9 @@ export const logoDimensions: Rule = {
     if (ok) return pass(`商标图片为 ${width}×${height} 像素，符合${range}的要求`, details);
     return unlessDoubt(
       logoDoubt(submission, profile.filenameKeywords.logo),
-      `商标图片为 ${width}×${height} 像素，要求${range}`,
+      `商标图片${quoteFile(logo.entry)}为 ${width}×${height} 像素，要求${range}`,
       details,
+      '，请调整尺寸后重新发送',
     );
   },
 };

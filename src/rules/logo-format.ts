@@ -25,7 +25,7 @@ export const logoFormat: Rule = {
     // Content no reader recognises (a damaged file, a HEIC photo) is no format to judge.
     const doubt =
       format === 'unknown'
-        ? `${quoteFile(logo.entry)}的内容无法识别为任何图片格式`
+        ? '其内容无法识别为任何图片格式'
         : logoDoubt(submission, profile.filenameKeywords.logo);
     return unlessDoubt(
       doubt,

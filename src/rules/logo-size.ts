@@ -1,7 +1,7 @@
 // LOGO_SIZE (error): the logo file must be smaller than 200 KB (seed §三.3.4: 小于200kb, with
 // 1 KB = 1024 bytes), so exactly the maximum already fails.
 import type { Rule } from '../types.js';
-import { formatNumber, logoDoubt, notApplicable, pass, unlessDoubt } from './finding.js';
+import { formatNumber, logoDoubt, notApplicable, pass, quoteFile, unlessDoubt } from './finding.js';
 
 function kb(bytes: number): string {
   const value = bytes / 1024;
@@ -23,7 +23,7 @@ export const logoSize: Rule = {
       kb(bytes) === kb(max) ? `${kb(bytes)} KB（${formatNumber(bytes)} 字节）` : `${kb(bytes)} KB`;
     return unlessDoubt(
       logoDoubt(submission, profile.filenameKeywords.logo),
-      `商标图片 ${size}，超过 ${kb(max)} KB 上限`,
+      `商标图片${quoteFile(logo.entry)} ${size}，超过 ${kb(max)} KB 上限`,
       details,
       '，请压缩后重新发送',
     );

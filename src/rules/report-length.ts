@@ -21,7 +21,8 @@ import {
 /**
  * Why the text counted may not be the report, or null. The assembly picks by name first, then
  * by length: a `第三方评估报告.pdf` beats an unnamed `案例正文.docx`, and a form's `详见附件`
- * is counted when no attachment looks like a report.
+ * is counted when no attachment looks like a report. The rule's message names the file counted,
+ * so this names only others.
  */
 function reportDoubt(submission: Submission, profile: ContestProfile): string | null {
   const report = submission.report;
@@ -35,10 +36,9 @@ function reportDoubt(submission: Submission, profile: ContestProfile): string | 
   };
   if (report.source === 'attachment') {
     const { doc } = report;
-    if (!nameHas(doc.entry.filename, kw.report))
-      return `取自${quoteFile(doc.entry)}，文件名未表明是案例报告`;
+    if (!nameHas(doc.entry.filename, kw.report)) return '其文件名未表明是案例报告';
     if (doc.pdf && doc.pdf.imageOnlyPages > 0)
-      return `${quoteFile(doc.entry)}有 ${doc.pdf.imageOnlyPages} 页为扫描图像，其中文字未计入`;
+      return `其中 ${doc.pdf.imageOnlyPages} 页为扫描图像，图中文字未计入`;
     const inForm = submission.form && reportFromForm(submission.form.doc, profile);
     if (inForm && fits(inForm.text)) return '申报表中的案例报告部分字数符合要求，可能才是案例报告';
   } else if (report.count.total < LONG_TEXT) {
@@ -67,9 +67,12 @@ export const reportLength: Rule = {
     const chars = report.count.total;
     const { minChars, maxChars, reviewMarginPercent } = profile.report;
     const margin = reviewMarginPercent / 100;
-    const where = report.source === 'form' ? '（申报表中的案例报告部分）' : '';
+    const counted =
+      report.source === 'form'
+        ? `申报表${quoteFile(report.doc.entry)}中的案例报告部分`
+        : `案例报告${quoteFile(report.doc.entry)}`;
     const details = { chars, minChars, maxChars, source: report.source };
-    const found = `案例报告${where} ${formatNumber(chars)} 字`;
+    const found = `${counted} ${formatNumber(chars)} 字`;
     const required = `要求 ${minChars}–${maxChars} 字`;
     if (chars >= minChars && chars <= maxChars) return pass(`${found}，符合${required}`, details);
     const near =

@@ -167,7 +167,7 @@ describe('reply templates', () => {
     const { text } = render('update', r('accepted-docx.eml'), BEFORE, { previous });
     expect(text).toContain('已替代 2025-10-01 10:00（北京时间） 的提交');
     expect(text).toContain('本次提交已通过形式审查');
-    expect(text).toMatch(/已解决：商标图片 \d+ KB，超过 200 KB 上限/);
+    expect(text).toMatch(/已解决：商标图片「[^」]+」 \d+ KB，超过 200 KB 上限/);
   });
 
   it('renders an organiser decision with its reason, escaping HTML', () => {

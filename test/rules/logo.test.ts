@@ -84,12 +84,14 @@ describe('LOGO_SIZE', () => {
     expect(check(logoSize, logos.good)).toMatchObject({ passed: true });
   });
 
-  it('fails a logo of several hundred KB, saying its size and the limit', () => {
+  it('fails a logo of several hundred KB, naming the file, its size and the limit', () => {
     const bytes = logos.heavy?.entry.bytes ?? 0;
     expect(bytes).toBeGreaterThan(204_800);
     const finding = check(logoSize, logos.heavy);
     expect(finding).toMatchObject({ passed: false, severity: 'error', details: { bytes } });
-    expect(finding.message).toContain(`商标图片 ${Math.round(bytes / 1024)} KB，超过 200 KB 上限`);
+    expect(finding.message).toBe(
+      `商标图片「logo-heavy.jpg」 ${Math.round(bytes / 1024)} KB，超过 200 KB 上限，请压缩后重新发送`,
+    );
   });
 
   it('fails at exactly 204,800 bytes and passes one byte below', () => {
@@ -116,7 +118,7 @@ describe('a picture only taken for the logo', () => {
       if (outcome.passed) continue;
       expect(outcome).toMatchObject({
         severity: 'review',
-        message: expect.stringContaining('「附件3.jpg」的文件名未表明是商标图片'),
+        message: expect.stringMatching(/^商标图片「附件3\.jpg」.*（其文件名未表明是商标图片/),
       });
       expect(outcome.message).not.toContain('重新发送');
     }
@@ -145,11 +147,12 @@ describe('LOGO_DIMENSIONS', () => {
     expect(check(logoDimensions, logos.max)).toMatchObject({ passed: true });
   });
 
-  it('fails 1600×1200 and 399×600 with the measured size and the range', () => {
+  it('fails 1600×1200 and 399×600 naming the file, with the measured size and the range', () => {
     expect(check(logoDimensions, logos.wide)).toMatchObject({
       passed: false,
       severity: 'error',
-      message: '商标图片为 1600×1200 像素，要求宽和高均在 400–1500 像素之间',
+      message:
+        '商标图片「logo-wide.jpg」为 1600×1200 像素，要求宽和高均在 400–1500 像素之间，请调整尺寸后重新发送',
     });
     expect(check(logoDimensions, logos.narrow)).toMatchObject({
       passed: false,

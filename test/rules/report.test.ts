@@ -13,11 +13,11 @@ describe('REPORT_LENGTH', () => {
       expect(length(n)).toMatchObject({ passed: true, details: { chars: n } });
   });
 
-  it('fails far outside the range with an error saying the count', () => {
+  it('fails far outside the range with an error naming the file and saying the count', () => {
     expect(length(2150)).toMatchObject({
       passed: false,
       severity: 'error',
-      message: '案例报告 2,150 字，要求 3000–5000 字，请补充内容后重新发送',
+      message: '案例报告「案例报告.docx」 2,150 字，要求 3000–5000 字，请补充内容后重新发送',
     });
     expect(length(6000)).toMatchObject({ passed: false, severity: 'error' });
   });
@@ -39,8 +39,8 @@ describe('REPORT_LENGTH', () => {
     expect(reportLength.check(guessed, profile)).toMatchObject({
       passed: false,
       severity: 'review',
-      message: expect.stringContaining('取自「宣传册.pdf」'),
-      details: { chars: 8000, doubt: expect.stringContaining('文件名未表明是案例报告') },
+      message: expect.stringMatching(/^案例报告「宣传册\.pdf」 8,000 字/),
+      details: { chars: 8000, doubt: '其文件名未表明是案例报告' },
     });
     // A person decides: the applicant is not asked to resend.
     expect(reportLength.check(guessed, profile).message).not.toContain('重新发送');
@@ -69,7 +69,7 @@ describe('REPORT_LENGTH', () => {
     expect(reportLength.check(s, profile)).toMatchObject({
       passed: false,
       severity: 'review',
-      message: expect.stringContaining('详见附件'),
+      message: expect.stringMatching(/^申报表「申报表\.docx」中的案例报告部分 4 字.*详见附件/),
     });
   });
 
