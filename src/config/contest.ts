@@ -21,6 +21,11 @@ const contestSchema = z.object({
     separators: words,
     templateTexts: words,
     replyPrefixes: words,
+    /**
+     * Words a mail gateway puts in brackets before a subject (`[外部邮件]`, `[EXTERNAL]`,
+     * `***SPAM***`): not the applicant's, so stripped like reply prefixes.
+     */
+    gatewayTags: z.array(z.string().min(1)).default([]),
   }),
   logo: z
     .object({

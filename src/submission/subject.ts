@@ -1,6 +1,7 @@
 // The subject must read `申报单位名称+案例题目` (seed §四.2). Applicants reply to our own
-// mail, forward from a colleague, type a full-width ＋ or wrap the subject in 【】, so the
-// subject is normalised before it is split: none of that is the applicant's mistake. Our
+// mail, forward from a colleague, type a full-width ＋ or wrap the subject in 【】, and mail
+// gateways put `[外部邮件]` or `[SPAM]` in front of it, so the subject is normalised before it is
+// split: none of that is the applicant's mistake. Our
 // notices' subjects read `【2025-0007】申报材料需修改：org+title` (config/replies): a reply to
 // one is read as `org+title`, and says which case it answers.
 import type { ContestProfile } from '../config/contest.js';
@@ -19,14 +20,25 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** The words as a regular expression's alternatives, after NFKC, the longest first. */
+function anyOf(words: string[]): string {
+  const alternatives = [...words]
+    .map((w) => w.normalize('NFKC'))
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegExp);
+  return `(?:${alternatives.join('|')})`;
+}
+
 /** `Re:`, `RE：`, `回复：`, `Fwd[2]:` … at the start; NFKC has already turned ： into :. */
 function prefixPattern(prefixes: string[]): RegExp {
-  const alternatives = [...prefixes]
-    .map((p) => p.normalize('NFKC'))
-    .sort((a, b) => b.length - a.length)
-    .map(escapeRegExp)
-    .join('|');
-  return new RegExp(`^\\s*(${alternatives})\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*:\\s*`, 'iu');
+  return new RegExp(`^\\s*${anyOf(prefixes)}\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*:\\s*`, 'iu');
+}
+
+/** `[外部邮件]`, `【EXTERNAL】`, `(spam)`, `***SPAM***` … at the start; NFKC has made ［］ into []. */
+function tagPattern(tags: string[]): RegExp | null {
+  if (tags.length === 0) return null;
+  const t = `\\s*${anyOf(tags)}\\s*`;
+  return new RegExp(`^\\s*(?:\\[${t}\\]|【${t}】|\\(${t}\\)|\\*+${t}\\*+)\\s*`, 'iu');
 }
 
 /**
@@ -35,6 +47,14 @@ function prefixPattern(prefixes: string[]): RegExp {
  */
 function noticePattern(caseNumberPrefix: string): RegExp {
   return new RegExp(`【(${escapeRegExp(caseNumberPrefix)}-\\d+)】\\s*[^:+]{0,40}:\\s*`, 'u');
+}
+
+function firstMatch(patterns: (RegExp | null)[], text: string): RegExpExecArray | null {
+  for (const p of patterns) {
+    const m = p?.exec(text);
+    if (m) return m;
+  }
+  return null;
 }
 
 function unwrap(text: string): string {
@@ -50,8 +70,12 @@ function unwrap(text: string): string {
 export function parseSubject(raw: string, profile: ContestProfile): SubjectParts {
   let text = (raw ?? '').normalize('NFKC').replace(/\s+/gu, ' ').trim();
   const strippedPrefixes: string[] = [];
-  const pattern = prefixPattern(profile.subject.replyPrefixes);
-  for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
+  // In any order and number: `[外部邮件] 回复: 转发: …`, `Re: [EXTERNAL] …`.
+  const patterns = [
+    prefixPattern(profile.subject.replyPrefixes),
+    tagPattern(profile.subject.gatewayTags),
+  ];
+  for (let m = firstMatch(patterns, text); m; m = firstMatch(patterns, text)) {
     strippedPrefixes.push(m[0].trim());
     text = text.slice(m[0].length).trim();
   }

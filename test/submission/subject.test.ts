@@ -42,6 +42,30 @@ describe('parseSubject', () => {
     expect(parts).toMatchObject({ organization: '甲', title: '乙', normalized: '甲+乙' });
   });
 
+  it('strips the tags a mail gateway puts in front, with reply prefixes in any order', () => {
+    for (const [raw, stripped] of [
+      ['[外部邮件]某证券公司+智能投顾系统', ['[外部邮件]']],
+      ['【外部邮件】 某证券公司＋智能投顾系统', ['【外部邮件】']],
+      ['[EXTERNAL] Re: 某证券公司+智能投顾系统', ['[EXTERNAL]', 'Re:']],
+      ['回复：［外部］***SPAM*** 某证券公司+智能投顾系统', ['回复:', '[外部]', '***SPAM***']],
+      ['(Ext) 【某证券公司+智能投顾系统】', ['(Ext)']],
+    ] as const) {
+      expect(parseSubject(raw, profile), raw).toMatchObject({
+        organization: '某证券公司',
+        title: '智能投顾系统',
+        strippedPrefixes: stripped,
+      });
+    }
+    // Only the listed words, only in front: an organisation's own brackets stay.
+    expect(parseSubject('[华东]某证券公司+智能投顾系统', profile)).toMatchObject({
+      organization: '[华东]某证券公司',
+      strippedPrefixes: [],
+    });
+    expect(parseSubject('某证券公司+[外部]数据平台', profile)).toMatchObject({
+      title: '[外部]数据平台',
+    });
+  });
+
   it('tolerates 【】 around the whole subject', () => {
     expect(parseSubject('【某证券公司+智能投顾系统】', profile)).toMatchObject({
       organization: '某证券公司',
