@@ -161,7 +161,10 @@ export interface SubjectParts {
   normalized: string;
   organization: string | null;
   title: string | null;
+  /** Reply and forward prefixes (the applicant's client's: a warning says they were ignored). */
   strippedPrefixes: string[];
+  /** Tags a mail gateway put in front (`[外部邮件]`): not the applicant's, so no warning. */
+  strippedTags: string[];
   /** The case number when the subject is that of one of our notices (a reply to it), else null. */
   answersCase: string | null;
 }

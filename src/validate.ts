@@ -65,7 +65,7 @@ async function validateParsed(
   const kind = classify(mail, {
     ownAddresses: opts.ownAddresses,
     separators: profile.subject.separators,
-    answersNotice: subject.answersCase !== null,
+    answersCase: subject.answersCase,
   });
   // Robots' attachments (bounced copies of someone's mail) are not read at all.
   const documents =

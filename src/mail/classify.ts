@@ -29,7 +29,8 @@ function senderAddress(mail: ParsedMail): string {
 export function autoReplyReason(
   mail: ParsedMail,
   ownAddresses: string[] = [],
-  answersNotice = false,
+  /** The case number of our notice the subject answers (`【2025-0007】申报已受理：…`), if any. */
+  answersCase: string | null = null,
 ): string | null {
   // RFC 3834 §5: any value but "no" means automatic.
   const autoSubmitted = lower(first(mail, 'auto-submitted')).split(';')[0]?.trim();
@@ -58,9 +59,13 @@ export function autoReplyReason(
   if (['bulk', 'list', 'junk', 'auto_reply'].includes(precedence)) return 'precedence';
   if (has(mail, 'list-id') || has(mail, 'list-unsubscribe')) return 'list';
   // An out-of-office answering our notice often carries its signature's pictures: then only
-  // its own words before our tag count, not the title after it (智能客服自动应答平台).
-  const said = answersNotice ? (mail.subject.split('【')[0] ?? '') : mail.subject;
-  if (mail.attachments.length === 0 || answersNotice) {
+  // its own words before our notice's tag count, not the title after it (智能客服自动应答平台),
+  // and a gateway's tag before them is no tag of ours (【外部邮件】自动回复：【2025-0007】…).
+  const subject = mail.subject.normalize('NFKC');
+  const said = answersCase
+    ? subject.slice(0, Math.max(0, subject.indexOf(`【${answersCase}】`)))
+    : subject;
+  if (mail.attachments.length === 0 || answersCase) {
     if (BOUNCE_SUBJECT.test(said)) return 'bounce';
     if (AUTO_REPLY_SUBJECT.test(said)) return 'out-of-office';
   }
@@ -86,16 +91,17 @@ export function classify(
   opts: {
     ownAddresses?: string[];
     separators: string[];
-    /** The subject is one of our notices' (`【2025-0007】申报已受理：org+title`), answered. */
-    answersNotice?: boolean;
+    /** The case number of our notice (`【2025-0007】申报已受理：org+title`) the subject answers. */
+    answersCase?: string | null;
   },
 ): MessageKind {
-  if (autoReplyReason(mail, opts.ownAddresses, opts.answersNotice) !== null) return 'auto_reply';
+  const answersCase = opts.answersCase ?? null;
+  if (autoReplyReason(mail, opts.ownAddresses, answersCase) !== null) return 'auto_reply';
   // No attachments is no evidence when the MIME structure could not be read: such a mail goes to
   // the rules (and to an organiser), whatever its subject.
   const noFiles = mail.attachments.length === 0 && mail.structureError === undefined;
   // "收到，谢谢" in answer to our notice carries our `org+title` subject and no submission.
-  if (noFiles && (opts.answersNotice || !hasSeparatedSubject(mail.subject, opts.separators)))
+  if (noFiles && (answersCase || !hasSeparatedSubject(mail.subject, opts.separators)))
     return 'inquiry';
   return 'submission';
 }

@@ -20,10 +20,13 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The words as a regular expression's alternatives, after NFKC, the longest first. */
+/**
+ * The words as a regular expression's alternatives, after NFKC and with white space collapsed as
+ * the subject's is, the longest first.
+ */
 function anyOf(words: string[]): string {
   const alternatives = [...words]
-    .map((w) => w.normalize('NFKC'))
+    .map((w) => w.normalize('NFKC').replace(/\s+/gu, ' ').trim())
     .sort((a, b) => b.length - a.length)
     .map(escapeRegExp);
   return `(?:${alternatives.join('|')})`;
@@ -34,11 +37,18 @@ function prefixPattern(prefixes: string[]): RegExp {
   return new RegExp(`^\\s*${anyOf(prefixes)}\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*:\\s*`, 'iu');
 }
 
-/** `[外部邮件]`, `【EXTERNAL】`, `(spam)`, `***SPAM***` … at the start; NFKC has made ［］ into []. */
+/**
+ * `[外部邮件]`, `【EXTERNAL】:`, `(spam)`, `***SPAM***` … at the start, in the brackets a subject
+ * may be wrapped in or ( ) or asterisks; NFKC has made ［］（）＊ into []()*.
+ */
 function tagPattern(tags: string[]): RegExp | null {
   if (tags.length === 0) return null;
   const t = `\\s*${anyOf(tags)}\\s*`;
-  return new RegExp(`^\\s*(?:\\[${t}\\]|【${t}】|\\(${t}\\)|\\*+${t}\\*+)\\s*`, 'iu');
+  const brackets: [string, string][] = [...WRAPPERS, ['(', ')']];
+  const bracketed = brackets.map(
+    ([open, close]) => `${escapeRegExp(open)}${t}${escapeRegExp(close)}`,
+  );
+  return new RegExp(`^\\s*(?:${bracketed.join('|')}|\\*+${t}\\*+)\\s*:?\\s*`, 'iu');
 }
 
 /**
@@ -47,14 +57,6 @@ function tagPattern(tags: string[]): RegExp | null {
  */
 function noticePattern(caseNumberPrefix: string): RegExp {
   return new RegExp(`【(${escapeRegExp(caseNumberPrefix)}-\\d+)】\\s*[^:+]{0,40}:\\s*`, 'u');
-}
-
-function firstMatch(patterns: (RegExp | null)[], text: string): RegExpExecArray | null {
-  for (const p of patterns) {
-    const m = p?.exec(text);
-    if (m) return m;
-  }
-  return null;
 }
 
 function unwrap(text: string): string {
@@ -70,13 +72,15 @@ function unwrap(text: string): string {
 export function parseSubject(raw: string, profile: ContestProfile): SubjectParts {
   let text = (raw ?? '').normalize('NFKC').replace(/\s+/gu, ' ').trim();
   const strippedPrefixes: string[] = [];
+  const strippedTags: string[] = [];
   // In any order and number: `[外部邮件] 回复: 转发: …`, `Re: [EXTERNAL] …`.
-  const patterns = [
-    prefixPattern(profile.subject.replyPrefixes),
-    tagPattern(profile.subject.gatewayTags),
-  ];
-  for (let m = firstMatch(patterns, text); m; m = firstMatch(patterns, text)) {
-    strippedPrefixes.push(m[0].trim());
+  const prefixes = prefixPattern(profile.subject.replyPrefixes);
+  const tags = tagPattern(profile.subject.gatewayTags);
+  for (;;) {
+    const prefix = prefixes.exec(text);
+    const m = prefix ?? tags?.exec(text);
+    if (!m) break;
+    (prefix ? strippedPrefixes : strippedTags).push(m[0].trim());
     text = text.slice(m[0].length).trim();
   }
   const notice = noticePattern(profile.caseNumberPrefix).exec(text);
@@ -97,7 +101,8 @@ export function parseSubject(raw: string, profile: ContestProfile): SubjectParts
     }
   }
   if (at < 0) {
-    return { raw, normalized, organization: null, title: null, strippedPrefixes, answersCase };
+    const none = { organization: null, title: null };
+    return { raw, normalized, ...none, strippedPrefixes, strippedTags, answersCase };
   }
   const organization = normalized.slice(0, at).trim();
   const title = normalized.slice(at + sepLength).trim();
@@ -107,6 +112,7 @@ export function parseSubject(raw: string, profile: ContestProfile): SubjectParts
     organization: organization === '' ? null : organization,
     title: title === '' ? null : title,
     strippedPrefixes,
+    strippedTags,
     answersCase,
   };
 }

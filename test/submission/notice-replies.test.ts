@@ -67,8 +67,22 @@ describe('replies to our own notices', () => {
   it('knows an out-of-office answering a notice, its signature picture and all', async () => {
     const signature = [{ filename: 'image001.jpg', content: picture }];
     expect((await check(`自动回复：${ack}`, signature)).kind).toBe('auto_reply');
+    // Our own gateway's tag in front is not our notice's tag: the words before ours still count.
+    expect((await check(`【外部邮件】自动回复：${ack}`, signature)).kind).toBe('auto_reply');
     // Without our notice's subject, a picture still makes it a submission, as before.
     expect((await check('自动回复：某某银行+智能风控案例', signature)).kind).toBe('submission');
+  });
+
+  it("does not tell the applicant of a gateway's tag as of a reply prefix they typed", async () => {
+    const tagged = await check('[外部邮件]某某银行+智能风控案例', [
+      { filename: '商标.jpg', content: picture },
+    ]);
+    expect(tagged.subject.organization).toBe('某某银行');
+    expect(tagged.warnings.join()).not.toContain('外部邮件');
+    const replied = await check('回复：某某银行+智能风控案例', [
+      { filename: '商标.jpg', content: picture },
+    ]);
+    expect(replied.warnings.join()).toContain('回复/转发前缀「回复:」');
   });
 
   it('still rejects a first submission that forgot its attachments', async () => {

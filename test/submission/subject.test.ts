@@ -43,19 +43,27 @@ describe('parseSubject', () => {
   });
 
   it('strips the tags a mail gateway puts in front, with reply prefixes in any order', () => {
-    for (const [raw, stripped] of [
-      ['[外部邮件]某证券公司+智能投顾系统', ['[外部邮件]']],
-      ['【外部邮件】 某证券公司＋智能投顾系统', ['【外部邮件】']],
-      ['[EXTERNAL] Re: 某证券公司+智能投顾系统', ['[EXTERNAL]', 'Re:']],
-      ['回复：［外部］***SPAM*** 某证券公司+智能投顾系统', ['回复:', '[外部]', '***SPAM***']],
-      ['(Ext) 【某证券公司+智能投顾系统】', ['(Ext)']],
+    for (const [raw, tags, prefixes] of [
+      ['[外部邮件]某证券公司+智能投顾系统', ['[外部邮件]'], []],
+      ['【外部邮件】 某证券公司＋智能投顾系统', ['【外部邮件】'], []],
+      ['〔外部邮件〕某证券公司+智能投顾系统', ['〔外部邮件〕'], []],
+      ['[EXTERNAL]: 某证券公司+智能投顾系统', ['[EXTERNAL]:'], []],
+      ['[EXTERNAL] Re: 某证券公司+智能投顾系统', ['[EXTERNAL]'], ['Re:']],
+      ['回复：［外部］***SPAM*** 某证券公司+智能投顾系统', ['[外部]', '***SPAM***'], ['回复:']],
+      ['(Ext) 【某证券公司+智能投顾系统】', ['(Ext)'], []],
     ] as const) {
       expect(parseSubject(raw, profile), raw).toMatchObject({
         organization: '某证券公司',
         title: '智能投顾系统',
-        strippedPrefixes: stripped,
+        strippedTags: tags,
+        strippedPrefixes: prefixes,
       });
     }
+    // A tag configured with odd white space still matches the subject's, collapsed.
+    const spaced = { ...profile, subject: { ...profile.subject, gatewayTags: ['EXTERNAL  MAIL'] } };
+    expect(parseSubject('[External Mail] 某证券公司+智能投顾系统', spaced)).toMatchObject({
+      organization: '某证券公司',
+    });
     // Only the listed words, only in front: an organisation's own brackets stay.
     expect(parseSubject('[华东]某证券公司+智能投顾系统', profile)).toMatchObject({
       organization: '[华东]某证券公司',
