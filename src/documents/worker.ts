@@ -140,7 +140,9 @@ export function taskBytes(buf: Buffer, handOver = false): ArrayBuffer {
  * several messages in hand: served in turn, they all finished their reading at about the same
  * time, the thread idle meanwhile (docs/performance.md, "waiting on others"). A message whose
  * files have run for a timeout together goes to the back of the line after each further file:
- * a slow (or hostile) message does not hold up the others for the whole of its `allowedMs`.
+ * a slow (or hostile) message does not hold up the others for the whole of its `allowedMs`. Once
+ * that is spent it keeps its place: its files left are refused at once, and waiting behind
+ * others' reading for that would only keep it in hand longer.
  *
  * Each task's own run is limited to `limits.timeoutMs`; waiting behind others is limited by
  * theirs, and by their messages' `allowedMs`. Rejects with a DocumentError when the worker had to
@@ -186,7 +188,8 @@ function serveNext() {
   void next.run().then(() => {
     serving = false;
     const { clock } = next;
-    if (clock && clock.ms >= next.timeoutMs) {
+    const spent = clock?.allowedMs !== undefined && clock.ms >= clock.allowedMs;
+    if (clock && clock.ms >= next.timeoutMs && !spent) {
       const back = nextOrder++;
       messageOrder.set(clock, back);
       for (const w of waiting) if (w.clock === clock) w.order = back;
@@ -290,6 +293,12 @@ function runInWorker(task: Task, limits: WorkerLimits): Promise<unknown> {
       reject(new Error('documents worker exited'));
     };
     w.on('message', onMessage).on('error', onError).on('exit', onExit);
-    w.postMessage({ id, task }, [task.data]);
+    try {
+      w.postMessage({ id, task }, [task.data]);
+    } catch (err) {
+      // Not sent (the bytes could not be moved): no timer or listener may outlive this task.
+      done();
+      reject(err);
+    }
   });
 }

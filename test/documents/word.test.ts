@@ -7,7 +7,7 @@ import { readDocx } from '../../src/documents/docx.js';
 import { readDocuments } from '../../src/documents/index.js';
 import { DocumentError } from '../../src/documents/problems.js';
 import { parseChoices } from '../../src/documents/word-content.js';
-import { closeDocumentsWorker } from '../../src/documents/worker.js';
+import { closeDocumentsWorker, ReadingTimeSpent, runTask } from '../../src/documents/worker.js';
 import type { WordContent } from '../../src/types.js';
 import { corpusDir, corpusFound } from '../support/corpus.js';
 import { fixture, profile } from './helpers.js';
@@ -173,6 +173,37 @@ describe('Word files in the documents worker', () => {
     // Without the rule the form would wait out the second heavy file too.
     expect(served).toEqual(['heavy 1', 'form', 'heavy 2']);
     expect(hostile.ms).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it("refuses what is left of a message past its reading time at once, not behind others' files", async () => {
+    // Asked of the worker directly, so that the order of asking is the order in line.
+    const limits = { timeoutMs: 1_000, maxMemoryMb: profile.limits.pdf.maxMemoryMb };
+    const heavy = await hugeXmlDocx(12);
+    const hostile = { ms: 0, allowedMs: 1_000 };
+    const innocent = { ms: 0 };
+    const served: string[] = [];
+    const read = (name: string, file: Buffer, clock: { ms: number }) =>
+      runTask({ kind: 'docx', data: new Uint8Array(file).buffer }, { ...limits, clock }).finally(
+        () => served.push(name),
+      );
+    const reads = [
+      read('heavy 1', heavy, hostile),
+      read('heavy 2', heavy, hostile),
+      read('heavy 3', heavy, hostile),
+      read('slow', heavy, innocent),
+      read('form', fixture('form.docx'), innocent),
+    ];
+    const settled = await Promise.allSettled(reads);
+    for (const i of [1, 2]) {
+      expect(settled[i]).toMatchObject({
+        status: 'rejected',
+        reason: expect.any(ReadingTimeSpent),
+      });
+    }
+    expect(settled[4]?.status).toBe('fulfilled');
+    // Sent to the back after its first file, the hostile message's refusals would each wait out
+    // one of the innocent message's files: heavy 1, slow, heavy 2, form, heavy 3.
+    expect(served).toEqual(['heavy 1', 'heavy 2', 'heavy 3', 'slow', 'form']);
   });
 
   it('turns running out of its memory cap into too_large, and reads the next one', async () => {
