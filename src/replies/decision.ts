@@ -15,6 +15,12 @@ export type DecisionVerdict = (typeof DECISION_VERDICTS)[number];
 
 const DECISION_KIND = /^decision-(accepted|rejected|needs_review)(?:-\d+)?$/;
 
+/**
+ * Why an earlier reply was held back that says nothing of the sender: a limit, or the case's own
+ * course (decided, withdrawn, overtaken, no submission). An organiser's decision is sent regardless.
+ */
+const NOT_THE_SENDERS = /^(?:rate-limit|(?:decided|withdrawn|superseded|not-a-submission)$)/;
+
 /** The verdict a decision reply announces (`decision-accepted`, `decision-accepted-2`), or null. */
 export function decisionVerdictOf(kind: string): DecisionVerdict | null {
   return (DECISION_KIND.exec(kind)?.[1] as DecisionVerdict | undefined) ?? null;
@@ -53,10 +59,11 @@ export async function queueDecisionReply(
   // The automatic reply's recipient already honoured Reply-To; the bare From is the fallback.
   const recipient = earlier.find((r) => r.recipient)?.recipient ?? submission.fromAddress;
   // The automatic reply's guard saw the whole message (robot headers, a forged From) and the
-  // row keeps what it found; that still holds for this reply. A rate limit then does not.
+  // row keeps what it found; that still holds for this reply. Reasons of the case's own do not: a
+  // decision that overtook the automatic reply would otherwise hold back the next decision too.
   const fromMessage = earlier
     .map((r) => r.suppressedReason)
-    .find((r) => r && !r.startsWith('rate-limit'));
+    .find((r) => r && !NOT_THE_SENDERS.test(r));
   const reason =
     submission.duplicateOf !== null
       ? 'duplicate'

@@ -243,6 +243,48 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     ).rejects.toThrow(/no submission/);
   });
 
+  it("sends a decision though the automatic reply was held back for the case's own sake", async () => {
+    const { intake, submissionId } = await oneSubmissionAnswered();
+    const k = rig.store.db.k;
+    // As if the automatic reply had still been waiting when an earlier decision, a withdrawal,
+    // a later message or a limit overtook it: each is the case's, and says nothing of its sender.
+    const verdicts = ['rejected', 'accepted'] as const;
+    const reasons = ['decided', 'withdrawn', 'superseded', 'not-a-submission', 'rate-limit-day:20'];
+    for (const [i, reason] of reasons.entries()) {
+      await k
+        .updateTable('replies')
+        .set({ state: 'suppressed', suppressed_reason: reason })
+        .where('submission_id', '=', submissionId)
+        .where('kind', '=', 'rejection')
+        .execute();
+      const verdict = verdicts[i % 2] ?? 'accepted';
+      const decision = await queueDecisionReply(rig.store.db, intake.queues, {
+        submissionId,
+        verdict,
+        reason: '',
+      });
+      expect(decision, reason).toMatchObject({ state: 'pending', suppressedReason: null });
+    }
+    await waitFor('every decision sent', async () =>
+      (await replyRows(rig))
+        .filter((r) => r.kind.startsWith('decision'))
+        .every((r) => r.state === 'sent'),
+    );
+    // What the sender's own mail showed still holds for a decision.
+    await k
+      .updateTable('replies')
+      .set({ state: 'suppressed', suppressed_reason: 'dmarc-fail' })
+      .where('submission_id', '=', submissionId)
+      .where('kind', '=', 'rejection')
+      .execute();
+    const held = await queueDecisionReply(rig.store.db, intake.queues, {
+      submissionId,
+      verdict: 'needs_review',
+      reason: '',
+    });
+    expect(held).toMatchObject({ state: 'suppressed', suppressedReason: 'dmarc-fail' });
+  });
+
   it('sends no decision reply to a message a machine sent (it had no automatic reply either)', async () => {
     const intake = await rig.app();
     const worker = await rig.app({ roles: ['worker'] });
