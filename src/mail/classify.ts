@@ -32,9 +32,15 @@ export function autoReplyReason(
   /** The case number of our notice the subject answers (`【2025-0007】申报已受理：…`), if any. */
   answersCase: string | null = null,
 ): string | null {
-  // RFC 3834 §5: any value but "no" means automatic.
-  const autoSubmitted = lower(first(mail, 'auto-submitted')).split(';')[0]?.trim();
-  if (autoSubmitted && autoSubmitted !== 'no') return 'auto-submitted';
+  // RFC 3834 §5: any value but "no" means automatic; a comment may follow (`no (manual)`), and
+  // a second header saying otherwise is not overruled by the first.
+  const autoSubmitted = (mail.headers['auto-submitted'] ?? []).map(
+    (v) =>
+      lower(v)
+        .trim()
+        .split(/[\s;(]/)[0] ?? '',
+  );
+  if (autoSubmitted.some((v) => v && v !== 'no')) return 'auto-submitted';
   // multipart/report carries DSNs (RFC 3464) and read receipts (RFC 8098); some servers send
   // them as multipart/mixed and keep only the report-type parameter.
   const reportType = /;\s*report-type\s*=/i.test(first(mail, 'content-type') ?? '');

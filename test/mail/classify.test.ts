@@ -40,6 +40,8 @@ describe('autoReplyReason', () => {
 
   it.each([
     [{ headers: { 'auto-submitted': ['auto-generated'] } }, 'auto-submitted'],
+    [{ headers: { 'auto-submitted': ['auto-replied (vacation)'] } }, 'auto-submitted'],
+    [{ headers: { 'auto-submitted': ['no', 'auto-replied'] } }, 'auto-submitted'],
     [{ contentType: 'multipart/report' }, 'bounce'],
     [{ headers: { precedence: ['Bulk'] } }, 'precedence'],
     [{ headers: { 'x-autoreply': ['yes'] } }, 'auto-reply-header'],
@@ -66,6 +68,8 @@ describe('autoReplyReason', () => {
 
   it('does not take Auto-Submitted: no, a person, or an auto-reply-looking subject with files', () => {
     expect(autoReplyReason(mail({ headers: { 'auto-submitted': ['no'] } }))).toBeNull();
+    // RFC 3834 allows a comment after the value.
+    expect(autoReplyReason(mail({ headers: { 'auto-submitted': ['No (manual)'] } }))).toBeNull();
     expect(autoReplyReason(mail())).toBeNull();
     // A person whose name starts like a robot's word is a person.
     const lookalike = mail({ from: { name: '', address: 'noreplyaccount2x@bank.example' } });
