@@ -162,8 +162,16 @@ export function createImapSession(
     refresh: () => client.noop(),
     async uidsAbove(lastUid) {
       const found = await client.search({ uid: `${lastUid + 1}:*` }, { uid: true });
+      // imapflow answers a search the server refused (NO, BAD: throttled, say) with false, and
+      // one with no mailbox selected with nothing. Read as no new mail, the sweep would call
+      // itself healthy while fetching nothing.
+      if (!found) {
+        throw Object.assign(new Error('the IMAP server refused UID SEARCH'), {
+          code: 'SearchRefused',
+        });
+      }
       // `n:*` always includes the highest UID even when it is below n (RFC 3501 §6.4.8).
-      return (found || []).filter((uid) => uid > lastUid).sort((a, b) => a - b);
+      return found.filter((uid) => uid > lastUid).sort((a, b) => a - b);
     },
     async meta(uids) {
       if (uids.length === 0) return [];

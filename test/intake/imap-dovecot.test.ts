@@ -59,6 +59,15 @@ describe('startDovecot', () => {
     expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(1024 * 1024);
   });
 
+  it('takes a search the server refuses for an error, not for an empty mailbox', async () => {
+    await one.append(Buffer.from('Subject: c\r\n\r\nthree\r\n'));
+    const { s } = await open(one);
+    expect((await s.uidsAbove(0)).length).toBeGreaterThan(0);
+    // Past the largest UID there is (2^32 - 1): Dovecot answers BAD.
+    await expect(s.uidsAbove(2 ** 32 - 1)).rejects.toMatchObject({ code: 'SearchRefused' });
+    await s.logout();
+  });
+
   it('recreateMailbox gives a new UIDVALIDITY and keeps the same messages', async () => {
     const before = await open(two);
     const uids = await before.s.uidsAbove(0);
