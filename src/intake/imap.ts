@@ -181,17 +181,33 @@ export function createImapSession(
         { uid: true, internalDate: true, size: true },
         { uid: true },
       );
-      return rows
-        .filter((m) => wanted.has(m.uid))
-        .map((m) => ({
+      // One row a message; but a server may answer for a message twice, once with only what
+      // changed meanwhile (its flags): the rows are merged.
+      const found = new Map<number, MessageMeta>();
+      for (const m of rows) {
+        if (!wanted.has(m.uid)) continue;
+        const date =
+          m.internalDate instanceof Date ? m.internalDate : new Date(m.internalDate ?? Number.NaN);
+        const seen = found.get(m.uid);
+        found.set(m.uid, {
           uid: m.uid,
-          internalDate:
-            m.internalDate instanceof Date
-              ? m.internalDate
-              : new Date(m.internalDate ?? Number.NaN),
-          size: m.size,
-        }))
-        .sort((a, b) => a.uid - b.uid);
+          internalDate: seen && Number.isNaN(date.getTime()) ? seen.internalDate : date,
+          size: m.size ?? seen?.size,
+        });
+      }
+      // The cursor passes a message left out here once a later one is stored: only a message
+      // expunged meanwhile may be missing, and a search says whether it is.
+      const missing = uids.filter((uid) => !found.has(uid));
+      if (missing.length > 0) {
+        const still = await client.search({ uid: missing.join(',') }, { uid: true });
+        if (!still || still.some((uid) => missing.includes(uid))) {
+          throw Object.assign(
+            new Error(`the IMAP server left UIDs ${missing.join(',')} out of its FETCH answer`),
+            { code: 'FetchIncomplete' },
+          );
+        }
+      }
+      return [...found.values()].sort((a, b) => a.uid - b.uid);
     },
     async download(uid) {
       // imapflow fetches a message in partial FETCHes of 64 KB by default: ~80 round trips and

@@ -1,6 +1,7 @@
 // The throwaway Dovecot harness itself: private instances side by side, APPEND with an
 // INTERNALDATE, a UIDVALIDITY change that keeps the messages, killing only its own processes;
 // and the session's download against it.
+import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImapSession } from '../../src/intake/imap.js';
 import { startDovecot, type TestDovecot } from '../support/dovecot.js';
@@ -65,6 +66,33 @@ describe('startDovecot', () => {
     expect((await s.uidsAbove(0)).length).toBeGreaterThan(0);
     // Past the largest UID there is (2^32 - 1): Dovecot answers BAD.
     await expect(s.uidsAbove(2 ** 32 - 1)).rejects.toMatchObject({ code: 'SearchRefused' });
+    await s.logout();
+  });
+
+  it('lists the messages asked for, one row each, and leaves out one expunged meanwhile', async () => {
+    const uids = [];
+    for (const n of [1, 2, 3])
+      uids.push(await two.append(Buffer.from(`Subject: m${n}\r\n\r\n.\r\n`)));
+    const { s } = await open(two);
+    // Another client deletes the middle one before our FETCH.
+    const other = new ImapFlow({
+      host: two.host,
+      port: two.port,
+      secure: false,
+      auth: { user: two.user, pass: two.password },
+      logger: false,
+    });
+    await other.connect();
+    await other.mailboxOpen('INBOX');
+    await other.messageDelete(String(uids[1]), { uid: true });
+    await other.logout();
+    await s.refresh(); // our session hears of the expunge
+    const metas = await s.meta(uids);
+    expect(metas.map((m) => m.uid)).toEqual([uids[0], uids[2]]);
+    for (const m of metas) {
+      expect(Number.isNaN(m.internalDate.getTime())).toBe(false);
+      expect(m.size).toBeGreaterThan(0);
+    }
     await s.logout();
   });
 
