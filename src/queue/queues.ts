@@ -63,7 +63,14 @@ export function createQueues(connection: Redis, prefix = 'intake', log?: Logger)
   // Adding a jobId that exists is a no-op in BullMQ, except that a finished job still blocks it:
   // drop finished ones first so the sweep can resubmit work whose row is not done.
   async function addOnce(queue: Queue, name: string, data: object, jobId: string) {
-    const existing = await queue.getJob(jobId);
+    const existing = await queue.getJob(jobId).catch(async (err) => {
+      // A job BullMQ cannot read back (its data damaged, or written by another version) would
+      // fail every enqueue of this work, and the sweep at it: replaced, as a finished one is.
+      if (!(err instanceof SyntaxError)) throw err;
+      log?.warn({ err, queue: queue.name, jobId }, 'unreadable job replaced');
+      await queue.remove(jobId);
+      return undefined;
+    });
     if (existing) {
       const state = await existing.getState();
       if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return;
