@@ -64,7 +64,21 @@ export function sessionUser(c: Credentials, value: string | null, now = Date.now
   return user === c.user ? user : null;
 }
 
-/** Only local paths: `next=//evil.example` or `https://…` would make the login an open redirect. */
+const HERE = 'http://dashboard.invalid';
+const unsafeInPath = (c: string) => c <= '\u001f' || c === '\u007f' || c === '\\';
+
+/**
+ * Only local paths: `next=//evil.example` or `https://…` would make the login an open redirect.
+ * Browsers drop tabs and line breaks from a URL and read `\` as `/`, so `/<TAB>/evil.example` is
+ * `//evil.example` to them: such a path is refused, and what the URL parser makes of the rest must
+ * stay here.
+ */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+  if (typeof next !== 'string' || [...next].some(unsafeInPath)) return '/';
+  if (!/^\/(?!\/)/.test(next)) return '/';
+  try {
+    return new URL(next, HERE).origin === HERE ? next : '/';
+  } catch {
+    return '/';
+  }
 }

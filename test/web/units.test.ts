@@ -46,6 +46,10 @@ describe('auth', () => {
     for (const bad of [
       '//evil.example',
       '/\\evil.example',
+      '/\t/evil.example',
+      '/\n/evil.example',
+      '/\r\n',
+      '/x\\..\\\\evil.example',
       'https://evil.example',
       '',
       undefined,
