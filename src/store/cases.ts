@@ -53,13 +53,17 @@ export function formatCaseNo(prefix: string, n: number): string {
   return `${prefix}-${String(n).padStart(4, '0')}`;
 }
 
-/** Reads a case by key, row-locked on PostgreSQL so concurrent filings of one case serialise. */
-export async function lockCaseByKey(
+/**
+ * Reads a case by key or id, row-locked on PostgreSQL so that what writes a case (filings of it,
+ * re-runs of its submissions) takes turns, and takes the case before its submissions.
+ */
+export async function lockCase(
   trx: Kysely<Database>,
   dialect: Dialect,
-  key: string,
+  by: { key: string } | { id: number },
 ): Promise<Selectable<CaseTable> | undefined> {
-  const q = trx.selectFrom('cases').selectAll().where('case_key', '=', key);
+  const cases = trx.selectFrom('cases').selectAll();
+  const q = 'key' in by ? cases.where('case_key', '=', by.key) : cases.where('id', '=', by.id);
   // SQLite needs no row lock: BEGIN IMMEDIATE (inTransaction) already serialises writers.
   // NO KEY UPDATE: the key never changes, and inserts referencing the case (their foreign-key
   // check takes KEY SHARE) need not wait for this filing.
@@ -88,7 +92,7 @@ export async function findOrCreateCase(
   dialect: Dialect,
   c: NewCase,
 ): Promise<{ row: Selectable<CaseTable>; created: boolean }> {
-  const found = await lockCaseByKey(trx, dialect, c.key);
+  const found = await lockCase(trx, dialect, { key: c.key });
   if (found) return { row: found, created: false };
 
   const counter = `case_no:${c.prefix}`;
@@ -100,7 +104,7 @@ export async function findOrCreateCase(
   const q = trx.selectFrom('counters').select('value').where('name', '=', counter);
   const { value } = await (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirstOrThrow();
 
-  const raced = await lockCaseByKey(trx, dialect, c.key);
+  const raced = await lockCase(trx, dialect, { key: c.key });
   if (raced) return { row: raced, created: false };
 
   const next = value + 1;

@@ -10,6 +10,7 @@
 // original. The pipeline's own findings (RESUBMISSION) are carried over.
 import type { CheckResult, Finding } from '../types.js';
 import { writeAudit } from './audit.js';
+import { lockCase } from './cases.js';
 import { type Db, inTransaction, nowIso, StoreError } from './db.js';
 import type { CaseStatus, ReceivedAtSource } from './schema.js';
 import { type FileSubmissionInput, insertDetails } from './submission-rows.js';
@@ -73,6 +74,10 @@ export async function reprocessSubmission(
       .selectAll()
       .where('id', '=', submissionId)
       .executeTakeFirstOrThrow();
+    // The case first, as a filing takes it: an organiser's withdrawal or override committed
+    // meanwhile is read here, not written over, and a filing of the case cannot deadlock with
+    // this re-run (each waiting for the row the other holds).
+    const c = s.case_id === null ? undefined : await lockCase(trx, db.dialect, { id: s.case_id });
     const old = JSON.parse(s.result_json) as CheckResult;
     const carried = old.findings.filter((f) => PIPELINE_ONLY.has(f.rule));
     const result: CheckResult = {
@@ -109,12 +114,7 @@ export async function reprocessSubmission(
       },
       at,
     );
-    if (s.case_id !== null) {
-      const c = await trx
-        .selectFrom('cases')
-        .selectAll()
-        .where('id', '=', s.case_id)
-        .executeTakeFirstOrThrow();
+    if (c) {
       // An organiser's decision (override, withdrawal) outlives a re-run, as it outlives a
       // resubmission; only the current submission drives the status.
       const keep =

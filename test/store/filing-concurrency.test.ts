@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getCase } from '../../src/store/cases.js';
-import type { Db } from '../../src/store/db.js';
+import { type Db, inTransaction } from '../../src/store/db.js';
+import { sql } from '../../src/store/kysely.js';
+import { reprocessSubmission } from '../../src/store/reprocess.js';
 import { fileSubmission, getSubmissionByMessage } from '../../src/store/submissions.js';
 import { checkResult, createTestDb, DIALECTS, fakeSha, type TestDb } from '../support/db.js';
 import { arrive, count, input } from './filing-support.js';
@@ -84,5 +86,47 @@ describe.each(DIALECTS)('store/fileSubmission concurrency on %s', (dialect) => {
       sameCase.slice(0, 5).map((m) => getSubmissionByMessage(t.db, m)),
     );
     for (const s of history) expect(s?.supersededBy).not.toBeNull();
+  });
+  it("keeps an organiser's withdrawal made while a re-run of the case's submission waits for the case", async () => {
+    const other = await t.connect();
+    const m = await arrive(t.db, '2025-10-10T02:00:00Z');
+    const filed = await fileSubmission(t.db, input(m, checkResult({})));
+    const caseId = filed.caseId as number;
+    // After a rule change the re-run says rejected, where the case says accepted.
+    const evaluate = async () => ({
+      result: checkResult({ verdict: 'rejected' }),
+      attachments: [],
+    });
+    let commit = () => {};
+    const committing = new Promise<void>((resolve) => {
+      commit = resolve;
+    });
+    let locked = () => {};
+    const withdrawn = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // The organiser's withdrawal, its row written but not yet committed.
+    const withdrawal = inTransaction(other, async (trx) => {
+      await trx
+        .updateTable('cases')
+        .set({ status: 'withdrawn' })
+        .where('id', '=', caseId)
+        .execute();
+      locked();
+      await committing;
+    });
+    await withdrawn;
+    const rerun = reprocessSubmission(t.db, evaluate, filed.submissionId, 'admin');
+    // PostgreSQL: until the re-run waits for the case's row. (SQLite's re-run cannot even begin
+    // its transaction while the other writer's is open.)
+    for (let waiting = 0; dialect === 'postgres' && waiting === 0; ) {
+      const row = await sql<{ n: string }>`select count(*) as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`.execute(t.db.k);
+      waiting = Number(row.rows[0]?.n ?? 0);
+    }
+    commit();
+    await withdrawal;
+    await expect(rerun).resolves.toMatchObject({ after: 'rejected' });
+    expect((await getCase(t.db, caseId))?.status).toBe('withdrawn');
   });
 });
