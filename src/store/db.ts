@@ -133,8 +133,19 @@ function withStatementCache(db: SqliteDatabase.Database) {
   };
 }
 
+const BIGINT_OID = 20;
+
 function openPostgres(url: string): Db {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    // bigint (IMAP UIDs, counts) as a number, not pg's string: every value stored in one is far
+    // below 2^53.
+    types: {
+      getTypeParser: (oid, format) =>
+        oid === BIGINT_OID ? Number : pg.types.getTypeParser(oid, format),
+    },
+  });
   // A server restart kills every client: pg emits 'error' on the pool (an idle client) or on a
   // checked-out client between two queries (a transaction), and an unhandled 'error' event ends
   // the process. The dead client's pending or next query fails and is retried like any failed

@@ -153,7 +153,7 @@ export async function countMessages(db: Db): Promise<number> {
     .selectFrom('messages')
     .select((eb) => eb.fn.countAll().as('n'))
     .executeTakeFirstOrThrow();
-  // pg returns count(*) (a bigint) as a string.
+  // kysely types count(*) as number | string | bigint.
   return Number(row.n);
 }
 

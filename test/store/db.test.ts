@@ -37,7 +37,11 @@ describe.each(DIALECTS)('store/db on %s', (dialect) => {
     const again = await t.connect();
     expect(await migrateToLatest(again)).toEqual([]);
     const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(t.db.k);
-    expect(applied.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_unfetched_messages']);
+    expect(applied.rows.map((r) => r.name)).toEqual([
+      '0001_initial',
+      '0002_unfetched_messages',
+      '0003_uids_bigint',
+    ]);
   });
 
   it('rolls a failed transaction back completely', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getCursor, recordPoll, saveCursor } from '../../src/store/cursors.js';
+import { getCursor, recordPoll, recordUnfetched, saveCursor } from '../../src/store/cursors.js';
 import {
   countMessages,
   findMessageBySha,
@@ -161,6 +161,30 @@ describe.each(DIALECTS)('store/cursors on %s', (dialect) => {
     expect(await getCursor(t.db, 'INBOX')).toMatchObject({ uidValidity: '42', lastUid: 10 });
     await saveCursor(t.db, 'INBOX', '42', 12);
     expect((await getCursor(t.db, 'INBOX'))?.lastUid).toBe(12);
+  });
+
+  it('keeps UIDs up to the largest IMAP has (2^32 - 1), past a 32-bit signed integer', async () => {
+    const uid = 2 ** 32 - 1;
+    const m = await insertMessage(t.db, imapMessage(uid, { mailbox: 'Big' }));
+    expect(m.inserted).toBe(true);
+    expect((await getMessage(t.db, m.id))?.uid).toBe(uid);
+    await saveCursor(t.db, 'Big', '1700000000', uid);
+    expect((await getCursor(t.db, 'Big'))?.lastUid).toBe(uid);
+    await recordUnfetched(t.db, {
+      mailbox: 'Big',
+      uidValidity: '1700000000',
+      uid: uid - 1,
+      receivedAt: new Date(),
+      size: 10,
+      attempts: 3,
+      error: 'NO',
+    });
+    const row = await t.db.k
+      .selectFrom('unfetched_messages')
+      .select('uid')
+      .where('mailbox', '=', 'Big')
+      .executeTakeFirstOrThrow();
+    expect(row.uid).toBe(uid - 1);
   });
 
   it('restarts numbering when UIDVALIDITY changes', async () => {
