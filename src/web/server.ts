@@ -38,6 +38,16 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
     // One line per page view is noise; errors are still logged by the onError hook below.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
+    routerOptions: {
+      // The dashboard's links and forms never repeat a parameter: one repeated by hand
+      // (`?q=a&q=b`) is its first value, not an array that the pages would trip over.
+      querystringParser: (query) => Object.fromEntries([...new URLSearchParams(query)].reverse()),
+    },
+  });
+  // A 500's message may name a database's or a file's internals: logged (onError), not shown.
+  app.setErrorHandler((err: { statusCode?: number }, _req, reply) => {
+    if ((err.statusCode ?? 500) < 500) return reply.send(err);
+    return reply.code(500).type('text/plain; charset=utf-8').send('服务器内部错误，已记录。');
   });
   app.addHook('onError', async (req, _reply, err) => {
     // 4xx (a bad CSRF token, a malformed form) are the client's business, not an incident.

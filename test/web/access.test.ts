@@ -1,8 +1,12 @@
 // Who gets in: every route but the health checks refuses a visitor without credentials, Basic
 // works for scripts, login attempts are rate-limited, /readyz tells when Redis is gone.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pingRedis } from '../../src/queue/redis-server.js';
 import { recordUnfetched } from '../../src/store/cursors.js';
+import { openDb } from '../../src/store/db.js';
 import { buildWebServer } from '../../src/web/server.js';
 import { basicAuth, CREDENTIALS, type Populated, populate } from './populated.js';
 
@@ -121,6 +125,26 @@ describe('access control', () => {
       expect(statuses).toEqual([403, 403, 403, 429, 429]);
     } finally {
       await server.close();
+    }
+  });
+
+  it('takes a repeated parameter as its first value, and shows no internals on a 500', async () => {
+    const auth = { authorization: basicAuth() };
+    const repeated = await fetch(`${p.baseUrl}/cases?q=a&q=b&page=1e300`, { headers: auth });
+    expect(repeated.status).toBe(200);
+    expect(await repeated.text()).toContain('value="a"');
+    // A store that fails under every page (closed): the error is logged, its message not shown.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'intake-closed-'));
+    const closed = await openDb(`sqlite:${path.join(dir, 'intake.sqlite')}`);
+    await closed.close();
+    const server = await buildWebServer({ ...p.deps, db: closed });
+    try {
+      const res = await server.inject({ method: 'GET', url: '/cases', headers: auth });
+      expect(res.statusCode).toBe(500);
+      expect(res.body).toBe('服务器内部错误，已记录。');
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

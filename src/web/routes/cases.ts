@@ -34,6 +34,9 @@ const ERRORS: Record<string, string> = {
   'reply-failed': '已保存改判，但决定通知未能排入队列，请稍后重试或在队列页查看。',
 };
 
+/** Past any campaign's last page; a larger number only made an OFFSET no database takes. */
+const MAX_PAGE = 100_000;
+
 /** A row id from a path: digits only, within the `integer` column's range. */
 export const rowId = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : null);
 const caseId = rowId;
@@ -48,7 +51,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
       applicantType: q.applicantType || undefined,
       q: q.q || undefined,
       sort: q.sort === 'oldest' ? ('oldest' as const) : ('newest' as const),
-      page: Number(q.page) > 0 ? Math.floor(Number(q.page)) : 1,
+      page: Number(q.page) > 0 ? Math.min(Math.floor(Number(q.page)), MAX_PAGE) : 1,
     };
     const [result, values] = await Promise.all([
       searchCases(deps.db, filter),
