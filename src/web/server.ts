@@ -61,7 +61,10 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
   });
   await app.register(rateLimit, { global: false });
   app.decorateRequest('user', null);
-  app.addHook('onRequest', async (req, reply) => authenticate(deps.credentials, req, reply));
+  const guesses = failedBasicLogins(deps.loginAttemptsPerMinute ?? 10);
+  app.addHook('onRequest', async (req, reply) =>
+    authenticate(deps.credentials, guesses, req, reply),
+  );
   // Every response: no sniffing, no framing, no referrer leaking case ids to other sites.
   app.addHook('onSend', async (_req, reply) => {
     reply.header('X-Content-Type-Options', 'nosniff');
@@ -82,14 +85,52 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
   return app;
 }
 
-async function authenticate(c: Credentials, req: FastifyRequest, reply: FastifyReply) {
+/**
+ * Wrong Basic credentials an address sent in the last minute: past the login form's limit, its
+ * further attempts are refused unchecked, as the form's are (a password is not to be guessed by
+ * script instead).
+ */
+function failedBasicLogins(perMinute: number) {
+  const failed = new Map<string, { count: number; until: number }>();
+  return {
+    blocked: (ip: string, now: number) => {
+      const f = failed.get(ip);
+      return f !== undefined && f.until > now && f.count >= perMinute;
+    },
+    add(ip: string, now: number) {
+      let f = failed.get(ip);
+      if (!f || f.until <= now) {
+        if (failed.size >= 10_000) {
+          for (const [k, v] of failed) if (v.until <= now) failed.delete(k);
+        }
+        f = { count: 0, until: now + 60_000 };
+        failed.set(ip, f);
+      }
+      f.count++;
+    },
+  };
+}
+
+async function authenticate(
+  c: Credentials,
+  guesses: ReturnType<typeof failedBasicLogins>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+) {
   const path = req.url.split('?')[0] ?? '/';
   if (PUBLIC.has(path)) return;
   const signed = req.cookies[SESSION_COOKIE];
   const unsigned = signed ? req.unsignCookie(signed) : null;
-  const user =
-    sessionUser(c, unsigned?.valid ? unsigned.value : null) ??
-    basicUser(c, req.headers.authorization);
+  let user = sessionUser(c, unsigned?.valid ? unsigned.value : null);
+  const basic = req.headers.authorization?.startsWith('Basic ');
+  if (!user && basic) {
+    const now = Date.now();
+    if (guesses.blocked(req.ip, now)) {
+      return reply.code(429).type('text/plain; charset=utf-8').send('登录尝试过多，请稍后再试');
+    }
+    user = basicUser(c, req.headers.authorization);
+    if (!user) guesses.add(req.ip, now);
+  }
   if (user) {
     req.user = user;
     return;

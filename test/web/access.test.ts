@@ -128,6 +128,27 @@ describe('access control', () => {
     }
   });
 
+  it('limits wrong Basic credentials as it limits the login form', async () => {
+    const server = await buildWebServer({ ...p.deps, loginAttemptsPerMinute: 3 });
+    const wrong = `Basic ${Buffer.from('admin:guess').toString('base64')}`;
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await server.inject({ url: '/metrics', headers: { authorization: wrong } });
+        statuses.push(res.statusCode);
+      }
+      expect(statuses).toEqual([401, 401, 401, 429, 429]);
+      // Refused unchecked: even the right password waits out the minute from that address.
+      const right = await server.inject({
+        url: '/metrics',
+        headers: { authorization: basicAuth() },
+      });
+      expect(right.statusCode).toBe(429);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('takes a repeated parameter as its first value, and shows no internals on a 500', async () => {
     const auth = { authorization: basicAuth() };
     const repeated = await fetch(`${p.baseUrl}/cases?q=a&q=b&page=1e300`, { headers: auth });
