@@ -68,6 +68,8 @@ const web = z.object({
   port: port.default(8080),
   adminUser: z.string().min(1).default('admin'),
   adminPassword: optionalText,
+  /** The reverse proxy's addresses (`127.0.0.1`, `10.0.0.0/8`, comma-separated), believed for X-Forwarded-*. */
+  trustProxy: optionalText,
 });
 
 export type ImapConfig = z.infer<typeof imap>;
@@ -160,6 +162,7 @@ export function loadEnv(source: Source = process.env): Env {
     port: source.WEB_PORT || undefined,
     adminUser: source.ADMIN_USER || undefined,
     adminPassword: source.ADMIN_PASSWORD,
+    trustProxy: source.WEB_TRUST_PROXY,
   });
   if (!w.success)
     problems.push(...issues(source, { port: 'WEB_PORT', adminUser: 'ADMIN_USER' }, w.error));

@@ -31,6 +31,11 @@ export interface WebDeps {
   decisionReply?: (args: DecisionReplyArgs) => Promise<void>;
   /** Is Redis reachable? (The store is checked with a query.) */
   pingRedis: () => Promise<boolean>;
+  /**
+   * WEB_TRUST_PROXY: the addresses of a TLS-terminating reverse proxy, whose X-Forwarded-Proto
+   * and -For are believed: cookies are then Secure, and limits count the visitor's address.
+   */
+  trustProxy?: string;
   loginAttemptsPerMinute?: number;
   /** Absolute URL for links in exported files, e.g. http://intake.example.org:8080 */
   baseUrl?: string;

@@ -59,6 +59,7 @@ export async function createWebPart(deps: WebPartDeps) {
         reread: deps.evaluatePool.reread,
         decisionReply: decisionReplyFor(deps, env.replyFrom ? [env.replyFrom] : []),
         pingRedis: deps.pingRedis,
+        trustProxy: env.web.trustProxy,
       });
       const address = await server.listen({ host, port: env.web.port }).catch(async (err) => {
         await server?.close();

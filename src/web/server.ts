@@ -37,7 +37,8 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log as FastifyBaseLogger,
     // One line per page view is noise; errors are still logged by the onError hook below.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    // Only a proxy named in WEB_TRUST_PROXY may say the visitor's address and scheme.
+    trustProxy: deps.trustProxy ?? false,
     routerOptions: {
       // The dashboard's links and forms never repeat a parameter: one repeated by hand
       // (`?q=a&q=b`) is its first value, not an array that the pages would trip over.

@@ -149,6 +149,33 @@ describe('access control', () => {
     }
   });
 
+  it('believes X-Forwarded-* only from the proxy WEB_TRUST_PROXY names: Secure cookies behind TLS', async () => {
+    const https = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' };
+    const direct = await buildWebServer(p.deps);
+    const proxied = await buildWebServer({ ...p.deps, trustProxy: '127.0.0.1' });
+    const elsewhere = await buildWebServer({ ...p.deps, trustProxy: '10.0.0.1' });
+    try {
+      const cookie = async (server: typeof direct) =>
+        String((await server.inject({ url: '/login', headers: https })).headers['set-cookie']);
+      expect(await cookie(proxied)).toMatch(/; Secure/);
+      expect(await cookie(direct)).not.toMatch(/; Secure/);
+      expect(await cookie(elsewhere)).not.toMatch(/; Secure/);
+      // The limits count the visitor behind the proxy, not the proxy.
+      const wrong = `Basic ${Buffer.from('admin:guess').toString('base64')}`;
+      const from = (ip: string) => ({ authorization: wrong, 'x-forwarded-for': ip });
+      for (let i = 0; i < 10; i++)
+        await proxied.inject({ url: '/metrics', headers: from('203.0.113.7') });
+      expect(
+        (await proxied.inject({ url: '/metrics', headers: from('203.0.113.7') })).statusCode,
+      ).toBe(429);
+      expect(
+        (await proxied.inject({ url: '/metrics', headers: from('198.51.100.2') })).statusCode,
+      ).toBe(401);
+    } finally {
+      await Promise.all([direct.close(), proxied.close(), elsewhere.close()]);
+    }
+  });
+
   it('takes a repeated parameter as its first value, and shows no internals on a 500', async () => {
     const auth = { authorization: basicAuth() };
     const repeated = await fetch(`${p.baseUrl}/cases?q=a&q=b&page=1e300`, { headers: auth });
