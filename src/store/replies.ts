@@ -74,12 +74,14 @@ export async function insertPlannedReply(
   plan: PlannedReply,
   at: string = nowIso(),
 ): Promise<ReplyRow> {
-  const existing = await trx
-    .selectFrom('replies')
-    .selectAll()
-    .where('submission_id', '=', submissionId)
-    .where('kind', '=', plan.kind)
-    .executeTakeFirst();
+  const planned = () =>
+    trx
+      .selectFrom('replies')
+      .selectAll()
+      .where('submission_id', '=', submissionId)
+      .where('kind', '=', plan.kind)
+      .executeTakeFirst();
+  const existing = await planned();
   if (existing) return toReplyRow(existing);
   const recipient = plan.recipient?.trim().toLowerCase() || null;
   let reason = plan.suppressedReason ?? (recipient ? null : 'no-recipient');
@@ -91,7 +93,7 @@ export async function insertPlannedReply(
     const today = await countRecent(trx, recipient, DAY_MS, Date.parse(at), ['pending', 'sent']);
     if (today >= plan.limits.perDay) reason = `rate-limit-day:${plan.limits.perDay}`;
   }
-  const row = await trx
+  const inserted = await trx
     .insertInto('replies')
     .values({
       submission_id: submissionId,
@@ -102,9 +104,15 @@ export async function insertPlannedReply(
       suppressed_reason: reason,
       created_at: at,
     })
+    // Another transaction planned the same reply since the look above (on PostgreSQL, an
+    // organiser's double click on a decision): its row, not a unique-key error.
+    .onConflict((oc) => oc.columns(['submission_id', 'kind']).doNothing())
     .returningAll()
-    .executeTakeFirstOrThrow();
-  if (reason) await auditSuppressed(trx, row.id, reason, at);
+    .executeTakeFirst();
+  const row = inserted ?? (await planned());
+  if (!row)
+    throw new Error(`reply ${plan.kind} of submission ${submissionId} neither new nor found`);
+  if (inserted && reason) await auditSuppressed(trx, inserted.id, reason, at);
   return toReplyRow(row);
 }
 

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getCase } from '../../src/store/cases.js';
 import { type Db, inTransaction } from '../../src/store/db.js';
 import { sql } from '../../src/store/kysely.js';
+import { createReply } from '../../src/store/replies.js';
 import { reprocessSubmission } from '../../src/store/reprocess.js';
 import { fileSubmission, getSubmissionByMessage } from '../../src/store/submissions.js';
 import { checkResult, createTestDb, DIALECTS, fakeSha, type TestDb } from '../support/db.js';
@@ -128,5 +129,33 @@ describe.each(DIALECTS)('store/fileSubmission concurrency on %s', (dialect) => {
     await withdrawal;
     await expect(rerun).resolves.toMatchObject({ after: 'rejected' });
     expect((await getCase(t.db, caseId))?.status).toBe('withdrawn');
+  });
+  it('plans one reply when the same one is planned twice at once (a double click on a decision)', async () => {
+    const other = dialect === 'postgres' ? await t.connect() : t.db;
+    const m = await arrive(t.db, '2025-10-11T02:00:00Z');
+    const { submissionId } = await fileSubmission(
+      t.db,
+      input(m, checkResult({ organization: '双击银行' })),
+    );
+    // Several rounds: each is one chance for both to look before either has inserted.
+    for (const kind of [
+      'decision-accepted',
+      'decision-rejected',
+      'decision-accepted-2',
+      'decision-rejected-2',
+    ]) {
+      const plan = { kind, recipient: 'applicant@example.com', suppressedReason: null };
+      const [a, b] = await Promise.all([
+        createReply(t.db, submissionId, plan),
+        createReply(other, submissionId, plan),
+      ]);
+      expect(a.id, kind).toBe(b.id);
+    }
+    const rows = await t.db.k
+      .selectFrom('replies')
+      .select('kind')
+      .where('submission_id', '=', submissionId)
+      .execute();
+    expect(rows).toHaveLength(4);
   });
 });
