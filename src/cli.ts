@@ -127,7 +127,9 @@ function program(setCode: (code: number) => void): Command {
     .description('only the queue workers (run as many as you like, on many machines)')
     .action(run(() => runRoles(['worker'], false)));
   p.command('web')
-    .description('only the dashboard (WEB_HOST, WEB_PORT, ADMIN_USER, ADMIN_PASSWORD)')
+    .description(
+      'only the dashboard (WEB_HOST, WEB_PORT, ADMIN_USER, ADMIN_PASSWORD, WEB_TRUST_PROXY)',
+    )
     .action(run(() => runRoles(['web'], false)));
   p.command('report')
     .description('the validation report of all cases')
