@@ -93,6 +93,10 @@ function service(role: string, env: Record<string, string>, cwd: string) {
   child.stderr?.on('data', (d: Buffer) => {
     log += d.toString();
   });
+  let closed = false;
+  child.once('close', () => {
+    closed = true;
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     child.once('exit', (code, signal) => r({ code, signal })),
   );
@@ -100,8 +104,26 @@ function service(role: string, env: Record<string, string>, cwd: string) {
     child,
     exited,
     log: () => log,
-    logged: (what: string, text: string, timeoutMs = 60_000) =>
-      waitFor(what, async () => log.includes(text), timeoutMs),
+    /** Waits for `text` in the log; a child that exits first, or a wait that times out, throws with the log's end. */
+    logged: async (what: string, text: string, timeoutMs = 60_000) => {
+      try {
+        await waitFor(
+          what,
+          async () => {
+            if (log.includes(text)) return true;
+            // 'close' comes after the last of stderr has been read, unlike 'exit'.
+            if (closed)
+              throw new Error(
+                `the service ended (${child.exitCode ?? child.signalCode}) before ${what}`,
+              );
+            return false;
+          },
+          timeoutMs,
+        );
+      } catch (err) {
+        throw new Error(`${(err as Error).message}; its log ends:\n${log.slice(-2000)}`);
+      }
+    },
   };
 }
 

@@ -201,7 +201,8 @@ describe('evaluation pool', () => {
     const dir = await blobDir();
     const stored = await storeMessages(dir, 2);
     process.env.INTAKE_TEST_THREAD_FAULT = `hang:${path.join(dir, 'fault')}`;
-    const p = pool({ blobDir: dir, size: 1, entry: FAULT_ENTRY, timeoutMs: 3_000 });
+    // The limit also covers the replacement thread's start-up, which a busy machine can slow.
+    const p = pool({ blobDir: dir, size: 1, entry: FAULT_ENTRY, timeoutMs: 10_000 });
     await expect(p.evaluate(nth(stored, 0))).rejects.toThrow(/exceeded/);
     const again = await p.evaluate(nth(stored, 1));
     expect(again.result.kind).toBe('submission');
