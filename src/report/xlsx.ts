@@ -8,6 +8,22 @@ import {
   type FindingReportRow,
 } from './rows.js';
 
+/** The most characters an Excel cell holds (Excel's specifications and limits). */
+export const XLSX_CELL_MAX = 32_767;
+const CUT_NOTE = '…（以下过长已截断，全文见看板）';
+
+/** The row with every text cut to what a cell holds, saying where it was cut. */
+function cut<T extends object>(row: T): T {
+  const out: Record<string, unknown> = { ...(row as Record<string, unknown>) };
+  for (const [key, v] of Object.entries(out)) {
+    if (typeof v !== 'string' || v.length <= XLSX_CELL_MAX) continue;
+    let end = XLSX_CELL_MAX - CUT_NOTE.length;
+    if (/[\uD800-\uDBFF]/.test(v.charAt(end - 1))) end--; // not half a character
+    out[key] = v.slice(0, end) + CUT_NOTE;
+  }
+  return out as T;
+}
+
 export async function reportToXlsx(
   rows: { cases: CaseReportRow[]; findings: FindingReportRow[] },
   baseUrl?: string,
@@ -19,7 +35,7 @@ export async function reportToXlsx(
   const cases = wb.addWorksheet('案例', { views: [{ state: 'frozen', ySplit: 1 }] });
   cases.columns = CASE_COLUMNS.map((c) => ({ header: c.header, key: c.key, width: c.width }));
   for (const r of rows.cases) {
-    const added = cases.addRow(r);
+    const added = cases.addRow(cut(r));
     if (baseUrl) {
       added.getCell('caseNo').value = { text: r.caseNo, hyperlink: `${baseUrl}/cases/${r.id}` };
     }
@@ -29,7 +45,7 @@ export async function reportToXlsx(
 
   const findings = wb.addWorksheet('问题清单', { views: [{ state: 'frozen', ySplit: 1 }] });
   findings.columns = FINDING_COLUMNS.map((c) => ({ header: c.header, key: c.key, width: c.width }));
-  for (const f of rows.findings) findings.addRow(f);
+  for (const f of rows.findings) findings.addRow(cut(f));
   findings.getRow(1).font = { bold: true };
   findings.autoFilter = {
     from: { row: 1, column: 1 },

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
 import { renderReport, runReport, runReprocess } from '../../src/report/commands.js';
 import { UTF8_BOM } from '../../src/report/csv.js';
-import { readXlsx } from '../../src/report/xlsx.js';
+import type { CaseReportRow } from '../../src/report/rows.js';
+import { readXlsx, reportToXlsx, XLSX_CELL_MAX } from '../../src/report/xlsx.js';
 import { listCases } from '../../src/store/cases.js';
 import { overrideVerdict } from '../../src/store/decisions.js';
 import { basicAuth, type Populated, populate, SCRIPT_SUBJECT } from '../web/populated.js';
@@ -103,6 +104,33 @@ describe('intake report', () => {
     expect(await runReport(p.rig.env, { format: 'xlsx' }, sink(), err)).toBe(2);
     expect(err.text()).toContain('--out');
     expect(await runReport(p.rig.env, { format: 'pdf' }, sink(), sink())).toBe(2);
+  });
+
+  it('cuts a text longer than an Excel cell holds, and says so, whole characters only', async () => {
+    const kase = { id: 1, caseNo: '2025-0001', organization: '东澜商业银行股份有限公司' };
+    const long = '无法打开：'.repeat(9_000); // 45,000 characters
+    const note = '…（以下过长已截断，全文见看板）';
+    // The last character kept would be the first half of 😀.
+    const emoji = `${'字'.repeat(XLSX_CELL_MAX - note.length - 1)}${'😀'.repeat(20)}`;
+    const finding = { caseNo: '2025-0001', organization: '', rule: 'R', severity: 'review' };
+    const book = await readXlsx(
+      await reportToXlsx({
+        cases: [{ ...kase, title: long } as unknown as CaseReportRow],
+        findings: [
+          { ...finding, message: long, receivedAt: '' },
+          { ...finding, message: emoji, receivedAt: '' },
+          { ...finding, message: '短', receivedAt: '' },
+        ],
+      }),
+    );
+    const title = book.案例?.[0]?.indexOf('案例题目') ?? -1;
+    const cells = [book.案例?.[1]?.[title], ...(book.问题清单 ?? []).slice(1).map((r) => r[4])];
+    const texts = cells.map(String);
+    expect(texts.map((t) => t.length <= XLSX_CELL_MAX)).toEqual([true, true, true, true]);
+    expect(texts.slice(0, 3).every((t) => t.endsWith(note))).toBe(true);
+    expect(texts[0]?.startsWith('无法打开：无法打开：')).toBe(true);
+    expect(texts[2]).toBe(`${'字'.repeat(XLSX_CELL_MAX - note.length - 1)}${note}`);
+    expect(texts[3]).toBe('短');
   });
 });
 
