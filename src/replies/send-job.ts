@@ -1,7 +1,9 @@
-// The `send-reply` job: one reply row → guard re-check → compose → SMTP or outbox → `sent`.
-// Idempotent: a row that is not pending is done. A worker killed after the server accepted the
-// message but before `sent` was recorded sends it once more with the same Message-ID (the
-// accepted cost: at most one extra copy, never a lost reply).
+// The `send-reply` job: one reply row → claim → guard re-check → compose → SMTP or outbox →
+// `sent`. Idempotent: a row that is not pending is done, and one claimed by another worker is
+// that worker's (BullMQ can hand a job whose lock it lost to a second worker while the first
+// still sends). A worker killed after the server accepted the message but before `sent` was
+// recorded leaves a claim that runs out; the reply then goes once more with the same Message-ID
+// (the accepted cost: at most one extra copy, never a lost reply).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContestProfile } from '../config/contest.js';
 import type { Logger } from '../log.js';
@@ -14,11 +16,13 @@ import { UnrecoverableError } from '../queue/queues.js';
 import { getCase } from '../store/cases.js';
 import type { Db } from '../store/db.js';
 import {
+  claimReply,
   countReplyAttempt,
   getReply,
   markReplyFailed,
   markReplySent,
   markReplySuppressed,
+  moveReplyClaim,
   overtaken,
   type ReplyRow,
   recordReplyError,
@@ -46,6 +50,13 @@ async function untilRecorded(record: () => Promise<void>, log: Logger, replyId: 
   }
 }
 
+/**
+ * How long a claim lasts unless its worker renews it (every third of this while the job runs):
+ * after a crash, the reply waits this long, then the sweep's next job sends it. Workers on
+ * several machines compare their clocks through it: they must keep them in step (NTP).
+ */
+const CLAIM_MS = 30_000;
+
 /** Transient failures are retried (BullMQ backoff, then the sweep) until a reply is this old. */
 const GIVE_UP_AFTER_MS = 2 * 24 * 3_600_000;
 
@@ -66,6 +77,61 @@ export function createReplyJob(deps: ReplyJobDeps) {
   const now = deps.now ?? (() => new Date());
 
   async function sendReply({ replyId }: { replyId: number }): Promise<void> {
+    const claim = await claimFor(replyId);
+    if (!claim) {
+      const row = await getReply(db, replyId);
+      if (!row) throw new UnrecoverableError(`reply ${replyId} does not exist`);
+      if (row.state === 'pending') log.info({ replyId }, 'reply claimed by another worker');
+      return;
+    }
+    try {
+      await sendClaimed(replyId, claim);
+    } finally {
+      await claim.release();
+    }
+  }
+
+  /** Claims the reply if it is pending and nobody else's, and renews the claim until released. */
+  async function claimFor(replyId: number) {
+    const until = () => new Date(now().getTime() + CLAIM_MS).toISOString();
+    let held = until();
+    if (!(await claimReply(db, replyId, now().toISOString(), held))) return null;
+    // One update of the claim at a time, so that a release never races a renewal.
+    let last: Promise<unknown> = Promise.resolve();
+    const inTurn = <T>(update: () => Promise<T>): Promise<T> => {
+      const next = last.then(update);
+      last = next.catch(() => undefined);
+      return next;
+    };
+    const renew = setInterval(() => {
+      inTurn(async () => {
+        const next = until();
+        if (await moveReplyClaim(db, replyId, held, next)) held = next;
+        else log.warn({ replyId }, 'claim on the reply lost while working on it');
+      }).catch((err) => log.warn({ err, replyId }, 'claim on the reply not renewed'));
+    }, CLAIM_MS / 3);
+    return {
+      /** Renews the claim and counts an attempt, right before the send: null if the claim was lost. */
+      attempt: () =>
+        inTurn(async () => {
+          const next = until();
+          const attempts = await countReplyAttempt(db, replyId, held, next);
+          if (attempts !== null) held = next;
+          return attempts;
+        }),
+      release: async () => {
+        clearInterval(renew);
+        await inTurn(() => moveReplyClaim(db, replyId, held, null)).catch((err) =>
+          log.warn({ err, replyId }, 'claim on the reply not given up; it runs out'),
+        );
+      },
+    };
+  }
+
+  async function sendClaimed(
+    replyId: number,
+    claim: { attempt(): Promise<number | null> },
+  ): Promise<void> {
     const row = await getReply(db, replyId);
     if (!row) throw new UnrecoverableError(`reply ${replyId} does not exist`);
     if (row.state !== 'pending') return;
@@ -95,8 +161,13 @@ export function createReplyJob(deps: ReplyJobDeps) {
         'reply follows the result as reprocessed',
       );
     }
-    const attempts = await countReplyAttempt(db, replyId);
     const reply = await compose(row, facts).catch(failForGood);
+    // A worker that stalled past its claim (a paused machine) leaves the reply to the new holder.
+    const attempts = await claim.attempt();
+    if (attempts === null) {
+      log.warn({ replyId }, 'reply claimed by another worker or settled meanwhile; not sent here');
+      return;
+    }
     try {
       await deps.sender.deliver(reply);
     } catch (err) {

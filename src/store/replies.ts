@@ -1,5 +1,6 @@
 // Replies to applicants. The row (unique per submission and kind) is the idempotency record:
-// a reply job that runs twice finds the row already `sent`.
+// a reply job that runs twice finds the row already `sent`, or, while the first run still
+// sends, claimed by it (`claimed_until`).
 import { writeAudit } from './audit.js';
 import { isLater } from './case-filing.js';
 import { type Db, type Dialect, inTransaction, nowIso } from './db.js';
@@ -229,15 +230,59 @@ export async function listRepliesForSubmission(db: Db, submissionId: number): Pr
   return rows.map(toReplyRow);
 }
 
-/** Counts an attempt before the send; returns the new count. */
-export async function countReplyAttempt(db: Db, id: number): Promise<number> {
+/**
+ * Takes the reply for one worker's send-reply job until `until` (ISO time), unless it is
+ * settled or another worker's claim still runs. Returns whether it was taken.
+ */
+export async function claimReply(db: Db, id: number, now: string, until: string): Promise<boolean> {
   const r = await db.k
     .updateTable('replies')
-    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .set({ claimed_until: until })
     .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * Moves a claim from `held` to `until` (null: gives it up). False if the claim is no longer
+ * `held`: it ran out and another worker took the reply.
+ */
+export async function moveReplyClaim(
+  db: Db,
+  id: number,
+  held: string,
+  until: string | null,
+): Promise<boolean> {
+  const r = await db.k
+    .updateTable('replies')
+    .set({ claimed_until: until })
+    .where('id', '=', id)
+    .where('claimed_until', '=', held)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * Right before a send: counts the attempt and moves the claim on, if the reply is still pending
+ * and the claim still `held`. Returns the attempt's number, or null.
+ */
+export async function countReplyAttempt(
+  db: Db,
+  id: number,
+  held: string,
+  until: string,
+): Promise<number | null> {
+  const r = await db.k
+    .updateTable('replies')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1), claimed_until: until }))
+    .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .where('claimed_until', '=', held)
     .returning('attempts')
-    .executeTakeFirstOrThrow();
-  return r.attempts;
+    .executeTakeFirst();
+  return r?.attempts ?? null;
 }
 
 export async function markReplySent(db: Db, id: number, messageId: string): Promise<void> {

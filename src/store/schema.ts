@@ -125,6 +125,8 @@ export interface ReplyTable {
   suppressed_reason: string | null;
   created_at: string;
   sent_at: string | null;
+  /** While a worker delivers the reply: until when it is that worker's (ISO time). */
+  claimed_until: string | null;
 }
 
 export interface AuditLogTable {

@@ -1,6 +1,10 @@
 // The send-reply job against a real SMTP sink, Redis and database: outages, permanent refusals,
 // a worker killed between the server's acceptance and the database update.
+
+import { QueueEvents } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
+import { QUEUES } from '../../src/queue/jobs.js';
+import { connectRedis } from '../../src/queue/queues.js';
 import { type Rig, waitFor } from '../support/app.js';
 import type { SmtpSink } from '../support/smtp-sink.js';
 import { ingestSubmissions, replyRows, sleep, smtpRig } from './rig.js';
@@ -64,6 +68,45 @@ describe('send-reply over SMTP (sqlite)', () => {
     expect(sink.messages).toHaveLength(2);
   });
 
+  it('sends a reply once when its job lost its lock and a worker took it up again mid-send', async () => {
+    // PostgreSQL, where a lock can be short (app.ts holds SQLite's at 20 s): a job whose lock is
+    // gone is found stalled within about a second.
+    ({ rig, sink } = await smtpRig('postgres'));
+    for (let i = 0; i < 2; i++)
+      await (await rig.app({ roles: ['worker'], lockDurationMs: 2_000 })).start();
+    const redis = connectRedis(rig.redis.url);
+    const events = new QueueEvents(QUEUES.reply, { connection: redis, prefix: 'intake' });
+    await events.waitUntilReady();
+    const seen: string[] = [];
+    for (const e of ['stalled', 'completed'] as const) events.on(e, () => seen.push(e));
+    sink.onMessage = async () => {
+      if (sink.messages.length > 1) return;
+      // As in a Redis partition: the sending worker's lock is lost while the server has the
+      // reply and has not answered yet. BullMQ runs the job again.
+      await redis.del('intake:reply:reply-1:lock');
+      await waitFor(
+        'the job to stall and be run again',
+        // (The sweep may enqueue the reply, still pending, again: more runs can follow.)
+        async () => seen.slice(0, 2).join() === 'stalled,completed',
+        20_000,
+      );
+    };
+    try {
+      await ingestSubmissions(await rig.app(), 1);
+      await waitFor(
+        'the reply to be sent',
+        async () => (await replyRows(rig))[0]?.state === 'sent',
+      );
+      await sleep(2_000); // room for a late second copy
+    } finally {
+      await events.close();
+      redis.disconnect();
+    }
+    expect(seen.slice(0, 2)).toEqual(['stalled', 'completed']);
+    expect(sink.messages).toHaveLength(1);
+    expect(await replyRows(rig)).toMatchObject([{ id: 1, state: 'sent', attempts: 1 }]);
+  });
+
   it('loses no reply when the worker is killed after the server accepted it, and resends at most one copy with the same Message-ID', async () => {
     ({ rig, sink } = await smtpRig('sqlite'));
     await ingestSubmissions(await rig.app(), 4);
@@ -104,7 +147,8 @@ describe('send-reply over SMTP (sqlite)', () => {
       expect(copies.length).toBeLessThanOrEqual(acceptedBeforeDeath.has(id) ? 2 : 1);
     }
     expect(byId.get(killedId ?? '')).toHaveLength(2);
-    // Its own waits: up to 60 s for the first reply, 90 s for the rest (the killed job's lock
-    // runs out after 30 s). 43 s alone here; the suite's 60 s default was too short under load.
+    // Its own waits: up to 60 s for the first reply, 90 s for the rest (the killed job's claim
+    // on the reply runs out after 30 s). 43 s alone here; the suite's 60 s default was too short
+    // under load.
   }, 180_000);
 });

@@ -41,6 +41,7 @@ describe.each(DIALECTS)('store/db on %s', (dialect) => {
       '0001_initial',
       '0002_unfetched_messages',
       '0003_uids_bigint',
+      '0004_reply_claims',
     ]);
   });
 

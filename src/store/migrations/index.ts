@@ -6,12 +6,14 @@ import type { Dialect } from '../schema.js';
 import { initial } from './0001_initial.js';
 import { unfetchedMessages } from './0002_unfetched_messages.js';
 import { uidsBigint } from './0003_uids_bigint.js';
+import { replyClaims } from './0004_reply_claims.js';
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001_initial': initial(dialect),
     '0002_unfetched_messages': unfetchedMessages(dialect),
     '0003_uids_bigint': uidsBigint(dialect),
+    '0004_reply_claims': replyClaims,
   };
   return { getMigrations: async () => migrations };
 }
