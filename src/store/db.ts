@@ -2,11 +2,13 @@
 // brings the schema up to date. The only importer of better-sqlite3 and pg.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { ConfigError } from '../config/env.js';
 import {
   CompiledQuery,
+  type DatabaseConnection,
   Kysely,
   Migrator,
   PostgresDialect,
@@ -97,16 +99,33 @@ function openSqlite(file: string): Db {
       onCreateConnection: async (conn) => {
         // WAL: readers (dashboard) never block the writer (worker); foreign keys are off by
         // default in SQLite and must be enabled per connection.
-        await conn.executeQuery(CompiledQuery.raw('pragma journal_mode = wal'));
         await conn.executeQuery(
           CompiledQuery.raw(`pragma busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`),
         );
+        await toWal(conn);
         await conn.executeQuery(CompiledQuery.raw('pragma foreign_keys = on'));
         await conn.executeQuery(CompiledQuery.raw('pragma synchronous = normal'));
       },
     }),
   });
   return { k, dialect: 'sqlite', close: () => k.destroy() };
+}
+
+/**
+ * Turns the file to WAL (a new file; one already in WAL stays). Two processes starting on a new
+ * file at once both do: SQLite answers the second SQLITE_BUSY at once, without the busy timeout
+ * (waiting there could deadlock), so it tries again for as long as that timeout.
+ */
+async function toWal(conn: DatabaseConnection) {
+  const until = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await conn.executeQuery(CompiledQuery.raw('pragma journal_mode = wal'));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw err;
+      await sleep(50);
+    }
+  }
 }
 
 const MAX_CACHED_STATEMENTS = 500;
@@ -156,9 +175,20 @@ function openPostgres(url: string): Db {
   return { k, dialect: 'postgres', close: () => k.destroy() };
 }
 
-/** Applies pending migrations; returns the names applied (empty when up to date). */
+/**
+ * Applies pending migrations; returns the names applied (empty when up to date). On PostgreSQL
+ * kysely runs them in a transaction under an advisory lock; its SQLite adapter takes neither, so
+ * two processes starting on one file at once both ran a migration (the second failed: "duplicate
+ * column name"), and a crash midway left half of one. On SQLite they run in one `BEGIN
+ * IMMEDIATE` transaction: a second process waits for the first, then finds nothing to do.
+ */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.k, provider: migrationProvider(db.dialect) });
+  if (db.dialect === 'postgres') return migrate(db.k, db.dialect);
+  return inTransaction(db, (trx) => migrate(trx, db.dialect));
+}
+
+async function migrate(k: Kysely<Database>, dialect: Dialect): Promise<string[]> {
+  const migrator = new Migrator({ db: k, provider: migrationProvider(dialect) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -4,6 +4,7 @@
 export type {
   ColumnDefinitionBuilder,
   ColumnType,
+  DatabaseConnection,
   Generated,
   Insertable,
   Migration,

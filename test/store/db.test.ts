@@ -1,8 +1,14 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inTransaction, migrateToLatest, openDb } from '../../src/store/db.js';
-import { sql } from '../../src/store/kysely.js';
+import { Migrator, sql } from '../../src/store/kysely.js';
+import { migrationProvider } from '../../src/store/migrations/index.js';
+import { PROJECT_ROOT } from '../support/app.js';
 import { createTestDb, DIALECTS, type TestDb } from '../support/db.js';
 
 const TABLES = [
@@ -109,5 +115,70 @@ describe('store/db on sqlite specifics', () => {
     await expect(openDb('mysql://localhost/x')).rejects.toMatchObject({
       code: 'UnsupportedDatabaseUrl',
     });
+  });
+});
+
+describe('SQLite opened by two processes at once', () => {
+  /** Two processes open `url` at the same instant; what each printed. */
+  async function openTogether(url: string): Promise<string[]> {
+    const script = path.join(PROJECT_ROOT, 'test/support/open-db-process.ts');
+    const children = [0, 1].map(() =>
+      spawn(process.execPath, ['--import', 'tsx', script, url], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      }),
+    );
+    const outputs = children.map((c) => {
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => {
+        out += d;
+      });
+      return { read: () => out, exited: once(c, 'exit') };
+    });
+    while (!outputs.every((o) => o.read().includes('ready')))
+      await new Promise((r) => setTimeout(r, 20));
+    for (const c of children) c.stdin.write('go\n');
+    await Promise.all(outputs.map((o) => o.exited));
+    return outputs.map((o) => o.read().replace('ready\n', '').trim());
+  }
+
+  async function applied(url: string) {
+    const db = await openDb(url, { migrate: false });
+    try {
+      const r = await sql<{ name: string }>`select name from kysely_migration`.execute(db.k);
+      return r.rows.map((x) => x.name);
+    } finally {
+      await db.close();
+    }
+  }
+
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'intake-two-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates a new file once: neither fails', async () => {
+    const url = `sqlite:${path.join(dir, 'new.sqlite')}`;
+    expect(await openTogether(url)).toEqual(['opened', 'opened']);
+    expect(await applied(url)).toEqual(
+      Object.keys(await migrationProvider('sqlite').getMigrations()),
+    );
+  });
+
+  it('runs a new migration once on an older file: neither fails', async () => {
+    const url = `sqlite:${path.join(dir, 'old.sqlite')}`;
+    const old = await openDb(url, { migrate: false });
+    const before = await new Migrator({
+      db: old.k,
+      provider: migrationProvider('sqlite'),
+    }).migrateTo('0003_uids_bigint');
+    await old.close();
+    expect(before.error).toBeUndefined();
+    expect(await openTogether(url)).toEqual(['opened', 'opened']);
+    expect(await applied(url)).toEqual(
+      Object.keys(await migrationProvider('sqlite').getMigrations()),
+    );
   });
 });
