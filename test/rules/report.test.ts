@@ -73,6 +73,40 @@ describe('REPORT_LENGTH', () => {
     });
   });
 
+  it("asks for review when a PDF's or the form's count is too long: more than the body may be counted", () => {
+    const pdf = (n: number) => {
+      const s = submission({ reportText: chars(n) });
+      if (!s.report) throw new Error('no report');
+      s.report.doc.entry.filename = '案例报告.pdf';
+      s.report.doc.detectedType = 'pdf';
+      s.report.doc.pdf = { pages: 8, imageOnlyPages: 0, text: chars(n) };
+      return reportLength.check(s, profile);
+    };
+    expect(pdf(5200)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      details: { doubt: 'PDF 的页眉、页脚和页码无法与正文区分，已一并计入' },
+    });
+    // Page furniture only adds: a PDF too short stays a rejection.
+    expect(pdf(2500)).toMatchObject({ severity: 'error' });
+
+    const fromForm = (n: number) => {
+      const s = submission({ fields: goodFields });
+      const form = s.form?.doc;
+      if (!form) throw new Error('no form');
+      s.report = { source: 'form', doc: form, text: chars(n), count: countChars(chars(n)) };
+      return reportLength.check(s, profile);
+    };
+    expect(fromForm(5200)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining(
+        '申报表中案例报告部分之后的内容（如承诺、签章、日期）可能一并计入',
+      ),
+    });
+    expect(fromForm(2500)).toMatchObject({ severity: 'error' });
+  });
+
   it('counts Latin words as Word does, not letters', () => {
     const text = `${chars(2990)} ${'AI model '.repeat(5)}`;
     expect(reportLength.check(submission({ reportText: text }), profile)).toMatchObject({
