@@ -3,7 +3,7 @@
 // the organisers' records.
 import { nameHas } from '../config/contest.js';
 import type { Rule } from '../types.js';
-import { fail, missing, pass, quoteFile, unplaced } from './finding.js';
+import { fail, missing, pass, quoteFile, unplaced, unseenContent } from './finding.js';
 
 const WORD_NAME = /\.(docx?|docm|wps)$/i;
 
@@ -17,10 +17,18 @@ export const formMissing: Rule = {
         filename: form.doc.entry.filename,
       });
     }
-    const keywords = profile.filenameKeywords.form;
-    const pdfForm = documents.find(
-      (d) => d.detectedType === 'pdf' && nameHas(d.entry.filename, keywords),
-    );
+    // A PDF named as the form is one sent as PDF only, unless it is the stamped scan (申报表
+    // 盖章版.pdf), or the Word form may be in content that went unread.
+    const kw = profile.filenameKeywords;
+    const pdfForm =
+      !unseenContent(submission) &&
+      documents.find(
+        (d) =>
+          d.detectedType === 'pdf' &&
+          d !== submission.scan &&
+          nameHas(d.entry.filename, kw.form) &&
+          !nameHas(d.entry.filename, kw.scan),
+      );
     if (pdfForm) {
       return fail(
         'error',

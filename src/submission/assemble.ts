@@ -111,15 +111,18 @@ async function pickLogoAndScan(docs: DocumentRead[], kw: Keywords) {
     ) ??
     (unnamed.length > 1 ? await guessLogo(unnamed) : undefined);
   const others = docs.filter((d) => d !== logo);
+  // Past the names, a scan is guessed from what it looks like; a certificate or a screenshot
+  // (named as evidence) can look the same, and is left for SCAN_MISSING to ask about.
+  const unnamedOthers = others.filter((d) => !named(d, kw.evidence));
   let scan =
     others.find((d) => (d.detectedType === 'pdf' || isImage(d)) && named(d, kw.scan)) ??
-    others.find((d) => isImageOnlyPdf(d) && !named(d, kw.report));
+    unnamedOthers.find((d) => isImageOnlyPdf(d) && !named(d, kw.report));
   if (!scan) {
     const pagesFirst = others
       .filter(isImage)
       .sort((a, b) => Number(pageLike(b)) - Number(pageLike(a)));
     for (const d of pagesFirst) {
-      if (await hasRedSeal(d)) {
+      if ((await hasRedSeal(d)) && unnamedOthers.includes(d)) {
         scan = d;
         break;
       }

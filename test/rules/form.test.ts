@@ -60,6 +60,31 @@ describe('FORM_MISSING', () => {
       severity: 'error',
     });
   });
+
+  it('takes no stamped scan for a PDF-only form, and asks a person when content went unread', () => {
+    const zip: DocumentRead = {
+      ...pdf('申报材料.zip'),
+      detectedType: 'zip',
+      pdf: undefined,
+      problems: [{ kind: 'encrypted', message: '压缩包设置了密码，无法解压' }],
+    };
+    // The Word form may be in the archive that could not be opened.
+    expect(
+      formMissing.check(submission({ documents: [zip, pdf('申报表.pdf')] }), profile),
+    ).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.not.stringContaining('PDF 格式'),
+    });
+    // 申报表盖章版.pdf is the stamped scan the call asks for, not a form sent as PDF.
+    expect(
+      formMissing.check(submission({ documents: [pdf('申报表盖章版.pdf')] }), profile),
+    ).toMatchObject({
+      passed: false,
+      severity: 'error',
+      message: '附件中未找到 Word 版申报表（.docx 或 .doc），请附上填写完整的电子申报表',
+    });
+  });
 });
 
 describe('FORM_FIELDS_INCOMPLETE', () => {

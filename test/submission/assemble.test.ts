@@ -73,6 +73,36 @@ describe('assemble', () => {
     expect(byName['商标注册证书.jpg']).not.toBe('logo');
   });
 
+  it('takes no certificate for the logo: 商标注册证 is evidence, whatever the order', async () => {
+    const { byName } = await roles([
+      ['商标注册证.jpg', fixture('seal-scan.jpg')],
+      ['公司商标.jpg', fixture('logo.jpg')],
+    ]);
+    expect(byName).toEqual({ '商标注册证.jpg': 'evidence', '公司商标.jpg': 'logo' });
+  });
+
+  it('takes no certificate for the stamped scan: a sealed or scanned one is asked about', async () => {
+    for (const [name, file] of [
+      ['软著证书.jpg', 'seal-scan.jpg'],
+      ['专利证书.pdf', 'scan-seal.pdf'],
+    ] as const) {
+      const docs = await Promise.all(
+        [
+          ['申报表.docx', fixture('form.docx')],
+          ['商标.jpg', fixture('logo.jpg')],
+          [name, fixture(file)],
+        ].map(([n, c]) => read(n as string, c as Buffer)),
+      );
+      const s = await assemble(mail(), 'submission', docs, new Date(), profile);
+      expect(s.scan).toBeNull();
+      expect(scanMissing.check(s, profile)).toMatchObject({
+        passed: false,
+        severity: 'review',
+        message: expect.stringContaining(`「${name}」可能即是`),
+      });
+    }
+  });
+
   it('decides by content when names say nothing: form labels, long text, red seal', async () => {
     const docs = await Promise.all(
       [
