@@ -215,7 +215,9 @@ function contentTypeOf(binary: Record<string, string[]>): string {
 /**
  * RFC 5322 dates (comments such as `(CST)` dropped). mailparser turns an unparseable Date into
  * "now", which must never reach the deadline check, so we parse the raw value ourselves. A time
- * of day is required: V8's lenient parser reads `foo 1` as 2001-01-01.
+ * of day is required: V8's lenient parser reads `foo 1` as 2001-01-01. So is a zone that says
+ * one thing: a number, or UT/GMT/Z. A bare `CST` is China's to a Chinese server and the US
+ * Central's to RFC 5322 (and V8), 14 hours apart; with no zone V8 takes this machine's.
  */
 export function parseHeaderDate(value: string | undefined): Date | null {
   if (!value) return null;
@@ -223,7 +225,7 @@ export function parseHeaderDate(value: string | undefined): Date | null {
     .replace(/\([^)]*\)/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  if (!/\d{1,2}:\d{2}/.test(cleaned)) return null;
+  if (!/\d{1,2}:\d{2}(?::\d{2})? ?(?:[+-]\d{4}|UTC?|GMT|Z)$/i.test(cleaned)) return null;
   const time = Date.parse(cleaned);
   return Number.isNaN(time) ? null : new Date(time);
 }

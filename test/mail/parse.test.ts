@@ -9,6 +9,7 @@ import {
   parseHeaderDate,
   parseMail,
   receivedAtFromHeaders,
+  receivedAtOfRaw,
   sanitizeFilename,
 } from '../../src/mail/parse.js';
 
@@ -146,6 +147,34 @@ describe('parseMail: dates', () => {
     );
     expect(parseHeaderDate('foo 1')).toBeNull();
     expect(parseHeaderDate('')).toBeNull();
+  });
+
+  it('parseHeaderDate takes no zone it would have to guess: a bare CST, or none', () => {
+    expect(parseHeaderDate('Mon, 20 Oct 2025 23:30:00 GMT')?.toISOString()).toBe(
+      '2025-10-20T23:30:00.000Z',
+    );
+    expect(parseHeaderDate('20 Oct 2025 23:30 -0500')?.toISOString()).toBe(
+      '2025-10-21T04:30:00.000Z',
+    );
+    // China's +0800 to the server that wrote it, the US's -0600 to V8: 14 hours apart.
+    expect(parseHeaderDate('Mon, 20 Oct 2025 23:30:00 CST')).toBeNull();
+    expect(parseHeaderDate('Mon, 20 Oct 2025 23:30:00')).toBeNull();
+  });
+
+  it("takes an older Received: time over one whose zone is a guess, for a file's receive time", async () => {
+    const raw = Buffer.from(
+      [
+        'Received: from mx.example.cn by mail.example.cn; Mon, 20 Oct 2025 23:30:00 CST',
+        'Received: from pc by mx.example.cn; Mon, 20 Oct 2025 23:29:58 +0800',
+        'Subject: x',
+        '',
+        'body',
+      ].join('\r\n'),
+    );
+    expect(await receivedAtOfRaw(raw)).toEqual({
+      at: new Date('2025-10-20T23:29:58+08:00'),
+      source: 'received',
+    });
   });
 });
 
