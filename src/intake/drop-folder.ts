@@ -1,11 +1,11 @@
 // With no IMAP configured, .eml files put into DATA_DIR/inbox/ are ingested like mail that
 // arrived, then moved to inbox/.done/ (never deleted). A file still being written is left
 // until its size and mtime hold still between two scans.
-import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import type { Ingest } from './ingest.js';
-import { fromPath } from './sources.js';
+import { type FilePath, fromPath, listFolder } from './sources.js';
 
 export function createDropFolder(deps: {
   dir: string;
@@ -15,11 +15,11 @@ export function createDropFolder(deps: {
 }) {
   const { dir, ingest, log } = deps;
   const done = path.join(dir, '.done');
-  const seen = new Map<string, string>(); // file → "size:mtime" at the previous scan
+  const seen = new Map<string, string>(); // file (bytes as latin1) → "size:mtime" at the last scan
   let timer: NodeJS.Timeout | undefined;
   let scanning: Promise<number> | undefined;
 
-  async function ingestFile(file: string) {
+  async function ingestFile(file: FilePath, name: string) {
     for await (const m of fromPath(file)) {
       await ingest({
         raw: m.raw,
@@ -30,29 +30,30 @@ export function createDropFolder(deps: {
         originalName: path.basename(m.name),
       });
     }
-    await rename(file, await freeName(done, path.basename(file)));
+    // A name that was not UTF-8 is UTF-8 in .done/.
+    await rename(file, await freeName(done, name));
   }
 
   async function scanOnce(): Promise<number> {
     let count = 0;
-    const names = (await readdir(dir)).filter((n) => !n.startsWith('.') && /\.eml$/i.test(n));
-    for (const name of names.sort()) {
-      const file = path.join(dir, name);
+    for (const { name, path: file } of await listFolder(dir)) {
+      if (!/\.eml$/i.test(name)) continue;
       const s = await stat(file).catch(() => null);
-      if (!s?.isFile()) continue;
+      if (!s?.isFile() || s.size === 0) continue; // empty: created, not written yet
       // Not its mtime's age: a copy that keeps the original's mtime (rsync --inplace, some SMB
       // clients) looks old while it is still being written.
       const mark = `${s.size}:${s.mtimeMs}`;
-      const settled = seen.get(file) === mark;
-      seen.set(file, mark);
+      const key = Buffer.from(file).toString('latin1');
+      const settled = seen.get(key) === mark;
+      seen.set(key, mark);
       if (!settled) continue;
       try {
-        await ingestFile(file);
-        seen.delete(file);
+        await ingestFile(file, name);
+        seen.delete(key);
         count++;
       } catch (err) {
         // Left in place: the next scan tries again (disk full, database busy…).
-        log.warn({ err, file }, 'drop-folder file not ingested yet');
+        log.warn({ err, file: name }, 'drop-folder file not ingested yet');
       }
     }
     return count;

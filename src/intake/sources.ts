@@ -1,11 +1,47 @@
 // Turning files into messages: a single .eml, a folder of them, a Maildir, an mbox. Used by
 // `intake import` and the drop folder. Receive time of a file: the newest Received: header's
 // date (the receiving server's clock), else the file's mtime.
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { decodeUndeclared } from '../mail/charset.js';
 import { receivedAtOfRaw } from '../mail/parse.js';
+
+/** A file's path: bytes when a name in it is not UTF-8 (a Windows zip's GBK names, unpacked). */
+export type FilePath = string | Buffer;
+
+/** A path as text, for logs and names: a part that is not UTF-8 read as a zip's name is. */
+export function pathText(p: FilePath): string {
+  if (typeof p === 'string') return p;
+  const parts: Buffer[] = [];
+  // A `/` byte is never inside a GBK character (its second bytes are 0x40 and above).
+  for (let from = 0, to = p.indexOf(0x2f); ; from = to + 1, to = p.indexOf(0x2f, from)) {
+    parts.push(p.subarray(from, to < 0 ? undefined : to));
+    if (to < 0) break;
+  }
+  return parts.map(decodeUndeclared).join('/');
+}
+
+/**
+ * A folder's entries, sorted, dot-files left out. Read as bytes: listed as text, a name that is
+ * not UTF-8 comes back with U+FFFD in it, a path that opens nothing.
+ */
+export async function listFolder(dir: FilePath): Promise<{ name: string; path: FilePath }[]> {
+  const base = Buffer.from(dir);
+  return (await readdir(dir, { encoding: 'buffer' }))
+    .sort(Buffer.compare)
+    .map((bytes) => {
+      const utf8 = typeof dir === 'string' && isUtf8(bytes);
+      const name = utf8 ? bytes.toString() : pathText(bytes);
+      return {
+        name,
+        path: utf8 ? path.join(dir, name) : Buffer.concat([base, Buffer.from(path.sep), bytes]),
+      };
+    })
+    .filter((e) => !e.name.startsWith('.'));
+}
 
 export interface FileMessage {
   /** Where it came from, for logs and the row's original name: a path, or `mbox#N`. */
@@ -22,13 +58,13 @@ export async function receiveTime(raw: Buffer, fallback: Date) {
     : { receivedAt: fallback, receivedAtSource: 'mtime' as const };
 }
 
-async function fromFile(file: string, raw?: Buffer): Promise<FileMessage> {
+async function fromFile(file: FilePath, raw?: Buffer): Promise<FileMessage> {
   const { mtime } = await stat(file);
   const bytes = raw ?? (await readFileBytes(file));
-  return { name: file, raw: bytes, ...(await receiveTime(bytes, mtime)) };
+  return { name: pathText(file), raw: bytes, ...(await receiveTime(bytes, mtime)) };
 }
 
-async function readFileBytes(file: string): Promise<Buffer> {
+async function readFileBytes(file: FilePath): Promise<Buffer> {
   const fh = await open(file, 'r');
   try {
     return await fh.readFile();
@@ -37,7 +73,7 @@ async function readFileBytes(file: string): Promise<Buffer> {
   }
 }
 
-async function head(file: string, bytes: number): Promise<string> {
+async function head(file: FilePath, bytes: number): Promise<string> {
   const fh = await open(file, 'r');
   try {
     const { buffer, bytesRead } = await fh.read(Buffer.alloc(bytes), 0, bytes, 0);
@@ -47,17 +83,17 @@ async function head(file: string, bytes: number): Promise<string> {
   }
 }
 
-const isMbox = async (file: string) => (await head(file, 5)) === 'From ';
+const isMbox = async (file: FilePath) => (await head(file, 5)) === 'From ';
 
 /** In a plain folder: an .eml, an mbox, or any file that opens with a header line. */
-async function looksLikeMail(file: string): Promise<boolean> {
-  if (/\.eml$/i.test(file)) return true;
+async function looksLikeMail(file: FilePath): Promise<boolean> {
+  if (/\.eml$/i.test(pathText(file))) return true;
   const start = await head(file, 200);
   return start.startsWith('From ') || /^[\x21-\x39\x3b-\x7e]+:[ \t]/.test(start);
 }
 
 /** mboxrd: messages start at `From ` lines; `>From ` lines inside were escaped once. */
-async function* fromMbox(file: string): AsyncGenerator<FileMessage> {
+async function* fromMbox(file: FilePath): AsyncGenerator<FileMessage> {
   const { mtime } = await stat(file);
   const lines = createInterface({
     input: createReadStream(file, { encoding: 'latin1' }),
@@ -73,7 +109,7 @@ async function* fromMbox(file: string): AsyncGenerator<FileMessage> {
     // latin1 round-trips bytes exactly, so 8-bit headers and bodies survive untouched.
     const raw = Buffer.from(`${current.join('\r\n')}\r\n`, 'latin1');
     index++;
-    return { name: `${file}#${index}`, raw, ...(await receiveTime(raw, mtime)) };
+    return { name: `${pathText(file)}#${index}`, raw, ...(await receiveTime(raw, mtime)) };
   };
   for await (const line of lines) {
     if (line.startsWith('From ')) {
@@ -88,27 +124,27 @@ async function* fromMbox(file: string): AsyncGenerator<FileMessage> {
   if (last) yield last;
 }
 
-async function* fromFolder(dir: string): AsyncGenerator<FileMessage> {
-  const names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+async function* fromFolder(dir: FilePath): AsyncGenerator<FileMessage> {
+  const entries = await listFolder(dir);
   // A Maildir keeps delivered mail in cur/ and new/ (tmp/ is mail still being written).
-  const maildir = ['cur', 'new', 'tmp'].every((d) => names.includes(d));
-  for (const name of maildir ? ['cur', 'new'] : names) {
-    const full = path.join(dir, name);
+  const maildir = ['cur', 'new', 'tmp'].every((d) => entries.some((e) => e.name === d));
+  for (const { path: full } of maildir
+    ? entries.filter((e) => e.name === 'cur' || e.name === 'new')
+    : entries) {
     const s = await stat(full);
     if (s.isDirectory()) yield* maildir ? fromAllFiles(full) : fromFolder(full);
     else if (await looksLikeMail(full)) yield* fromPath(full);
   }
 }
 
-async function* fromAllFiles(dir: string): AsyncGenerator<FileMessage> {
-  for (const name of (await readdir(dir)).sort()) {
-    const full = path.join(dir, name);
+async function* fromAllFiles(dir: FilePath): AsyncGenerator<FileMessage> {
+  for (const { path: full } of await listFolder(dir)) {
     if ((await stat(full)).isFile()) yield await fromFile(full);
   }
 }
 
 /** Every message at `target`: a file (.eml or mbox) or a folder (plain or Maildir). */
-export async function* fromPath(target: string): AsyncGenerator<FileMessage> {
+export async function* fromPath(target: FilePath): AsyncGenerator<FileMessage> {
   const s = await stat(target);
   if (s.isDirectory()) yield* fromFolder(target);
   else if (await isMbox(target)) yield* fromMbox(target);

@@ -73,6 +73,34 @@ describe('drop folder and import', () => {
     expect(row.rows[0]?.received_at_source).toBe('received-header');
   });
 
+  it('takes files whose names are GBK (a Windows zip unpacked), and leaves an empty one be', async () => {
+    const app = await rig.app();
+    const inbox = path.join(rig.dataDir, 'inbox');
+    const folder = path.join(rig.dataDir, 'unzipped', '申报');
+    await mkdir(path.join(inbox, '.done'), { recursive: true });
+    await mkdir(folder, { recursive: true });
+    // 申报材料.eml in GBK: listed as UTF-8 text, this name has U+FFFD in it and opens nothing.
+    const gbk = Buffer.from('c9eab1a8b2c4c1cf2e656d6c', 'hex');
+    const at = (dir: string) => Buffer.concat([Buffer.from(`${dir}/`), gbk]);
+    await writeFile(at(inbox), await makeMessage());
+    await writeFile(at(folder), await makeMessage());
+    await writeFile(path.join(inbox, 'empty.eml'), ''); // created, not written yet
+
+    const drop = createDropFolder({ dir: inbox, ingest: app.ingest, log: createLogger('silent') });
+    await drop.scan();
+    expect(await drop.scan()).toBe(1);
+    expect(await readdir(path.join(inbox, '.done'))).toEqual(['申报材料.eml']);
+    expect(await readdir(inbox)).toEqual(expect.arrayContaining(['empty.eml']));
+    expect(await drop.scan()).toBe(0); // still empty: still waiting
+
+    const imported = [];
+    for await (const m of fromPath(path.dirname(folder))) imported.push(m);
+    expect(imported.map((m) => m.name)).toEqual([path.join(folder, '申报材料.eml')]);
+    const names = await sql<{ original_name: string }>`
+      select original_name from messages where source = 'drop'`.execute(rig.store.db.k);
+    expect(names.rows).toEqual([{ original_name: '申报材料.eml' }]);
+  });
+
   it('reads a folder, a Maildir and an mbox, and `intake import` stores each message once', async () => {
     const root = path.join(rig.dataDir, 'backfill');
     const folder = path.join(root, 'folder');
