@@ -21,7 +21,7 @@ export const formFieldsIncomplete: Rule = {
     if (missing.length === 0) return pass('申报表必填项均已填写', details);
     return fail(
       'review',
-      `申报表中以下必填项未找到或为空：${missing.map((m) => m.label).join('、')}，请补充填写`,
+      `申报表中以下必填项未找到或为空：${missing.map((m) => m.label).join('、')}，将由工作人员人工核对`,
       details,
     );
   },

@@ -17,13 +17,13 @@ export const logoSize: Rule = {
     const { bytes } = logo.entry;
     const max = profile.logo.maxBytes;
     const details = { bytes, maxBytes: max };
-    if (bytes < max) return pass(`商标图片 ${kb(bytes)} KB，小于 ${kb(max)} KB 上限`, details);
-    // 204,800 bytes rounds to "200 KB"; show the bytes so the message does not look wrong.
+    // 204,000 to 204,800 bytes round to "200 KB": the bytes too, or the message looks wrong.
     const size =
       kb(bytes) === kb(max) ? `${kb(bytes)} KB（${formatNumber(bytes)} 字节）` : `${kb(bytes)} KB`;
+    if (bytes < max) return pass(`商标图片 ${size}，小于 ${kb(max)} KB 上限`, details);
     return unlessDoubt(
       logoDoubt(submission, profile.filenameKeywords.logo),
-      `商标图片${quoteFile(logo.entry)} ${size}，超过 ${kb(max)} KB 上限`,
+      `商标图片${quoteFile(logo.entry)} ${size}，${bytes === max ? `须小于 ${kb(max)} KB` : `超过 ${kb(max)} KB 上限`}`,
       details,
       '，请压缩后重新发送',
     );

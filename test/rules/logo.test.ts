@@ -102,9 +102,13 @@ describe('LOGO_SIZE', () => {
     };
     expect(at(204_800)).toMatchObject({
       passed: false,
-      message: expect.stringContaining('204,800 字节'),
+      message: expect.stringContaining('200 KB（204,800 字节），须小于 200 KB，请压缩后重新发送'),
     });
-    expect(at(204_799)).toMatchObject({ passed: true });
+    // Not "200 KB, under the 200 KB limit" either.
+    expect(at(204_799)).toMatchObject({
+      passed: true,
+      message: '商标图片 200 KB（204,799 字节），小于 200 KB 上限',
+    });
   });
 });
 
