@@ -61,6 +61,24 @@ describe('FORM_MISSING', () => {
     });
   });
 
+  it('asks a person, not the applicant, when files came as a 超大附件 link', () => {
+    const s = submission({});
+    s.mail.text = [
+      '您好，附件为我单位申报材料，请查收。',
+      '',
+      '从QQ邮箱发来的超大附件',
+      '申报表及盖章扫描件.zip (86.3M, 2025年11月19日 10:21 到期)',
+      '进入下载页面：https://wx.mail.qq.com/ftn/download?func=3&k=5a3b',
+    ].join('\n');
+    expect(formMissing.check(s, profile)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('超大附件或网盘的下载链接'),
+    });
+    s.mail.text = '您好，附件为我单位申报材料，请查收。';
+    expect(formMissing.check(s, profile)).toMatchObject({ severity: 'error' });
+  });
+
   it('takes no stamped scan for a PDF-only form, and asks a person when content went unread', () => {
     const zip: DocumentRead = {
       ...pdf('申报材料.zip'),
