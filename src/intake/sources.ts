@@ -12,7 +12,10 @@ import { receivedAtOfRaw } from '../mail/parse.js';
 /** A file's path: bytes when a name in it is not UTF-8 (a Windows zip's GBK names, unpacked). */
 export type FilePath = string | Buffer;
 
-/** A path as text, for logs and names: a part that is not UTF-8 read as a zip's name is. */
+/** A name as text: UTF-8 if it is that (a file system's own), else as a zip's name is read. */
+const nameText = (bytes: Buffer) => (isUtf8(bytes) ? bytes.toString() : decodeUndeclared(bytes));
+
+/** A path as text, for logs and names. */
 export function pathText(p: FilePath): string {
   if (typeof p === 'string') return p;
   const parts: Buffer[] = [];
@@ -21,7 +24,7 @@ export function pathText(p: FilePath): string {
     parts.push(p.subarray(from, to < 0 ? undefined : to));
     if (to < 0) break;
   }
-  return parts.map(decodeUndeclared).join('/');
+  return parts.map(nameText).join('/');
 }
 
 /**
@@ -33,8 +36,8 @@ export async function listFolder(dir: FilePath): Promise<{ name: string; path: F
   return (await readdir(dir, { encoding: 'buffer' }))
     .sort(Buffer.compare)
     .map((bytes) => {
+      const name = nameText(bytes);
       const utf8 = typeof dir === 'string' && isUtf8(bytes);
-      const name = utf8 ? bytes.toString() : pathText(bytes);
       return {
         name,
         path: utf8 ? path.join(dir, name) : Buffer.concat([base, Buffer.from(path.sep), bytes]),

@@ -224,8 +224,11 @@ export function parseHeaderDate(value: string | undefined): Date | null {
   const cleaned = value
     .replace(/\([^)]*\)/g, ' ')
     .replace(/\s+/g, ' ')
-    .trim();
-  if (!/\d{1,2}:\d{2}(?::\d{2})? ?(?:[+-]\d{4}|UTC?|GMT|Z)$/i.test(cleaned)) return null;
+    .trim()
+    // `+0800 CST`: the number says it (V8 would take the CST after it for the US's).
+    .replace(/([+-]\d{4}) [a-z]{1,5}$/i, '$1');
+  if (!/\d{1,2}:\d{2}(?::\d{2})? ?(?:(?:GMT|UTC?)?[+-]\d{4}|UTC?|GMT|Z)$/i.test(cleaned))
+    return null;
   const time = Date.parse(cleaned);
   return Number.isNaN(time) ? null : new Date(time);
 }

@@ -18,7 +18,7 @@ function cut<T extends object>(row: T): T {
   for (const [key, v] of Object.entries(out)) {
     if (typeof v !== 'string' || v.length <= XLSX_CELL_MAX) continue;
     let end = XLSX_CELL_MAX - CUT_NOTE.length;
-    if (/[\uD800-\uDBFF]/.test(v.charAt(end - 1))) end--; // not half a character
+    if (/[\uD800-\uDBFF]/.test(v.charAt(end - 1))) end--; // not half a surrogate pair
     out[key] = v.slice(0, end) + CUT_NOTE;
   }
   return out as T;

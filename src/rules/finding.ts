@@ -43,23 +43,33 @@ const UNREAD = new Set<DocumentProblem['kind']>([
 ]);
 
 /**
- * Files sent as a link: QQ Mail's and 163's 超大附件 (云附件) and cloud drives. Too big for an
- * attachment, a scanned form often goes this way.
+ * Files sent as a link, by the marks of the links themselves: QQ Mail's and 163's 超大附件
+ * (云附件) and cloud drives' shares. Too big for an attachment, a scanned form often goes this
+ * way. Not the words alone: a signature's 公司网盘 is no link.
  */
-const LINKED_FILES =
-  /超大附件|云附件|网盘|pan\.baidu\.com|ali(?:yundrive|pan)\.com|1drv\.ms|sharepoint\.com|\/ftn\/|ftnExs_download|large-attachment/i;
+const FILE_LINK =
+  /\/ftn\/|ftnExs_download|large-attachment|pan\.baidu\.com\/s\/|(?:aliyundrive|alipan)\.com\/s\/|1drv\.ms\/|sharepoint\.com\/:/i;
 
 /**
- * Why some content sent was never looked at — the MIME structure did not parse, an archive was
- * not (fully) unpacked, a file could not be read (damaged, encrypted, too large, of a kind not
- * read), or files were sent as a download link — or null. Then "not found" is a guess, and
- * DESIGN.md §2 never rejects on a guess: the missing-material rules fail as `review` instead
- * of `error`.
+ * Why some content sent was never looked at (`unseenContent`), or files sent as a link: for the
+ * missing-material rules, not for what was found.
+ */
+export function unseenOrLinked(submission: Submission): string | null {
+  const unseen = unseenContent(submission);
+  if (unseen) return unseen;
+  return FILE_LINK.test(submission.mail.text)
+    ? '邮件正文中有超大附件或网盘的下载链接，其中的文件未能读取'
+    : null;
+}
+
+/**
+ * Why some attached content was never looked at — the MIME structure did not parse, an archive
+ * was not (fully) unpacked, or a file could not be read (damaged, encrypted, too large, of a
+ * kind not read) — or null. Then "not found" is a guess, and DESIGN.md §2 never rejects on a
+ * guess: the missing-material rules fail as `review` instead of `error`.
  */
 export function unseenContent({ mail, documents }: Submission): string | null {
   if (mail.structureError) return '邮件结构无法解析，附件未能读取';
-  if (LINKED_FILES.test(mail.text))
-    return '邮件正文中有超大附件或网盘的下载链接，其中的文件未能读取';
   const archive = documents.find((d) => ARCHIVES.has(d.detectedType) && d.problems.length > 0);
   if (archive) return `压缩包${quoteFile(archive.entry)}未能完整解压`;
   const unread = documents.find((d) => d.problems.some((p) => UNREAD.has(p.kind)));
@@ -91,7 +101,7 @@ export function missing(
   message: string,
   maybe?: DocumentRead,
 ): RuleOutcome {
-  const unseen = unseenContent(submission);
+  const unseen = unseenOrLinked(submission);
   if (unseen)
     return fail('review', `${message}（${unseen}，材料可能在其中，需人工核查）`, { unseen });
   return maybe

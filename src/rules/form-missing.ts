@@ -3,7 +3,7 @@
 // the organisers' records.
 import { nameHas } from '../config/contest.js';
 import type { Rule } from '../types.js';
-import { fail, missing, pass, quoteFile, unplaced, unseenContent } from './finding.js';
+import { fail, missing, pass, quoteFile, unplaced, unseenOrLinked } from './finding.js';
 
 const WORD_NAME = /\.(docx?|docm|wps)$/i;
 
@@ -18,10 +18,10 @@ export const formMissing: Rule = {
       });
     }
     // A PDF named as the form is one sent as PDF only, unless it is the stamped scan (申报表
-    // 盖章版.pdf), or the Word form may be in content that went unread.
+    // 盖章版.pdf), or the Word form may be in content that went unread or came as a link.
     const kw = profile.filenameKeywords;
     const pdfForm =
-      !unseenContent(submission) &&
+      !unseenOrLinked(submission) &&
       documents.find(
         (d) =>
           d.detectedType === 'pdf' &&

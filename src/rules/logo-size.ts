@@ -17,7 +17,7 @@ export const logoSize: Rule = {
     const { bytes } = logo.entry;
     const max = profile.logo.maxBytes;
     const details = { bytes, maxBytes: max };
-    // 204,000 to 204,800 bytes round to "200 KB": the bytes too, or the message looks wrong.
+    // 204,288 to 205,311 bytes round to "200 KB": the bytes too, or the message looks wrong.
     const size =
       kb(bytes) === kb(max) ? `${kb(bytes)} KB（${formatNumber(bytes)} 字节）` : `${kb(bytes)} KB`;
     if (bytes < max) return pass(`商标图片 ${size}，小于 ${kb(max)} KB 上限`, details);

@@ -18,6 +18,11 @@ import {
   unseenContent,
 } from './finding.js';
 
+/** 字 a PDF page's header, footer and page number may add, at most (a long running title). */
+const PDF_FURNITURE_PER_PAGE = 60;
+/** 字 what follows the report section in a form may add: a pledge, a seal's line, a date. */
+const FORM_TAIL = 600;
+
 /**
  * Why the text counted may not be the report, or null. The assembly picks by name first, then
  * by length: a `第三方评估报告.pdf` beats an unnamed `案例正文.docx`, and a form's `详见附件`
@@ -34,22 +39,24 @@ function reportDoubt(submission: Submission, profile: ContestProfile): string | 
     const n = countChars(text).total;
     return n >= minChars * (1 - margin) && n <= maxChars * (1 + margin);
   };
-  // Text that is not the report's body can only add to a count: too long may be the report's
-  // fault or ours, too short is the report's.
-  const over = report.count.total > maxChars;
+  // Text that is not the report's body can only add to a count, and only so much: a little
+  // too long may be ours, too short or far too long is the report's.
+  const over = (furniture: number) =>
+    report.count.total > maxChars && report.count.total <= maxChars + furniture;
   if (report.source === 'attachment') {
     const { doc } = report;
     if (!nameHas(doc.entry.filename, kw.report)) return '其文件名未表明是案例报告';
     if (doc.pdf && doc.pdf.imageOnlyPages > 0)
       return `其中 ${doc.pdf.imageOnlyPages} 页为扫描图像，图中文字未计入`;
     // Word leaves headers, footers and page numbers out; a PDF's text does not tell them apart.
-    if (doc.pdf && over) return 'PDF 的页眉、页脚和页码无法与正文区分，已一并计入';
+    if (doc.pdf && over(doc.pdf.pages * PDF_FURNITURE_PER_PAGE))
+      return 'PDF 的页眉、页脚和页码无法与正文区分，已一并计入';
     const inForm = submission.form && reportFromForm(submission.form.doc, profile);
     if (inForm && fits(inForm.text)) return '申报表中的案例报告部分字数符合要求，可能才是案例报告';
   } else if (report.count.total < LONG_TEXT) {
     // As short as the assembly would not take a separate file for the report by its length.
     return '申报表中的这部分可能只是摘要或“详见附件”一类的说明';
-  } else if (over) {
+  } else if (over(FORM_TAIL)) {
     // The section is counted to the form's end (`reportFromForm`).
     return '申报表中案例报告部分之后的内容（如承诺、签章、日期）可能一并计入';
   }

@@ -122,7 +122,8 @@ async function toWal(conn: DatabaseConnection) {
     try {
       return await conn.executeQuery(CompiledQuery.raw('pragma journal_mode = wal'));
     } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw err;
+      const busy = String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY');
+      if (!busy || Date.now() > until) throw err;
       await sleep(50);
     }
   }
@@ -184,6 +185,9 @@ function openPostgres(url: string): Db {
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
   if (db.dialect === 'postgres') return migrate(db.k, db.dialect);
+  // Up to date, as at nearly every start: no write lock to wait for.
+  const known = new Migrator({ db: db.k, provider: migrationProvider(db.dialect) });
+  if ((await known.getMigrations()).every((m) => m.executedAt !== undefined)) return [];
   return inTransaction(db, (trx) => migrate(trx, db.dialect));
 }
 

@@ -122,6 +122,7 @@ async function pickLogoAndScan(docs: DocumentRead[], kw: Keywords) {
       .filter(isImage)
       .sort((a, b) => Number(pageLike(b)) - Number(pageLike(a)));
     for (const d of pagesFirst) {
+      // Every picture's seal is looked at, the evidence's too: SCAN_MISSING asks about a sealed one.
       if ((await hasRedSeal(d)) && unnamedOthers.includes(d)) {
         scan = d;
         break;

@@ -84,6 +84,13 @@ describe('drop folder and import', () => {
     const at = (dir: string) => Buffer.concat([Buffer.from(`${dir}/`), gbk]);
     await writeFile(at(inbox), await makeMessage());
     await writeFile(at(folder), await makeMessage());
+    // And a GBK folder (附件) holding a UTF-8 name.
+    const gbkFolder = Buffer.concat([
+      Buffer.from(`${path.dirname(folder)}/`),
+      Buffer.from('b8bdbcfe', 'hex'),
+    ]);
+    await mkdir(gbkFolder);
+    await writeFile(Buffer.concat([gbkFolder, Buffer.from('/材料.eml')]), await makeMessage());
     await writeFile(path.join(inbox, 'empty.eml'), ''); // created, not written yet
 
     const drop = createDropFolder({ dir: inbox, ingest: app.ingest, log: createLogger('silent') });
@@ -95,7 +102,11 @@ describe('drop folder and import', () => {
 
     const imported = [];
     for await (const m of fromPath(path.dirname(folder))) imported.push(m);
-    expect(imported.map((m) => m.name)).toEqual([path.join(folder, '申报材料.eml')]);
+    // In the order of the names' bytes: GBK's 附 (B8) before UTF-8's 申 (E7).
+    expect(imported.map((m) => m.name)).toEqual([
+      path.join(path.dirname(folder), '附件', '材料.eml'),
+      path.join(folder, '申报材料.eml'),
+    ]);
     const names = await sql<{ original_name: string }>`
       select original_name from messages where source = 'drop'`.execute(rig.store.db.k);
     expect(names.rows).toEqual([{ original_name: '申报材料.eml' }]);

@@ -156,6 +156,8 @@ describe('parseMail: dates', () => {
     expect(parseHeaderDate('20 Oct 2025 23:30 -0500')?.toISOString()).toBe(
       '2025-10-21T04:30:00.000Z',
     );
+    for (const clear of ['Mon, 20 Oct 2025 23:30:00 GMT+0800', 'Mon, 20 Oct 2025 23:30 +0800 CST'])
+      expect(parseHeaderDate(clear)?.toISOString()).toBe('2025-10-20T15:30:00.000Z');
     // China's +0800 to the server that wrote it, the US's -0600 to V8: 14 hours apart.
     expect(parseHeaderDate('Mon, 20 Oct 2025 23:30:00 CST')).toBeNull();
     expect(parseHeaderDate('Mon, 20 Oct 2025 23:30:00')).toBeNull();

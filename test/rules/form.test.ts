@@ -75,7 +75,8 @@ describe('FORM_MISSING', () => {
       severity: 'review',
       message: expect.stringContaining('超大附件或网盘的下载链接'),
     });
-    s.mail.text = '您好，附件为我单位申报材料，请查收。';
+    // The words alone are no link: a signature's 公司网盘 leaves "not found" certain.
+    s.mail.text = '您好，附件为我单位申报材料，请查收。\n--\n张三 | 公司网盘、超大附件请联系 IT 部';
     expect(formMissing.check(s, profile)).toMatchObject({ severity: 'error' });
   });
 

@@ -87,8 +87,9 @@ describe('REPORT_LENGTH', () => {
       severity: 'review',
       details: { doubt: 'PDF 的页眉、页脚和页码无法与正文区分，已一并计入' },
     });
-    // Page furniture only adds: a PDF too short stays a rejection.
+    // Page furniture only adds, and only so much: too short, or far too long, stays a rejection.
     expect(pdf(2500)).toMatchObject({ severity: 'error' });
+    expect(pdf(12_000)).toMatchObject({ severity: 'error' });
 
     const fromForm = (n: number) => {
       const s = submission({ fields: goodFields });
@@ -105,6 +106,7 @@ describe('REPORT_LENGTH', () => {
       ),
     });
     expect(fromForm(2500)).toMatchObject({ severity: 'error' });
+    expect(fromForm(9000)).toMatchObject({ severity: 'error' });
   });
 
   it('counts Latin words as Word does, not letters', () => {
