@@ -150,6 +150,19 @@ async function* fromAllFiles(dir: FilePath): AsyncGenerator<FileMessage> {
 export async function* fromPath(target: FilePath): AsyncGenerator<FileMessage> {
   const s = await stat(target);
   if (s.isDirectory()) yield* fromFolder(target);
-  else if (await isMbox(target)) yield* fromMbox(target);
-  else yield await fromFile(target);
+  else if (!(await isMbox(target))) yield await fromFile(target);
+  else if (/\.eml$/i.test(pathText(target)))
+    yield await fromFile(target, await afterFromLine(target));
+  else yield* fromMbox(target);
+}
+
+/**
+ * An .eml saved with an mbox's `From ` line in front (some mail programs write one): one
+ * message, the line dropped. Read as an mbox, a body line starting `From ` (unescaped in an
+ * .eml) cut it in two.
+ */
+async function afterFromLine(file: FilePath): Promise<Buffer> {
+  const bytes = await readFileBytes(file);
+  const end = bytes.indexOf(0x0a);
+  return end < 0 ? Buffer.alloc(0) : bytes.subarray(end + 1);
 }

@@ -112,6 +112,25 @@ describe('drop folder and import', () => {
     expect(names.rows).toEqual([{ original_name: '申报材料.eml' }]);
   });
 
+  it('reads an .eml saved with an mbox From line as one message, whatever its body says', async () => {
+    const dir = path.join(rig.dataDir, 'saved');
+    await mkdir(dir, { recursive: true });
+    const message = await makeMessage();
+    const body = Buffer.from(
+      message.toString('latin1').replace('\r\n\r\n', '\r\n\r\nFrom the desk of 申报人\r\n'),
+      'latin1',
+    );
+    const file = path.join(dir, 'saved.eml');
+    await writeFile(
+      file,
+      Buffer.concat([Buffer.from('From - Tue Oct 21 10:00:00 2025\r\n'), body]),
+    );
+    const read = [];
+    for await (const m of fromPath(file)) read.push(m);
+    expect(read).toHaveLength(1);
+    expect(read[0]?.raw.equals(body)).toBe(true);
+  });
+
   it('reads a folder, a Maildir and an mbox, and `intake import` stores each message once', async () => {
     const root = path.join(rig.dataDir, 'backfill');
     const folder = path.join(root, 'folder');
