@@ -1,6 +1,7 @@
 // With no IMAP configured, .eml files put into DATA_DIR/inbox/ are ingested like mail that
 // arrived, then moved to inbox/.done/ (never deleted). A file still being written is left
-// until its size and mtime hold still between two scans.
+// until it has content and its size and mtime hold still between two scans. Names need not be
+// UTF-8 (`listFolder`).
 import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';

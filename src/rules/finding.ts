@@ -93,8 +93,9 @@ export function unplaced(
 }
 
 /**
- * A "not found" failure: `error`, or `review` with the reason when content went unseen or a
- * file placed nowhere may be the one (`maybe`, from `unplaced`).
+ * A "not found" failure: `error`, or `review` with the reason when content went unseen or came
+ * as a link (`unseenOrLinked`), or a file placed nowhere may be the one (`maybe`, from
+ * `unplaced`).
  */
 export function missing(
   submission: Submission,
