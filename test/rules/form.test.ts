@@ -20,6 +20,18 @@ const pdf = (filename: string): DocumentRead => ({
   problems: [],
 });
 
+/** A file of `type` that could not be opened: what it holds went unseen. */
+const encrypted = (
+  filename: string,
+  detectedType: DocumentRead['detectedType'],
+  message: string,
+): DocumentRead => ({
+  ...pdf(filename),
+  detectedType,
+  pdf: undefined,
+  problems: [{ kind: 'encrypted', message }],
+});
+
 describe('FORM_MISSING', () => {
   it('passes with a Word form', () => {
     expect(formMissing.check(submission({ fields: goodFields }), profile)).toMatchObject({
@@ -43,12 +55,7 @@ describe('FORM_MISSING', () => {
 
   it('fails as review, not error, when a file that could be the form was not readable', () => {
     // 附件1.docx is encrypted: no form labels could be read from it, so "no form" is a guess.
-    const locked: DocumentRead = {
-      ...pdf('附件1.docx'),
-      detectedType: 'docx',
-      pdf: undefined,
-      problems: [{ kind: 'encrypted', message: '文件设置了密码，无法打开' }],
-    };
+    const locked = encrypted('附件1.docx', 'docx', '文件设置了密码，无法打开');
     expect(formMissing.check(submission({ documents: [locked] }), profile)).toMatchObject({
       passed: false,
       severity: 'review',
@@ -81,12 +88,7 @@ describe('FORM_MISSING', () => {
   });
 
   it('takes no stamped scan for a PDF-only form, and asks a person when content went unread', () => {
-    const zip: DocumentRead = {
-      ...pdf('申报材料.zip'),
-      detectedType: 'zip',
-      pdf: undefined,
-      problems: [{ kind: 'encrypted', message: '压缩包设置了密码，无法解压' }],
-    };
+    const zip = encrypted('申报材料.zip', 'zip', '压缩包设置了密码，无法解压');
     // The Word form may be in the archive that could not be opened.
     expect(
       formMissing.check(submission({ documents: [zip, pdf('申报表.pdf')] }), profile),
