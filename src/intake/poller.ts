@@ -3,7 +3,8 @@
 // The cursor lives in the sink (the database), never in the mailbox: no \Seen, no delete, no
 // move (DESIGN.md §3); the `$Intake` keyword is only a courtesy to organisers reading the box.
 // A message the server keeps failing to hand over is recorded as unfetched and passed over, so
-// it cannot hold up the mail behind it (`giveUp`).
+// it cannot hold up the mail behind it (`giveUp`), and is tried again now and then
+// (`retryUnfetchedMs`): a link that kept dropping, or a server that was failing, may have mended.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +34,10 @@ export interface PollSink {
   advance(mailbox: string, uidValidity: string, lastUid: number): Promise<void>;
   /** Records a message the server would not hand over (the cursor then moves past it). Idempotent. */
   unfetched(message: UnfetchedMessage): Promise<void>;
+  /** The UIDs recorded as unfetched under `uidValidity` and not stored or resolved since. */
+  stillUnfetched(mailbox: string, uidValidity: string): Promise<number[]>;
+  /** A message recorded as unfetched has been stored on a later try: it leaves the list. */
+  fetchedLater(mailbox: string, uidValidity: string, uid: number): Promise<void>;
   polled(mailbox: string, outcome: { ok: true } | { ok: false; error: string }): Promise<void>;
 }
 
@@ -62,6 +67,8 @@ export interface PollerDeps {
    * and only once the message behind it has downloaded.
    */
   giveUp?: { attempts: number; afterMs: number };
+  /** How often a sweep tries the messages recorded as unfetched once more (default 30 minutes). */
+  retryUnfetchedMs?: number;
 }
 
 export interface Poller {
@@ -167,6 +174,9 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
   // The message whose download keeps failing, across connections.
   let failing: { key: string; attempts: number; since: number; error: string } | undefined;
   const giveUp = deps.giveUp ?? { attempts: 5, afterMs: 10 * 60_000 };
+  const retryUnfetchedMs = deps.retryUnfetchedMs ?? 30 * 60_000;
+  // When the unfetched messages were last tried: not in the sweep that passed one over.
+  let retriedAt = Date.now();
 
   const pause = (ms: number) =>
     sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined);
@@ -396,6 +406,33 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
       rescan = undefined;
     }
     succeeded();
+    if (Date.now() - retriedAt >= retryUnfetchedMs) {
+      retriedAt = Date.now();
+      await retryUnfetched(c, box);
+    }
+  }
+
+  /** Tries each message recorded as unfetched once more; the first failure ends the round. */
+  async function retryUnfetched(c: Conn, box: OpenedMailbox) {
+    for (const uid of await sink.stillUnfetched(mailbox, box.uidValidity)) {
+      if (stopped || !holding || !c.ready || !c.session.usable) return;
+      // Gone from the mailbox (saved and deleted by an organiser): theirs to mark imported.
+      const [meta] = await c.session.meta([uid]);
+      if (!meta) continue;
+      try {
+        if (!(await ingestOne(c, box, meta, false))) continue;
+      } catch (err) {
+        if (!(err instanceof DownloadFailed)) throw err;
+        // The server refused it again, and imapflow closes the connection on that.
+        log.warn(
+          { uid, error: describe(err.cause), retryInMs: retryUnfetchedMs },
+          'unfetched message still cannot be downloaded; it stays on the list',
+        );
+        return;
+      }
+      await sink.fetchedLater(mailbox, box.uidValidity, uid);
+      log.info({ uid }, 'unfetched message downloaded on a later try; off the list');
+    }
   }
 
   /** Sweeps are serialised; a request during a sweep makes it run once more before resolving. */

@@ -1,7 +1,14 @@
 // The poller's sink backed by the real store: cursors and known hashes from the database,
 // messages through ingest (blob + row + job).
 
-import { getCursor, recordPoll, recordUnfetched, saveCursor } from '../store/cursors.js';
+import {
+  fetchedLater,
+  getCursor,
+  recordPoll,
+  recordUnfetched,
+  saveCursor,
+  stillUnfetched,
+} from '../store/cursors.js';
 import type { Db } from '../store/db.js';
 import { findMessageBySha } from '../store/messages.js';
 import type { Ingest } from './ingest.js';
@@ -17,6 +24,8 @@ export function createStoreSink(db: Db, ingest: Ingest): PollSink {
     ingest: (input) => ingest({ ...input, source: 'imap', receivedAtSource: 'internaldate' }),
     advance: (mailbox, uidValidity, lastUid) => saveCursor(db, mailbox, uidValidity, lastUid),
     unfetched: (message) => recordUnfetched(db, message),
+    stillUnfetched: (mailbox, uidValidity) => stillUnfetched(db, mailbox, uidValidity),
+    fetchedLater: (mailbox, uidValidity, uid) => fetchedLater(db, mailbox, uidValidity, uid),
     polled: (mailbox, outcome) => recordPoll(db, mailbox, outcome),
   };
 }

@@ -106,6 +106,40 @@ export async function recordUnfetched(db: Db, m: UnfetchedMessage): Promise<void
     .execute();
 }
 
+/** UIDs recorded as unfetched under `uidValidity` that nobody has stored or resolved since. */
+export async function stillUnfetched(
+  db: Db,
+  mailbox: string,
+  uidValidity: string,
+): Promise<number[]> {
+  const rows = await db.k
+    .selectFrom('unfetched_messages')
+    .select('uid')
+    .where('mailbox', '=', mailbox)
+    .where('uidvalidity', '=', uidValidity)
+    .where('resolved_at', 'is', null)
+    .orderBy('uid')
+    .execute();
+  return rows.map((r) => Number(r.uid));
+}
+
+/** The poller stored it on a later try: it leaves the dashboard's list as if fetched by hand. */
+export async function fetchedLater(
+  db: Db,
+  mailbox: string,
+  uidValidity: string,
+  uid: number,
+): Promise<void> {
+  await db.k
+    .updateTable('unfetched_messages')
+    .set({ resolved_at: nowIso(), resolved_by: 'poller' })
+    .where('mailbox', '=', mailbox)
+    .where('uidvalidity', '=', uidValidity)
+    .where('uid', '=', uid)
+    .where('resolved_at', 'is', null)
+    .execute();
+}
+
 /**
  * An organiser has fetched it by hand: it leaves the dashboard's list. Marked once (a second
  * click keeps the first's who and when); false if there is no such row.

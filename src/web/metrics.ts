@@ -56,7 +56,7 @@ export function createMetrics(db: Db): Metrics {
   );
   countBy(
     'intake_unfetched_messages',
-    'Messages the IMAP server would not hand over, passed over by the poller and not yet fetched by hand',
+    'Messages the IMAP server would not hand over, passed over by the poller and not fetched since (by hand or on a later try)',
     'mailbox',
     () =>
       db.k

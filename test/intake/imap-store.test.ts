@@ -61,6 +61,7 @@ async function storeSink(dialect: (typeof DIALECTS)[number]): Promise<ScenarioSi
         .selectFrom('unfetched_messages')
         .select('uid')
         .where('mailbox', '=', mailbox)
+        .where('resolved_at', 'is', null)
         .orderBy('uid')
         .execute();
       return r.map((x) => Number(x.uid));

@@ -27,7 +27,7 @@ export interface ScenarioSink {
   sink: PollSink;
   /** Every message row stored for `mailbox`. */
   rows(mailbox: string): Promise<StoredRow[]>;
-  /** The UIDs recorded as unfetched for `mailbox`, ascending. */
+  /** The UIDs recorded as unfetched for `mailbox` and not stored on a later try, ascending. */
   unfetched(mailbox: string): Promise<number[]>;
   close(): Promise<void>;
 }
@@ -43,7 +43,7 @@ export function createMemorySink(): ScenarioSink & {
   const bytes = new Map<string, Buffer>();
   const cursors = new Map<string, { uidValidity: string | null; lastUid: number }>();
   const outcomes: { ok: boolean }[] = [];
-  const unfetched = new Map<string, { mailbox: string; uid: number }>();
+  const unfetched = new Map<string, { mailbox: string; uidValidity: string; uid: number }>();
   const sink: PollSink = {
     async cursor(mailbox) {
       return cursors.get(mailbox);
@@ -74,6 +74,15 @@ export function createMemorySink(): ScenarioSink & {
     },
     async unfetched(m) {
       unfetched.set(`${m.mailbox}\0${m.uidValidity}\0${m.uid}`, m);
+    },
+    async stillUnfetched(mailbox, uidValidity) {
+      return [...unfetched.values()]
+        .filter((u) => u.mailbox === mailbox && u.uidValidity === uidValidity)
+        .map((u) => u.uid)
+        .sort((a, b) => a - b);
+    },
+    async fetchedLater(mailbox, uidValidity, uid) {
+      unfetched.delete(`${mailbox}\0${uidValidity}\0${uid}`);
     },
     async polled(_mailbox, outcome) {
       outcomes.push({ ok: outcome.ok });
@@ -191,6 +200,7 @@ export interface Rig {
       owner?: string;
       ttlMs?: number;
       giveUp?: { attempts: number; afterMs: number };
+      retryUnfetchedMs?: number;
       sweepIntervalMs?: number;
     },
   ): Poller;
@@ -240,6 +250,7 @@ export function useRig(): { get: () => Rig; stopPollers: () => Promise<void> } {
           sweepIntervalMs: opts.sweepIntervalMs ?? 2_000,
           backoff: { minMs: 100, maxMs: 1_000 },
           giveUp: opts.giveUp,
+          retryUnfetchedMs: opts.retryUnfetchedMs,
         });
         pollers.push(p);
         return p;

@@ -111,6 +111,7 @@ export function runPollerScenarios(
       unreadable: number[],
       giveUp: { attempts: number; afterMs: number },
       appended = n,
+      retryUnfetchedMs?: number,
     ) {
       const { poller, appendAll, dovecot } = rig.get();
       const s = await newStore();
@@ -118,7 +119,7 @@ export function runPollerScenarios(
       await appendAll(msgs.slice(0, appended));
       for (const i of unreadable) await setReadable(dovecot.dir, msgs[i]?.raw, false);
       const o = observed(s.sink);
-      const p = poller(o.sink, { giveUp });
+      const p = poller(o.sink, { giveUp, retryUnfetchedMs });
       await p.start();
       const readable = (i: number) => setReadable(dovecot.dir, msgs[i]?.raw, true);
       return { s, o, p, msgs, appendAll, readable };
@@ -367,6 +368,31 @@ export function runPollerScenarios(
       // Each attempt ended its connection (imapflow closes it on the NO): three, then no more.
       expect(failedSweeps(o)).toBe(3);
       expect(o.stats.outcomes.at(-1)).toBe(true);
+    });
+
+    it('tries an unfetched message again later, and stores it once the server hands it over', async () => {
+      const { s, o, msgs, readable } = await pollUnreadable(
+        'retried',
+        3,
+        [1],
+        { attempts: 2, afterMs: 0 },
+        3,
+        1_000,
+      );
+      await waitUntil('UID 2 is recorded as unfetched', async () => {
+        return (await s.unfetched(BOX)).length > 0;
+      });
+      // Tried again and refused again: it stays on the list.
+      const failures = failedSweeps(o);
+      await waitUntil('a later try failed', async () => failedSweeps(o) > failures, 20_000);
+      expect(await s.unfetched(BOX)).toEqual([2]);
+
+      await readable(1);
+      await waitUntil('UID 2 is stored', async () => (await count(s)()) >= 3, 20_000);
+      const rows = await s.rows(BOX);
+      expect(fingerprint(rows)).toEqual(expected(msgs));
+      expect(rows.map((r) => r.uid).sort((a, b) => a - b)).toEqual([1, 2, 3]);
+      expect(await s.unfetched(BOX)).toEqual([]);
     });
 
     it('passes over nothing while the message behind a failing one fails too', async () => {
