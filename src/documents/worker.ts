@@ -81,25 +81,30 @@ export class TaskError extends Error {
   }
 }
 
-// What the applicant is told when the worker had to be stopped.
+// What the applicant is told when the worker had to be stopped, or ended by itself: out of its
+// memory cap, or by an error its reader threw where no task could catch it (a reader's fault,
+// so a person looks rather than the applicant being told to mend the file).
 const FAILURES: Record<
   Task['kind'],
-  { timeout: (s: number) => string; memory: (mb: number) => string }
+  { timeout: (s: number) => string; memory: (mb: number) => string; crash: string }
 > = {
   pdf: {
     timeout: (s) => `PDF 解析超过 ${s} 秒仍未完成，已停止，请检查文件或另存为较小的 PDF 后重新发送`,
     memory: (mb) =>
       `PDF 文件过于复杂，解析时超出内存上限（${mb} MB），请另存为较小的 PDF 后重新发送`,
+    crash: 'PDF 解析程序读取此文件时出错，未能读取，需人工查看',
   },
   docx: {
     timeout: (s) =>
       `Word 文档读取超过 ${s} 秒仍未完成，已停止，请检查文件或另存为新的 .docx 后重新发送`,
     memory: (mb) =>
       `Word 文档过于复杂，读取时超出内存上限（${mb} MB），请删除多余内容后另存为新的 .docx 再发送`,
+    crash: 'Word 读取程序读取此文件时出错，未能读取，需人工查看',
   },
   doc: {
     timeout: (s) => `Word 文档读取超过 ${s} 秒仍未完成，已停止，请另存为 .docx 后重新发送`,
     memory: (mb) => `Word 文档过于复杂，读取时超出内存上限（${mb} MB），请另存为 .docx 后重新发送`,
+    crash: 'Word 读取程序读取此文件时出错，未能读取，需人工查看',
   },
 };
 
@@ -108,6 +113,13 @@ type WorkerReply =
   | { id: number; ok: false; error: { name: string; message: string } };
 
 const WORKER_URL = new URL('./documents-worker.mjs', import.meta.url);
+let workerUrl = WORKER_URL;
+
+/** The worker's entry module from now on; tests substitute one that crashes. */
+export function useDocumentsWorkerEntry(url = WORKER_URL): void {
+  workerUrl = url;
+  if (worker) discardWorker(worker);
+}
 
 let worker: Worker | null = null;
 let workerMemoryMb = 0;
@@ -231,7 +243,7 @@ export async function closeDocumentsWorker(): Promise<void> {
 function getWorker(maxMemoryMb: number): Worker {
   if (worker && workerMemoryMb === maxMemoryMb) return worker;
   void worker?.terminate();
-  worker = new Worker(WORKER_URL, {
+  worker = new Worker(workerUrl, {
     // Not the parent's flags: under `node --import tsx` (tests, scripts) they load tsx's loader
     // into this thread too, 170 MB of RSS instead of 60 (issue 7), and the worker is plain .mjs.
     // Filtering is no option: an explicit list with a V8 flag (--expose-gc) throws here.
@@ -285,8 +297,14 @@ function runInWorker(task: Task, limits: WorkerLimits): Promise<unknown> {
       if (reply.ok) resolve(reply.result);
       else reject(new TaskError(reply.error.name, reply.error.message));
     };
-    // ERR_WORKER_OUT_OF_MEMORY and other crashes end the worker; the next task starts another.
-    const onError = () => stop({ kind: 'too_large', message: failure.memory(limits.maxMemoryMb) });
+    // Running out of its memory cap, or an error thrown outside any task's reach, ends the
+    // worker; the next task starts another.
+    const onError = (err: Error) =>
+      stop(
+        (err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? { kind: 'too_large', message: failure.memory(limits.maxMemoryMb) }
+          : { kind: 'unreadable', message: failure.crash },
+      );
     const onExit = () => {
       done();
       discardWorker(w);

@@ -7,7 +7,12 @@ import { readDocx } from '../../src/documents/docx.js';
 import { readDocuments } from '../../src/documents/index.js';
 import { DocumentError } from '../../src/documents/problems.js';
 import { parseChoices } from '../../src/documents/word-content.js';
-import { closeDocumentsWorker, ReadingTimeSpent, runTask } from '../../src/documents/worker.js';
+import {
+  closeDocumentsWorker,
+  ReadingTimeSpent,
+  runTask,
+  useDocumentsWorkerEntry,
+} from '../../src/documents/worker.js';
 import type { WordContent } from '../../src/types.js';
 import { corpusDir, corpusFound } from '../support/corpus.js';
 import { fixture, profile } from './helpers.js';
@@ -216,6 +221,21 @@ describe('Word files in the documents worker', () => {
         e.problem.message.includes('超出内存上限（32 MB）'),
     );
     expectForm(await readDocx(fixture('form.docx'), limits));
+  });
+
+  it('tells a reader that failed outside its task from one out of memory, and reads the next', async () => {
+    useDocumentsWorkerEntry(new URL('./fault-documents-worker.mjs', import.meta.url));
+    try {
+      await expect(readDocx(fixture('form.docx'), profile.limits)).rejects.toSatisfy(
+        (e) =>
+          e instanceof DocumentError &&
+          e.problem.kind === 'unreadable' &&
+          e.problem.message === 'Word 读取程序读取此文件时出错，未能读取，需人工查看',
+      );
+    } finally {
+      useDocumentsWorkerEntry();
+    }
+    expectForm(await readDocx(fixture('form.docx'), profile.limits));
   });
 });
 
