@@ -1,12 +1,16 @@
 // With no IMAP configured, .eml files put into DATA_DIR/inbox/ are ingested like mail that
 // arrived, then moved to inbox/.done/ (never deleted). A file still being written is left
 // until it has content and its size and mtime hold still between two scans. Names need not be
-// UTF-8 (`listFolder`).
+// UTF-8 (`listFolder`). A file that fails to go in (a full disk, a database down, a file too
+// large to store) is tried again after twice the wait of the time before, up to 10 minutes, and
+// at once when it changes.
 import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import type { Ingest } from './ingest.js';
 import { type FilePath, fromPath, listFolder } from './sources.js';
+
+const MAX_RETRY_MS = 10 * 60_000;
 
 export function createDropFolder(deps: {
   dir: string;
@@ -16,7 +20,9 @@ export function createDropFolder(deps: {
 }) {
   const { dir, ingest, log } = deps;
   const done = path.join(dir, '.done');
+  const intervalMs = deps.intervalMs ?? 2_000;
   const seen = new Map<string, string>(); // file (bytes as latin1) → "size:mtime" at the last scan
+  const failing = new Map<string, { attempts: number; retryAt: number }>(); // same keys
   let timer: NodeJS.Timeout | undefined;
   let scanning: Promise<number> | undefined;
 
@@ -37,6 +43,7 @@ export function createDropFolder(deps: {
 
   async function scanOnce(): Promise<number> {
     let count = 0;
+    const listed = new Set<string>();
     for (const { name, path: file } of await listFolder(dir)) {
       if (!/\.eml$/i.test(name)) continue;
       const s = await stat(file).catch(() => null);
@@ -45,18 +52,27 @@ export function createDropFolder(deps: {
       // clients) looks old while it is still being written.
       const mark = `${s.size}:${s.mtimeMs}`;
       const key = Buffer.from(file).toString('latin1');
+      listed.add(key);
       const settled = seen.get(key) === mark;
       seen.set(key, mark);
-      if (!settled) continue;
+      if (!settled) failing.delete(key);
+      if (!settled || Date.now() < (failing.get(key)?.retryAt ?? 0)) continue;
       try {
         await ingestFile(file, name);
         seen.delete(key);
+        failing.delete(key);
         count++;
       } catch (err) {
-        // Left in place: the next scan tries again (disk full, database busy…).
-        log.warn({ err, file: name }, 'drop-folder file not ingested yet');
+        // Left in place, to be tried again (disk full, database busy…).
+        const attempts = (failing.get(key)?.attempts ?? 0) + 1;
+        const retryInMs = Math.min(MAX_RETRY_MS, intervalMs * 2 ** attempts);
+        failing.set(key, { attempts, retryAt: Date.now() + retryInMs });
+        log.warn({ err, file: name, attempts, retryInMs }, 'drop-folder file not ingested yet');
       }
     }
+    // Files taken away by hand.
+    for (const key of seen.keys()) if (!listed.has(key)) seen.delete(key);
+    for (const key of failing.keys()) if (!listed.has(key)) failing.delete(key);
     return count;
   }
 
@@ -75,7 +91,7 @@ export function createDropFolder(deps: {
       await scan();
       timer = setInterval(() => {
         scan().catch((err) => log.warn({ err }, 'drop-folder scan failed'));
-      }, deps.intervalMs ?? 2_000);
+      }, intervalMs);
     },
     async stop() {
       if (timer) clearInterval(timer);

@@ -3,9 +3,11 @@
 import { execFile } from 'node:child_process';
 import { appendFile, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDropFolder } from '../../src/intake/drop-folder.js';
+import type { Ingest } from '../../src/intake/ingest.js';
 import { fromPath } from '../../src/intake/sources.js';
 import { createLogger } from '../../src/log.js';
 import { sql } from '../../src/store/kysely.js';
@@ -110,6 +112,42 @@ describe('drop folder and import', () => {
     const names = await sql<{ original_name: string }>`
       select original_name from messages where source = 'drop'`.execute(rig.store.db.k);
     expect(names.rows).toEqual([{ original_name: '申报材料.eml' }]);
+  });
+
+  it('tries a file that fails to go in after longer and longer waits, and at once when it changes', async () => {
+    const app = await rig.app();
+    const inbox = path.join(rig.dataDir, 'inbox');
+    await mkdir(path.join(inbox, '.done'), { recursive: true });
+    const file = path.join(inbox, 'a.eml');
+    await writeFile(file, await makeMessage());
+    let tries = 0;
+    let failing = true;
+    const ingest: Ingest = async (input) => {
+      tries++;
+      if (failing) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      return app.ingest(input);
+    };
+    const drop = createDropFolder({
+      dir: inbox,
+      ingest,
+      log: createLogger('silent'),
+      intervalMs: 50,
+    });
+    await drop.scan(); // first sight: left to settle
+    for (let i = 0; i < 40; i++) {
+      await drop.scan();
+      await sleep(25);
+    }
+    // Tried again after 100, 200, 400, 800 ms…: a few tries in the scans' second or so, not 40.
+    expect(tries).toBeGreaterThanOrEqual(2);
+    expect(tries).toBeLessThanOrEqual(7);
+
+    failing = false;
+    const later = new Date(Date.now() + 60_000);
+    await utimes(file, later, later); // changed: settles, then goes in without the wait
+    expect(await drop.scan()).toBe(0);
+    expect(await drop.scan()).toBe(1);
+    expect(await messageCount(rig, 'drop')).toBe(1);
   });
 
   it('reads an .eml saved with an mbox From line as one message, whatever its body says', async () => {
