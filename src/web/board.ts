@@ -1,5 +1,7 @@
 // bull-board at /admin/queues (the only importer of @bull-board/*). It sits behind the same
-// login hook as every other page because it is registered on the same Fastify instance.
+// login hook as every other page because it is registered on the same Fastify instance. It only
+// shows: emptying a queue would drop submissions, retrying a reply job could send it again, and
+// its actions go past the dashboard's CSRF check and audit log (reprocessing is on case pages).
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
@@ -12,7 +14,7 @@ export async function mountQueueBoard(app: FastifyInstance, queues: Queues): Pro
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: [new BullMQAdapter(queues.process), new BullMQAdapter(queues.reply)],
+    queues: [queues.process, queues.reply].map((q) => new BullMQAdapter(q, { readOnlyMode: true })),
     // @bull-board/fastify 9.10.1 bundles its own @bull-board/api 9.10.1 beside our 9.10.2: the
     // classes are the same, their declarations differ only by copy.
     serverAdapter: serverAdapter as unknown as Parameters<

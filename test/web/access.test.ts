@@ -87,6 +87,33 @@ describe('access control', () => {
     expect(((await api.json()) as unknown[]).length).toBeGreaterThan(25);
   });
 
+  it('shows the queues on bull-board but refuses its actions', async () => {
+    const auth = { authorization: basicAuth() };
+    const api = `${p.baseUrl}/admin/queues/api/queues`;
+    const list = await fetch(api, { headers: auth });
+    expect(list.status).toBe(200);
+    const { queues } = (await list.json()) as { queues: { name: string; readOnlyMode: boolean }[] };
+    expect(queues.map((q) => [q.name, q.readOnlyMode])).toEqual([
+      [p.app.queues.process.name, true],
+      [p.app.queues.reply.name, true],
+    ]);
+    for (const [method, action] of [
+      ['PUT', 'pause'],
+      ['PUT', 'empty'],
+      ['PUT', 'clean/completed'],
+      ['PUT', 'retry/failed'],
+      ['POST', 'add'],
+    ]) {
+      const res = await fetch(`${api}/${encodeURIComponent(p.app.queues.process.name)}/${action}`, {
+        method,
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'x', data: {} }),
+      });
+      expect(res.status, action).toBe(405);
+    }
+    expect(await p.app.queues.process.isPaused()).toBe(false);
+  });
+
   it('exposes the service metrics to Prometheus', async () => {
     await recordUnfetched(p.app.db, {
       mailbox: 'INBOX',
