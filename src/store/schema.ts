@@ -144,6 +144,16 @@ export interface CounterTable {
   value: number;
 }
 
+export interface WebSessionTable {
+  /** sha256 of the browser's session token (hex). */
+  token_hash: string;
+  user_name: string;
+  /** HMAC of the credentials under the token: a changed password ends the session. */
+  credentials_tag: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   mailbox_cursors: MailboxCursorTable;
   messages: MessageTable;
@@ -155,4 +165,5 @@ export interface Database {
   audit_log: AuditLogTable;
   counters: CounterTable;
   unfetched_messages: UnfetchedMessageTable;
+  web_sessions: WebSessionTable;
 }

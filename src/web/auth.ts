@@ -1,8 +1,11 @@
 // Who may see the dashboard: one organiser account (ADMIN_USER / ADMIN_PASSWORD). Browsers log
-// in through the form and get a signed session cookie; scripts may send HTTP Basic instead.
-// The cookie secret derives from the credentials, so every web process that shares them
-// accepts the same sessions, and changing the password logs everybody out.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// in through the form and get a session: a random token in a cookie, its hash in the store
+// (web_sessions), so logging out ends it for good and every web process on the store knows it.
+// Each session is tied to the credentials it was opened with: changing the password logs
+// everybody out. Nothing sent to a browser is derived from the password, so nothing it sees lets
+// the password be guessed offline. Scripts may send HTTP Basic instead.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { WebSession } from '../store/web-sessions.js';
 
 export interface Credentials {
   user: string;
@@ -22,13 +25,7 @@ export function resolveCredentials(env: {
   return { user: env.adminUser, password: randomBytes(12).toString('base64url'), generated: true };
 }
 
-export function cookieSecret(c: Credentials): string {
-  return createHash('sha256')
-    .update(`case-intake session v1\0${c.user}\0${c.password}`)
-    .digest('hex');
-}
-
-function sameText(a: string, b: string): boolean {
+export function sameText(a: string, b: string): boolean {
   // Hash first so the comparison is constant-time whatever the lengths.
   const h = (s: string) => createHash('sha256').update(s).digest();
   return timingSafeEqual(h(a), h(b));
@@ -51,17 +48,43 @@ export function basicUser(c: Credentials, header: string | undefined): string | 
   return checkPassword(c, user, decoded.slice(i + 1)) ? user : null;
 }
 
-export function sessionValue(user: string, now = Date.now()): string {
-  return `${Buffer.from(user).toString('base64url')}.${now + SESSION_TTL_MS}`;
+/** A new login: the token for the browser's cookie, and what the store keeps of it. */
+export function newSession(
+  c: Credentials,
+  now = Date.now(),
+): { token: string; session: WebSession } {
+  const token = randomBytes(32).toString('base64url');
+  return {
+    token,
+    session: {
+      tokenHash: hashToken(token),
+      user: c.user,
+      credentialsTag: credentialsTag(c, token),
+      expiresAt: new Date(now + SESSION_TTL_MS),
+    },
+  };
 }
 
-/** The user of an (already signature-checked) session value, or null when expired or malformed. */
-export function sessionUser(c: Credentials, value: string | null, now = Date.now()): string | null {
-  if (!value) return null;
-  const [u, exp] = value.split('.');
-  if (!u || !exp || Number(exp) < now) return null;
-  const user = Buffer.from(u, 'base64url').toString('utf8');
-  return user === c.user ? user : null;
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function credentialsTag(c: Credentials, token: string): string {
+  return createHmac('sha256', token).update(`${c.user}\0${c.password}`).digest('hex');
+}
+
+/**
+ * The user of the session stored for `token`, or null: none stored (never, or logged out), run
+ * out, or opened under other credentials (the password has changed since).
+ */
+export function sessionUser(
+  c: Credentials,
+  token: string,
+  session: WebSession | undefined,
+  now = Date.now(),
+): string | null {
+  if (!session || session.expiresAt.getTime() <= now || session.user !== c.user) return null;
+  return sameText(session.credentialsTag, credentialsTag(c, token)) ? session.user : null;
 }
 
 const HERE = 'http://dashboard.invalid';

@@ -2,7 +2,6 @@
 // its plugins. Everything but /healthz and /readyz is behind the login; every form carries a
 // CSRF token; login attempts are rate-limited.
 import cookie from '@fastify/cookie';
-import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, {
@@ -12,7 +11,9 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import { basicUser, type Credentials, cookieSecret, SESSION_COOKIE, sessionUser } from './auth.js';
+import type { Db } from '../store/db.js';
+import { findWebSession } from '../store/web-sessions.js';
+import { basicUser, type Credentials, hashToken, SESSION_COOKIE, sessionUser } from './auth.js';
 import { mountQueueBoard } from './board.js';
 import type { WebDeps } from './deps.js';
 import { createMessageReader } from './evaluate.js';
@@ -27,6 +28,8 @@ import { overviewRoutes } from './routes/overview.js';
 declare module 'fastify' {
   interface FastifyRequest {
     user: string | null;
+    /** The session's token, when the request came with a live one (csrf.ts makes forms' tokens of it). */
+    sessionToken: string | null;
   }
 }
 
@@ -55,16 +58,14 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
     if ((err.statusCode ?? 500) >= 500)
       req.log.error({ err, url: req.url, method: req.method }, 'request failed');
   });
-  await app.register(cookie, { secret: cookieSecret(deps.credentials) });
+  await app.register(cookie);
   await app.register(formbody);
-  await app.register(csrf, {
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', signed: true, secure: 'auto' },
-  });
   await app.register(rateLimit, { global: false });
   app.decorateRequest('user', null);
+  app.decorateRequest('sessionToken', null);
   const guesses = failedBasicLogins(deps.loginAttemptsPerMinute ?? 10);
   app.addHook('onRequest', async (req, reply) =>
-    authenticate(deps.credentials, guesses, req, reply),
+    authenticate(deps.db, deps.credentials, guesses, req, reply),
   );
   // Every response: no sniffing, no framing, no referrer leaking case ids to other sites.
   app.addHook('onSend', async (_req, reply) => {
@@ -113,6 +114,7 @@ function failedBasicLogins(perMinute: number) {
 }
 
 async function authenticate(
+  db: Db,
   c: Credentials,
   guesses: ReturnType<typeof failedBasicLogins>,
   req: FastifyRequest,
@@ -120,9 +122,9 @@ async function authenticate(
 ) {
   const path = req.url.split('?')[0] ?? '/';
   if (PUBLIC.has(path)) return;
-  const signed = req.cookies[SESSION_COOKIE];
-  const unsigned = signed ? req.unsignCookie(signed) : null;
-  let user = sessionUser(c, unsigned?.valid ? unsigned.value : null);
+  const token = req.cookies[SESSION_COOKIE];
+  let user = token ? sessionUser(c, token, await findWebSession(db, hashToken(token))) : null;
+  if (user) req.sessionToken = token ?? null;
   const basic = req.headers.authorization?.startsWith('Basic ');
   if (!user && basic) {
     const now = Date.now();

@@ -22,6 +22,7 @@ const TABLES = [
   'replies',
   'submissions',
   'unfetched_messages',
+  'web_sessions',
 ];
 
 describe.each(DIALECTS)('store/db on %s', (dialect) => {
@@ -48,6 +49,7 @@ describe.each(DIALECTS)('store/db on %s', (dialect) => {
       '0002_unfetched_messages',
       '0003_uids_bigint',
       '0004_reply_claims',
+      '0005_web_sessions',
     ]);
   });
 

@@ -36,6 +36,36 @@ const PROTECTED_GET = [
 ];
 const PROTECTED_POST = ['/cases/1/override', '/cases/1/reprocess', '/cases/1/withdraw', '/logout'];
 
+const cookieOf = (res: Response, name: string) =>
+  res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0] ?? '')
+    .find((c) => c.startsWith(`${name}=`)) ?? '';
+const formTokenIn = (page: string) => /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+
+const post = (url: string, cookie: string, form: Record<string, string>) =>
+  fetch(`${p.baseUrl}${url}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
+
+/** Logs in through the form, as a browser does: the session cookie, as a Cookie header. */
+async function logIn(): Promise<string> {
+  const page = await fetch(`${p.baseUrl}/login`);
+  const res = await post('/login', cookieOf(page, 'intake_login'), {
+    _csrf: formTokenIn(await page.text()),
+    username: CREDENTIALS.user,
+    password: CREDENTIALS.password,
+    next: '/',
+  });
+  expect(res.status).toBe(303);
+  const session = cookieOf(res, 'intake_session');
+  expect(session).toMatch(/^intake_session=[\w-]{43}$/);
+  return session;
+}
+
 describe('access control', () => {
   it('refuses every route but health to a request without credentials', async () => {
     for (const url of PROTECTED_GET) {
@@ -76,6 +106,49 @@ describe('access control', () => {
       headers: { cookie: 'intake_session=b3JnYW5pc2Vy.9999999999999' },
     });
     expect(forged.status).toBe(401);
+  });
+
+  it('ends a session at logout: a copy of its cookie is refused after', async () => {
+    const session = await logIn();
+    const cases = await fetch(`${p.baseUrl}/cases`, { headers: { cookie: session } });
+    expect(cases.status).toBe(200);
+    const token = formTokenIn(await cases.text());
+    const api = () => fetch(`${p.baseUrl}/api/cases`, { headers: { cookie: session } });
+    expect((await api()).status).toBe(200);
+    const out = await post('/logout', session, { _csrf: token });
+    expect(out.status).toBe(303);
+    expect((await api()).status).toBe(401);
+  });
+
+  it("refuses a form token made for another visitor's cookie, as from a planted cookie", async () => {
+    const session = await logIn();
+    // What anyone gets from the login page: a cookie of their own and the token it makes.
+    const visitor = await fetch(`${p.baseUrl}/login`);
+    const planted = cookieOf(visitor, 'intake_login');
+    const token = formTokenIn(await visitor.text());
+    const res = await post('/logout', `${session}; ${planted}`, { _csrf: token });
+    expect(res.status).toBe(403);
+    expect((await fetch(`${p.baseUrl}/api/cases`, { headers: { cookie: session } })).status).toBe(
+      200,
+    );
+  });
+
+  it('ends every session when the password changes', async () => {
+    const session = await logIn();
+    const changed = await buildWebServer({
+      ...p.deps,
+      credentials: { ...CREDENTIALS, password: 'a new password' },
+    });
+    try {
+      const res = await changed.inject({ url: '/api/cases', headers: { cookie: session } });
+      expect(res.statusCode).toBe(401);
+      const same = await buildWebServer(p.deps);
+      const again = await same.inject({ url: '/api/cases', headers: { cookie: session } });
+      await same.close();
+      expect(again.statusCode).toBe(200); // another web process on the same store knows it
+    } finally {
+      await changed.close();
+    }
   });
 
   it('serves health without login and everything else with Basic', async () => {

@@ -80,7 +80,7 @@ describe('dashboard in Chromium', () => {
     const session = cookies.find((c) => c.name === 'intake_session');
     expect(session?.httpOnly).toBe(true);
     expect(session?.sameSite).toBe('Lax');
-    expect(cookies.find((c) => c.name === '_csrf')?.sameSite).toBe('Strict');
+    expect(cookies.find((c) => c.name === 'intake_login')?.sameSite).toBe('Strict');
   });
 
   it('shows the overview with counts and the per-day chart', async () => {

@@ -5,13 +5,7 @@ import { loadContest } from '../../src/config/contest.js';
 import { casesToCsv } from '../../src/report/csv.js';
 import { matchDeclared, suggestDirection } from '../../src/report/directions.js';
 import type { CaseReportRow } from '../../src/report/rows.js';
-import {
-  basicUser,
-  checkPassword,
-  safeNext,
-  sessionUser,
-  sessionValue,
-} from '../../src/web/auth.js';
+import { basicUser, checkPassword, newSession, safeNext, sessionUser } from '../../src/web/auth.js';
 import { contentDisposition, downloadName } from '../../src/web/routes/files.js';
 import { html } from '../../src/web/views/html.js';
 
@@ -59,13 +53,16 @@ describe('auth', () => {
     }
   });
 
-  it('accepts a session until it expires and only for the configured user', () => {
+  it('accepts a session until it expires, with its own token, under the credentials it began with', () => {
     const now = Date.parse('2025-10-01T00:00:00Z');
-    const v = sessionValue('admin', now);
-    expect(sessionUser(creds, v, now + 1000)).toBe('admin');
-    expect(sessionUser(creds, v, now + 13 * 3600_000)).toBeNull();
-    expect(sessionUser(creds, sessionValue('someone', now), now)).toBeNull();
-    expect(sessionUser(creds, 'garbage', now)).toBeNull();
+    const { token, session } = newSession(creds, now);
+    expect(session.tokenHash).not.toContain(token);
+    expect(sessionUser(creds, token, session, now + 1000)).toBe('admin');
+    expect(sessionUser(creds, token, session, now + 13 * 3600_000)).toBeNull();
+    expect(sessionUser(creds, token, undefined, now)).toBeNull();
+    expect(sessionUser(creds, newSession(creds, now).token, session, now)).toBeNull();
+    expect(sessionUser({ ...creds, password: 'changed' }, token, session, now)).toBeNull();
+    expect(sessionUser({ ...creds, user: 'someone' }, token, session, now)).toBeNull();
   });
 
   it('checks passwords and Basic headers', () => {

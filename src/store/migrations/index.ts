@@ -7,6 +7,7 @@ import { initial } from './0001_initial.js';
 import { unfetchedMessages } from './0002_unfetched_messages.js';
 import { uidsBigint } from './0003_uids_bigint.js';
 import { replyClaims } from './0004_reply_claims.js';
+import { webSessions } from './0005_web_sessions.js';
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0002_unfetched_messages': unfetchedMessages(dialect),
     '0003_uids_bigint': uidsBigint(dialect),
     '0004_reply_claims': replyClaims,
+    '0005_web_sessions': webSessions,
   };
   return { getMigrations: async () => migrations };
 }

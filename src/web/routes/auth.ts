@@ -1,7 +1,16 @@
-// Login and logout. The login form carries a CSRF token too (login CSRF), and its POST is
+// Login and logout. The login form carries a form token too (login CSRF), and its POST is
 // rate-limited per client address.
 import type { FastifyInstance } from 'fastify';
-import { checkPassword, SESSION_COOKIE, SESSION_TTL_MS, safeNext, sessionValue } from '../auth.js';
+import { deleteWebSession, saveWebSession } from '../../store/web-sessions.js';
+import {
+  checkPassword,
+  hashToken,
+  newSession,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  safeNext,
+} from '../auth.js';
+import { checkFormToken, formToken } from '../csrf.js';
 import type { WebDeps } from '../deps.js';
 import { loginPage } from '../views/pages.js';
 
@@ -9,7 +18,6 @@ const cookieOptions = {
   path: '/',
   httpOnly: true,
   sameSite: 'lax' as const, // lax: a link from the organisers' mail to a case page still works
-  signed: true,
   secure: 'auto' as const,
   maxAge: SESSION_TTL_MS / 1000,
 };
@@ -17,13 +25,13 @@ const cookieOptions = {
 export function authRoutes(app: FastifyInstance, deps: WebDeps): void {
   app.get<{ Querystring: { next?: string } }>('/login', async (req, reply) => {
     reply.type('text/html; charset=utf-8');
-    return loginPage({ csrf: reply.generateCsrf(), next: safeNext(req.query.next) });
+    return loginPage({ csrf: formToken(req, reply), next: safeNext(req.query.next) });
   });
 
   app.post<{ Body: { username?: string; password?: string; next?: string } }>(
     '/login',
     {
-      preHandler: app.csrfProtection,
+      preHandler: checkFormToken,
       config: { rateLimit: { max: deps.loginAttemptsPerMinute ?? 10, timeWindow: '1 minute' } },
     },
     async (req, reply) => {
@@ -32,18 +40,22 @@ export function authRoutes(app: FastifyInstance, deps: WebDeps): void {
         deps.log.warn({ username, ip: req.ip }, 'login failed');
         reply.code(401).type('text/html; charset=utf-8');
         return loginPage({
-          csrf: reply.generateCsrf(),
+          csrf: formToken(req, reply),
           error: '用户名或密码不正确',
           next: safeNext(req.body?.next),
         });
       }
       deps.log.info({ username, ip: req.ip }, 'organiser logged in');
-      reply.setCookie(SESSION_COOKIE, sessionValue(username), cookieOptions);
+      const { token, session } = newSession(deps.credentials);
+      await saveWebSession(deps.db, session);
+      reply.setCookie(SESSION_COOKIE, token, cookieOptions);
       return reply.redirect(safeNext(req.body?.next), 303);
     },
   );
 
-  app.post('/logout', { preHandler: app.csrfProtection }, async (_req, reply) => {
+  app.post('/logout', { preHandler: checkFormToken }, async (req, reply) => {
+    // Ended in the store: a copy of the cookie (a shared computer, a captured request) is dead too.
+    if (req.sessionToken) await deleteWebSession(deps.db, hashToken(req.sessionToken));
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.redirect('/login', 303);
   });

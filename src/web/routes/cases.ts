@@ -11,6 +11,7 @@ import {
   withdrawCase,
 } from '../../store/decisions.js';
 import { reprocessCase } from '../../store/reprocess.js';
+import { checkFormToken, formToken } from '../csrf.js';
 import type { WebDeps } from '../deps.js';
 import type { MessageReader } from '../evaluate.js';
 import { casePage } from '../views/case.js';
@@ -58,7 +59,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
       filterValues(deps.db),
     ]);
     reply.type('text/html; charset=utf-8');
-    return caseListPage({ filter, ...result, ...values }, req.user ?? '', reply.generateCsrf());
+    return caseListPage({ filter, ...result, ...values }, req.user ?? '', formToken(req, reply));
   });
 
   app.get<{ Params: { id: string }; Querystring: { notice?: string; error?: string } }>(
@@ -93,7 +94,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
           error: ERRORS[req.query.error ?? ''],
         },
         req.user ?? '',
-        reply.generateCsrf(),
+        formToken(req, reply),
       );
     },
   );
@@ -101,7 +102,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
   app.post<{
     Params: { id: string };
     Body: { verdict?: string; reason?: string; sendReply?: string };
-  }>('/cases/:id/override', { preHandler: app.csrfProtection }, async (req, reply) => {
+  }>('/cases/:id/override', { preHandler: checkFormToken }, async (req, reply) => {
     const id = caseId(req.params.id);
     if (id === null || !(await getCaseDetail(deps.db, id))) return notFound(reply);
     const verdict = req.body?.verdict as OverrideVerdict;
@@ -127,7 +128,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
 
   app.post<{ Params: { id: string } }>(
     '/cases/:id/reprocess',
-    { preHandler: app.csrfProtection },
+    { preHandler: checkFormToken },
     async (req, reply) => {
       const id = caseId(req.params.id);
       if (id === null || !(await getCaseDetail(deps.db, id))) return notFound(reply);
@@ -138,7 +139,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
 
   app.post<{ Params: { id: string }; Body: { reason?: string } }>(
     '/cases/:id/withdraw',
-    { preHandler: app.csrfProtection },
+    { preHandler: checkFormToken },
     async (req, reply) => {
       const id = caseId(req.params.id);
       if (id === null || !(await getCaseDetail(deps.db, id))) return notFound(reply);
