@@ -79,7 +79,8 @@ export function createBlobStore(dir: string, opts: { directIo?: boolean } = {}):
 
   /** Writes `data` to a temp file, then moves it under the name `check` returns. */
   async function commit(data: Buffer | Readable, check: (written: Written) => string) {
-    tmpDirMade ??= mkdir(tmpDir, { recursive: true });
+    // Durably: the store's own folder may be new with it.
+    tmpDirMade ??= makeDir(tmpDir);
     await tmpDirMade.catch((err) => {
       tmpDirMade = null;
       throw err;
@@ -298,14 +299,26 @@ async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
  * at once, agree without asking first.
  */
 async function place(tmp: string, final: string): Promise<void> {
+  const dir = path.dirname(final);
   try {
     await rename(tmp, final);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await mkdir(path.dirname(final), { recursive: true });
+    await makeDir(dir);
     await rename(tmp, final);
   }
-  await fsyncDir(path.dirname(final));
+  await fsyncDir(dir);
+}
+
+/**
+ * mkdir -p, durably. A folder is on disk only once its entry in its parent is: without the
+ * parents' fsync a power cut after the message's row commits could keep the row and lose the
+ * folder, with the blob in it.
+ */
+async function makeDir(dir: string): Promise<void> {
+  const made = await mkdir(dir, { recursive: true });
+  if (!made) return;
+  for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) await fsyncDir(path.dirname(d));
 }
 
 // The rename is durable only once the directory entry is on disk.

@@ -237,6 +237,43 @@ describe.each([
   });
 });
 
+describe('store/blobs on disk', () => {
+  it('makes each new folder durable: every folder it makes is fsynced in its parent', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'intake-blobs-fsync-'));
+    try {
+      const root = path.join(dir, 'blobs');
+      const blobs = new URL('../../src/store/blobs.ts', import.meta.url).pathname;
+      const trace = path.join(dir, 'trace');
+      // The kernel's own account of the put (strace): which folders it made, which it fsynced.
+      execFileSync('strace', [
+        ...['-f', '-y', '-e', 'trace=mkdir,mkdirat,fsync,fdatasync', '-o', trace],
+        ...[process.execPath, '--import', 'tsx', '--input-type=module', '-e'],
+        `const { createBlobStore } = await import(${JSON.stringify(blobs)});
+         await createBlobStore(${JSON.stringify(root)}).put(Buffer.from('one message'));`,
+      ]);
+      const lines = (await readFile(trace, 'utf8')).split('\n');
+      const made = lines.flatMap((l) => {
+        const m = /mkdir(?:at)?\((?:AT_FDCWD, )?"([^"]+)".*\) = 0$/.exec(l);
+        return m?.[1]?.startsWith(root) ? [m[1]] : [];
+      });
+      const synced = lines.flatMap((l) => {
+        const m = /f(?:data)?sync\(\d+<([^>]+)>\) = 0$/.exec(l);
+        return m?.[1] ? [m[1]] : [];
+      });
+      const blobDir = (await readdir(root)).filter((d) => d !== 'tmp');
+      expect(blobDir).toHaveLength(1);
+      const shard = path.join(root, blobDir[0] ?? '');
+      const leaf = path.join(shard, (await readdir(shard))[0] ?? '');
+      // The store, its temp folder, and the blob's two levels are new.
+      expect(made).toEqual(expect.arrayContaining([root, shard, leaf]));
+      for (const d of made) expect(synced, `${d}'s parent`).toContain(path.dirname(d));
+      expect(synced).toContain(leaf);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('store/direct-io: where blobs are read and written directly by default', () => {
   /** The filesystem's name as coreutils' stat gives it (ext4 is "ext2/ext3"). */
   const fsName = (dir: string) => execFileSync('stat', ['-f', '-c', '%T', dir]).toString().trim();
