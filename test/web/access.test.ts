@@ -51,10 +51,14 @@ const post = (url: string, cookie: string, form: Record<string, string>) =>
     body: new URLSearchParams(form),
   });
 
-/** Logs in through the form, as a browser does: the session cookie, as a Cookie header. */
-async function logIn(): Promise<string> {
+/**
+ * Logs in through the form, as a browser does (one that may hold a session already): the new
+ * session's cookie, as a Cookie header.
+ */
+async function logIn(had?: string): Promise<string> {
   const page = await fetch(`${p.baseUrl}/login`);
-  const res = await post('/login', cookieOf(page, 'intake_login'), {
+  const login = cookieOf(page, 'intake_login');
+  const res = await post('/login', had ? `${had}; ${login}` : login, {
     _csrf: formTokenIn(await page.text()),
     username: CREDENTIALS.user,
     password: CREDENTIALS.password,
@@ -131,6 +135,36 @@ describe('access control', () => {
     expect((await fetch(`${p.baseUrl}/api/cases`, { headers: { cookie: session } })).status).toBe(
       200,
     );
+  });
+
+  it('refuses a form sent with Basic credentials and the login cookie anyone can get', async () => {
+    // A browser that kept Basic credentials, and a neighbouring host that planted its cookie.
+    const visitor = await fetch(`${p.baseUrl}/login`);
+    const res = await fetch(`${p.baseUrl}/cases/1/withdraw`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        authorization: basicAuth(),
+        cookie: cookieOf(visitor, 'intake_login'),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ _csrf: formTokenIn(await visitor.text()), reason: '撤回' }),
+    });
+    expect(res.status).toBe(403);
+    const c = await p.app.db.k
+      .selectFrom('cases')
+      .select('status')
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    expect(c.status).not.toBe('withdrawn');
+  });
+
+  it('ends the session a browser had when it logs in again', async () => {
+    const first = await logIn();
+    const second = await logIn(first);
+    const api = (cookie: string) => fetch(`${p.baseUrl}/api/cases`, { headers: { cookie } });
+    expect((await api(first)).status).toBe(401);
+    expect((await api(second)).status).toBe(200);
   });
 
   it('ends every session when the password changes', async () => {

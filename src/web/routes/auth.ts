@@ -10,7 +10,7 @@ import {
   SESSION_TTL_MS,
   safeNext,
 } from '../auth.js';
-import { checkFormToken, formToken } from '../csrf.js';
+import { checkForm, checkLoginForm, loginFormToken } from '../csrf.js';
 import type { WebDeps } from '../deps.js';
 import { loginPage } from '../views/pages.js';
 
@@ -25,13 +25,13 @@ const cookieOptions = {
 export function authRoutes(app: FastifyInstance, deps: WebDeps): void {
   app.get<{ Querystring: { next?: string } }>('/login', async (req, reply) => {
     reply.type('text/html; charset=utf-8');
-    return loginPage({ csrf: formToken(req, reply), next: safeNext(req.query.next) });
+    return loginPage({ csrf: loginFormToken(req, reply), next: safeNext(req.query.next) });
   });
 
   app.post<{ Body: { username?: string; password?: string; next?: string } }>(
     '/login',
     {
-      preHandler: checkFormToken,
+      preHandler: checkLoginForm,
       config: { rateLimit: { max: deps.loginAttemptsPerMinute ?? 10, timeWindow: '1 minute' } },
     },
     async (req, reply) => {
@@ -40,12 +40,15 @@ export function authRoutes(app: FastifyInstance, deps: WebDeps): void {
         deps.log.warn({ username, ip: req.ip }, 'login failed');
         reply.code(401).type('text/html; charset=utf-8');
         return loginPage({
-          csrf: formToken(req, reply),
+          csrf: loginFormToken(req, reply),
           error: '用户名或密码不正确',
           next: safeNext(req.body?.next),
         });
       }
       deps.log.info({ username, ip: req.ip }, 'organiser logged in');
+      // Logging in again ends the session the browser had: its cookie is about to be replaced.
+      const previous = req.cookies[SESSION_COOKIE];
+      if (previous) await deleteWebSession(deps.db, hashToken(previous));
       const { token, session } = newSession(deps.credentials);
       await saveWebSession(deps.db, session);
       reply.setCookie(SESSION_COOKIE, token, cookieOptions);
@@ -53,7 +56,7 @@ export function authRoutes(app: FastifyInstance, deps: WebDeps): void {
     },
   );
 
-  app.post('/logout', { preHandler: checkFormToken }, async (req, reply) => {
+  app.post('/logout', { preHandler: checkForm }, async (req, reply) => {
     // Ended in the store: a copy of the cookie (a shared computer, a captured request) is dead too.
     if (req.sessionToken) await deleteWebSession(deps.db, hashToken(req.sessionToken));
     reply.clearCookie(SESSION_COOKIE, { path: '/' });

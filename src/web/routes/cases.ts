@@ -11,7 +11,7 @@ import {
   withdrawCase,
 } from '../../store/decisions.js';
 import { reprocessCase } from '../../store/reprocess.js';
-import { checkFormToken, formToken } from '../csrf.js';
+import { checkForm, formToken } from '../csrf.js';
 import type { WebDeps } from '../deps.js';
 import type { MessageReader } from '../evaluate.js';
 import { casePage } from '../views/case.js';
@@ -59,7 +59,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
       filterValues(deps.db),
     ]);
     reply.type('text/html; charset=utf-8');
-    return caseListPage({ filter, ...result, ...values }, req.user ?? '', formToken(req, reply));
+    return caseListPage({ filter, ...result, ...values }, req.user ?? '', formToken(req));
   });
 
   app.get<{ Params: { id: string }; Querystring: { notice?: string; error?: string } }>(
@@ -94,7 +94,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
           error: ERRORS[req.query.error ?? ''],
         },
         req.user ?? '',
-        formToken(req, reply),
+        formToken(req),
       );
     },
   );
@@ -102,7 +102,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
   app.post<{
     Params: { id: string };
     Body: { verdict?: string; reason?: string; sendReply?: string };
-  }>('/cases/:id/override', { preHandler: checkFormToken }, async (req, reply) => {
+  }>('/cases/:id/override', { preHandler: checkForm }, async (req, reply) => {
     const id = caseId(req.params.id);
     if (id === null || !(await getCaseDetail(deps.db, id))) return notFound(reply);
     const verdict = req.body?.verdict as OverrideVerdict;
@@ -128,7 +128,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
 
   app.post<{ Params: { id: string } }>(
     '/cases/:id/reprocess',
-    { preHandler: checkFormToken },
+    { preHandler: checkForm },
     async (req, reply) => {
       const id = caseId(req.params.id);
       if (id === null || !(await getCaseDetail(deps.db, id))) return notFound(reply);
@@ -139,7 +139,7 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
 
   app.post<{ Params: { id: string }; Body: { reason?: string } }>(
     '/cases/:id/withdraw',
-    { preHandler: checkFormToken },
+    { preHandler: checkForm },
     async (req, reply) => {
       const id = caseId(req.params.id);
       if (id === null || !(await getCaseDetail(deps.db, id))) return notFound(reply);

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { withTimeout } from '../../queue/queues.js';
 import { resolveUnfetched } from '../../store/cursors.js';
 import { getOverview } from '../../store/overview.js';
-import { checkFormToken, formToken } from '../csrf.js';
+import { checkForm, formToken } from '../csrf.js';
 import type { WebDeps } from '../deps.js';
 import { overviewPage } from '../views/pages.js';
 import { notFound, rowId } from './cases.js';
@@ -25,14 +25,14 @@ export function overviewRoutes(app: FastifyInstance, deps: WebDeps): void {
     return overviewPage(
       { overview, depths, deadlineDay: deps.profile.deadline.date, contestName: deps.profile.name },
       req.user ?? '',
-      formToken(req, reply),
+      formToken(req),
     );
   });
 
   // An organiser fetched a passed-over message by hand (`intake import`): off the list.
   app.post<{ Params: { id: string } }>(
     '/unfetched/:id/resolve',
-    { preHandler: checkFormToken },
+    { preHandler: checkForm },
     async (req, reply) => {
       const id = rowId(req.params.id);
       if (id === null || !(await resolveUnfetched(deps.db, id, req.user ?? 'organiser'))) {
