@@ -145,6 +145,11 @@ interface Conn {
   session: ImapSession;
   ready: boolean;
   error?: unknown;
+  /**
+   * An unfetched message is being tried again: imapflow closes the connection on the server's
+   * refusal (before the download's own error arrives), and that is no failing mailbox.
+   */
+  retrying?: boolean;
 }
 
 function watchMailbox(mailbox: string, deps: PollerDeps) {
@@ -175,8 +180,11 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
   let failing: { key: string; attempts: number; since: number; error: string } | undefined;
   const giveUp = deps.giveUp ?? { attempts: 5, afterMs: 10 * 60_000 };
   const retryUnfetchedMs = deps.retryUnfetchedMs ?? 30 * 60_000;
-  // When the unfetched messages were last tried: not in the sweep that passed one over.
+  // When the unfetched messages were last tried, or one was last passed over (so is not tried
+  // again at once); and the UID after which the next round starts, so that one message refused
+  // every time does not keep the others behind it from their turn.
   let retriedAt = Date.now();
+  let retryAfterUid = 0;
 
   const pause = (ms: number) =>
     sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined);
@@ -380,6 +388,7 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
             attempts,
             error,
           });
+          retriedAt = Date.now();
           log.error(
             { uid: meta.uid, attempts, error },
             'message could not be downloaded; recorded as unfetched and passed over (it stays in the mailbox)',
@@ -408,28 +417,43 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
     succeeded();
     if (Date.now() - retriedAt >= retryUnfetchedMs) {
       retriedAt = Date.now();
-      await retryUnfetched(c, box);
+      await retryUnfetched(c, box).catch((err) =>
+        log.warn({ err }, 'trying unfetched messages again failed; the next round will'),
+      );
     }
   }
 
-  /** Tries each message recorded as unfetched once more; the first failure ends the round. */
+  /**
+   * Tries each message recorded as unfetched once more, starting after the one refused last
+   * time. A refusal ends the round: imapflow closes the connection on the server's NO.
+   */
   async function retryUnfetched(c: Conn, box: OpenedMailbox) {
-    for (const uid of await sink.stillUnfetched(mailbox, box.uidValidity)) {
+    const uids = await sink.stillUnfetched(mailbox, box.uidValidity);
+    const turn = [
+      ...uids.filter((u) => u > retryAfterUid),
+      ...uids.filter((u) => u <= retryAfterUid),
+    ];
+    retryAfterUid = 0;
+    for (const uid of turn) {
       if (stopped || !holding || !c.ready || !c.session.usable) return;
       // Gone from the mailbox (saved and deleted by an organiser): theirs to mark imported.
       const [meta] = await c.session.meta([uid]);
+      if (c.session.current()?.uidValidity !== box.uidValidity) return; // the next sweep sees why
       if (!meta) continue;
+      c.retrying = true;
       try {
-        if (!(await ingestOne(c, box, meta, false))) continue;
+        if (!(await ingestOne(c, box, meta, dedupe(box.uidValidity, meta)))) continue;
       } catch (err) {
         if (!(err instanceof DownloadFailed)) throw err;
-        // The server refused it again, and imapflow closes the connection on that.
+        retryAfterUid = uid;
         log.warn(
           { uid, error: describe(err.cause), retryInMs: retryUnfetchedMs },
           'unfetched message still cannot be downloaded; it stays on the list',
         );
+        c.session.close();
         return;
       }
+      c.retrying = false;
       await sink.fetchedLater(mailbox, box.uidValidity, uid);
       log.info({ uid }, 'unfetched message downloaded on a later try; off the list');
     }
@@ -475,7 +499,9 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
       c.session.onExists(() => void sweep());
       void sweep(); // after every (re)connect: events missed while disconnected
       const closeErr = await closed;
-      if (!stopped && holding) failed(c.error ?? closeErr ?? new Error('IMAP connection closed'));
+      if (c.retrying) log.info('reconnecting after the refused retry');
+      else if (!stopped && holding)
+        failed(c.error ?? closeErr ?? new Error('IMAP connection closed'));
     } catch (err) {
       if (!stopped && holding) failed(c.error ?? err);
     } finally {
