@@ -441,10 +441,14 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
       if (c.session.current()?.uidValidity !== box.uidValidity) return; // the next sweep sees why
       if (!meta) continue;
       c.retrying = true;
+      let stored: boolean;
       try {
-        if (!(await ingestOne(c, box, meta, dedupe(box.uidValidity, meta)))) continue;
+        stored = await ingestOne(c, box, meta, dedupe(box.uidValidity, meta));
       } catch (err) {
-        if (!(err instanceof DownloadFailed)) throw err;
+        if (!(err instanceof DownloadFailed)) {
+          c.retrying = false; // the store's own trouble closes nothing
+          throw err;
+        }
         retryAfterUid = uid;
         log.warn(
           { uid, error: describe(err.cause), retryInMs: retryUnfetchedMs },
@@ -454,6 +458,7 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
         return;
       }
       c.retrying = false;
+      if (!stored) continue; // vanished since it was listed
       await sink.fetchedLater(mailbox, box.uidValidity, uid);
       log.info({ uid }, 'unfetched message downloaded on a later try; off the list');
     }
