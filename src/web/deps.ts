@@ -37,6 +37,4 @@ export interface WebDeps {
    */
   trustProxy?: string;
   loginAttemptsPerMinute?: number;
-  /** Absolute URL for links in exported files, e.g. http://intake.example.org:8080 */
-  baseUrl?: string;
 }

@@ -13,7 +13,9 @@ const stamp = () => new Date().toISOString().slice(0, 10);
 export function exportRoutes(app: FastifyInstance, deps: WebDeps): void {
   app.get('/export.xlsx', async (req, reply) => {
     const rows = await loadReportRows(deps.db, deps.profile);
-    const base = deps.baseUrl ?? `${req.protocol}://${req.host}`;
+    // The address the organiser reached the dashboard at (behind WEB_TRUST_PROXY's proxy, the
+    // one the proxy was asked for): the file's links to case pages work where it was exported.
+    const base = `${req.protocol}://${req.host}`;
     reply
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .header(
