@@ -433,35 +433,47 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
       ...uids.filter((u) => u > retryAfterUid),
       ...uids.filter((u) => u <= retryAfterUid),
     ];
-    retryAfterUid = 0;
     for (const uid of turn) {
       if (stopped || !holding || !c.ready || !c.session.usable) return;
-      // Gone from the mailbox (saved and deleted by an organiser): theirs to mark imported.
-      const [meta] = await c.session.meta([uid]);
-      if (c.session.current()?.uidValidity !== box.uidValidity) return; // the next sweep sees why
-      if (!meta) continue;
+      // However this round ends, the next one starts after the message it was trying.
+      retryAfterUid = uid;
+      // A refusal, of the listing or of the download, closes the connection: no failing mailbox.
       c.retrying = true;
-      let stored: boolean;
+      let outcome: 'stored' | 'gone' | 'renumbered';
       try {
-        stored = await ingestOne(c, box, meta, dedupe(box.uidValidity, meta));
+        outcome = await retryOne(c, box, uid);
       } catch (err) {
-        if (!(err instanceof DownloadFailed)) {
+        if (!(err instanceof DownloadFailed) && c.session.usable) {
           c.retrying = false; // the store's own trouble closes nothing
           throw err;
         }
-        retryAfterUid = uid;
         log.warn(
-          { uid, error: describe(err.cause), retryInMs: retryUnfetchedMs },
+          {
+            uid,
+            error: describe(err instanceof DownloadFailed ? err.cause : err),
+            retryInMs: retryUnfetchedMs,
+          },
           'unfetched message still cannot be downloaded; it stays on the list',
         );
         c.session.close();
         return;
       }
       c.retrying = false;
-      if (!stored) continue; // vanished since it was listed
-      await sink.fetchedLater(mailbox, box.uidValidity, uid);
-      log.info({ uid }, 'unfetched message downloaded on a later try; off the list');
+      if (outcome === 'renumbered') return; // the next sweep sees the new UIDVALIDITY
+      if (outcome === 'stored') {
+        await sink.fetchedLater(mailbox, box.uidValidity, uid);
+        log.info({ uid }, 'unfetched message downloaded on a later try; off the list');
+      }
     }
+    retryAfterUid = 0;
+  }
+
+  async function retryOne(c: Conn, box: OpenedMailbox, uid: number) {
+    const [meta] = await c.session.meta([uid]);
+    if (c.session.current()?.uidValidity !== box.uidValidity) return 'renumbered';
+    // Gone from the mailbox (saved and deleted by an organiser): theirs to mark imported.
+    if (!meta) return 'gone';
+    return (await ingestOne(c, box, meta, dedupe(box.uidValidity, meta))) ? 'stored' : 'gone';
   }
 
   /** Sweeps are serialised; a request during a sweep makes it run once more before resolving. */
@@ -504,9 +516,9 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
       c.session.onExists(() => void sweep());
       void sweep(); // after every (re)connect: events missed while disconnected
       const closeErr = await closed;
+      if (stopped || !holding) return;
       if (c.retrying) log.info('reconnecting after the refused retry');
-      else if (!stopped && holding)
-        failed(c.error ?? closeErr ?? new Error('IMAP connection closed'));
+      else failed(c.error ?? closeErr ?? new Error('IMAP connection closed'));
     } catch (err) {
       if (!stopped && holding) failed(c.error ?? err);
     } finally {
