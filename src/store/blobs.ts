@@ -80,7 +80,7 @@ export function createBlobStore(dir: string, opts: { directIo?: boolean } = {}):
   /** Writes `data` to a temp file, then moves it under the name `check` returns. */
   async function commit(data: Buffer | Readable, check: (written: Written) => string) {
     // Durably: the store's own folder may be new with it.
-    tmpDirMade ??= makeDir(tmpDir);
+    tmpDirMade ??= makeDir(tmpDir, root);
     await tmpDirMade.catch((err) => {
       tmpDirMade = null;
       throw err;
@@ -94,7 +94,7 @@ export function createBlobStore(dir: string, opts: { directIo?: boolean } = {}):
         await directIo(),
       );
       const sha256 = check(written);
-      await place(tmp, blobPath(sha256));
+      await place(tmp, blobPath(sha256), root);
       return { sha256, size: written.size };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') tmpDirMade = null;
@@ -298,27 +298,42 @@ async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
  * same bytes (the name is their hash), so two writers of one file, the same logo in two messages
  * at once, agree without asking first.
  */
-async function place(tmp: string, final: string): Promise<void> {
+async function place(tmp: string, final: string, root: string): Promise<void> {
   const dir = path.dirname(final);
   try {
     await rename(tmp, final);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await makeDir(dir);
+    await makeDir(dir, root);
     await rename(tmp, final);
   }
+  // A folder another put has just made may not be durable yet: this blob waits for it too.
+  await making.get(dir);
   await fsyncDir(dir);
 }
 
+// Folders being made, by the puts making them: every put into one waits until it is durable.
+const making = new Map<string, Promise<void>>();
+
 /**
- * mkdir -p, durably. A folder is on disk only once its entry in its parent is: without the
- * parents' fsync a power cut after the message's row commits could keep the row and lose the
- * folder, with the blob in it.
+ * mkdir -p `dir` (inside `root`), durably. A folder is on disk only once its entry in its parent
+ * is: without the parents' fsync a power cut after the message's row commits could keep the row
+ * and lose the folder, with the blob in it. Every parent up to the store's is fsynced, not only
+ * those of the folders this call made: an earlier call that failed half-way made some too.
  */
-async function makeDir(dir: string): Promise<void> {
-  const made = await mkdir(dir, { recursive: true });
-  if (!made) return;
-  for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) await fsyncDir(path.dirname(d));
+function makeDir(dir: string, root: string): Promise<void> {
+  let made = making.get(dir);
+  if (!made) {
+    made = (async () => {
+      await mkdir(dir, { recursive: true });
+      for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
+        await fsyncDir(path.dirname(d));
+        if (d === root) break;
+      }
+    })().finally(() => making.delete(dir));
+    making.set(dir, made);
+  }
+  return made;
 }
 
 // The rename is durable only once the directory entry is on disk.

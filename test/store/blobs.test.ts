@@ -1,10 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import {
+  mkdtemp,
+  readdir,
+  readFile,
+  realpath,
+  rm,
+  stat,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type BlobStore, createBlobStore } from '../../src/store/blobs.js';
 import { directIoFits } from '../../src/store/direct-io.js';
@@ -239,10 +249,11 @@ describe.each([
 
 describe('store/blobs on disk', () => {
   it('makes each new folder durable: every folder it makes is fsynced in its parent', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'intake-blobs-fsync-'));
+    // Resolved: strace names an fsynced folder by its real path.
+    const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), 'intake-blobs-fsync-')));
     try {
       const root = path.join(dir, 'blobs');
-      const blobs = new URL('../../src/store/blobs.ts', import.meta.url).pathname;
+      const blobs = fileURLToPath(new URL('../../src/store/blobs.ts', import.meta.url));
       const trace = path.join(dir, 'trace');
       // The kernel's own account of the put (strace): which folders it made, which it fsynced.
       execFileSync('strace', [
@@ -253,11 +264,11 @@ describe('store/blobs on disk', () => {
       ]);
       const lines = (await readFile(trace, 'utf8')).split('\n');
       const made = lines.flatMap((l) => {
-        const m = /mkdir(?:at)?\((?:AT_FDCWD, )?"([^"]+)".*\) = 0$/.exec(l);
+        const m = /mkdir(?:at)?\((?:AT_FDCWD(?:<[^>]*>)?, )?"([^"]+)".*\)\s+= 0$/.exec(l);
         return m?.[1]?.startsWith(root) ? [m[1]] : [];
       });
       const synced = lines.flatMap((l) => {
-        const m = /f(?:data)?sync\(\d+<([^>]+)>\) = 0$/.exec(l);
+        const m = /f(?:data)?sync\(\d+<([^>]+)>\)\s+= 0$/.exec(l);
         return m?.[1] ? [m[1]] : [];
       });
       const blobDir = (await readdir(root)).filter((d) => d !== 'tmp');
