@@ -70,6 +70,15 @@ async function logIn(had?: string): Promise<string> {
   return session;
 }
 
+const caseStatus = async (id: number) =>
+  (
+    await p.app.db.k
+      .selectFrom('cases')
+      .select('status')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow()
+  ).status;
+
 describe('access control', () => {
   it('refuses every route but health to a request without credentials', async () => {
     for (const url of PROTECTED_GET) {
@@ -82,12 +91,7 @@ describe('access control', () => {
       const res = await fetch(`${p.baseUrl}${url}`, { method: 'POST', redirect: 'manual' });
       expect(res.status, url).toBe(401);
     }
-    const status = await p.app.db.k
-      .selectFrom('cases')
-      .select('status')
-      .where('id', '=', 1)
-      .executeTakeFirstOrThrow();
-    expect(status.status).not.toBe('withdrawn');
+    expect(await caseStatus(1)).not.toBe('withdrawn');
   });
 
   it('sends a browser to the login form, keeping only a local return path', async () => {
@@ -151,12 +155,7 @@ describe('access control', () => {
       body: new URLSearchParams({ _csrf: formTokenIn(await visitor.text()), reason: '撤回' }),
     });
     expect(res.status).toBe(403);
-    const c = await p.app.db.k
-      .selectFrom('cases')
-      .select('status')
-      .where('id', '=', 1)
-      .executeTakeFirstOrThrow();
-    expect(c.status).not.toBe('withdrawn');
+    expect(await caseStatus(1)).not.toBe('withdrawn');
   });
 
   it('ends the session a browser had when it logs in again', async () => {
