@@ -400,6 +400,26 @@ export function runPollerScenarios(
       expect(failedSweeps(o)).toBe(failures);
     });
 
+    it('leaves an unfetched message alone until its retry interval is up', async () => {
+      const { s, o, readable } = await pollUnreadable(
+        'not-yet',
+        3,
+        [1],
+        { attempts: 2, afterMs: 0 },
+        3,
+        60_000,
+      );
+      await waitUntil('UID 2 is recorded as unfetched', async () => {
+        return (await s.unfetched(BOX)).length === 1;
+      });
+      await readable(1);
+      // Sweeps that ran to their end (each reads the cursor first): none tried UID 2 again.
+      const sweeps = o.stats.cursorCalls;
+      await waitUntil('three more sweeps', async () => o.stats.cursorCalls >= sweeps + 3, 20_000);
+      expect(await s.unfetched(BOX)).toEqual([2]);
+      expect((await s.rows(BOX)).map((r) => r.uid).sort((a, b) => a - b)).toEqual([1, 3]);
+    });
+
     it('passes over nothing while the message behind a failing one fails too', async () => {
       // Two unreadable in a row: the trouble is not one message's, as in a storage outage.
       const { s, o, p, msgs, readable } = await pollUnreadable('two-bad', 4, [1, 2], {
