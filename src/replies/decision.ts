@@ -7,7 +7,12 @@ import { recipientGuardReason } from '../mail/reply-guard.js';
 import type { Queues } from '../queue/queues.js';
 import { listAudit, writeAudit } from '../store/audit.js';
 import { type Db, inTransaction, nowIso, StoreError } from '../store/db.js';
-import { insertPlannedReply, listRepliesForSubmission, type ReplyRow } from '../store/replies.js';
+import {
+  CASE_COURSE_REASONS,
+  insertPlannedReply,
+  listRepliesForSubmission,
+  type ReplyRow,
+} from '../store/replies.js';
 import { getSubmission } from '../store/submissions.js';
 
 export const DECISION_VERDICTS = ['accepted', 'rejected', 'needs_review'] as const;
@@ -19,7 +24,8 @@ const DECISION_KIND = /^decision-(accepted|rejected|needs_review)(?:-\d+)?$/;
  * Why an earlier reply was held back that says nothing of the sender: a limit, or the case's own
  * course (decided, withdrawn, overtaken, no submission). An organiser's decision is sent regardless.
  */
-const NOT_THE_SENDERS = /^(?:rate-limit|(?:decided|withdrawn|superseded|not-a-submission)$)/;
+const notTheSenders = (reason: string) =>
+  reason.startsWith('rate-limit') || (CASE_COURSE_REASONS as readonly string[]).includes(reason);
 
 /** The verdict a decision reply announces (`decision-accepted`, `decision-accepted-2`), or null. */
 export function decisionVerdictOf(kind: string): DecisionVerdict | null {
@@ -61,9 +67,7 @@ export async function queueDecisionReply(
   // The automatic reply's guard saw the whole message (robot headers, a forged From) and the
   // row keeps what it found; that still holds for this reply. Reasons of the case's own do not: a
   // decision that overtook the automatic reply would otherwise hold back the next decision too.
-  const fromMessage = earlier
-    .map((r) => r.suppressedReason)
-    .find((r) => r && !NOT_THE_SENDERS.test(r));
+  const fromMessage = earlier.map((r) => r.suppressedReason).find((r) => r && !notTheSenders(r));
   const reason =
     submission.duplicateOf !== null
       ? 'duplicate'

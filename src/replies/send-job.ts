@@ -16,6 +16,7 @@ import { UnrecoverableError } from '../queue/queues.js';
 import { getCase } from '../store/cases.js';
 import type { Db } from '../store/db.js';
 import {
+  type CaseCourseReason,
   claimReply,
   countReplyAttempt,
   getReply,
@@ -235,7 +236,7 @@ export function createReplyJob(deps: ReplyJobDeps) {
    */
   async function loadFacts(
     row: ReplyRow,
-  ): Promise<ReplyFacts & { originalMessageId: string | null; stale: string | null }> {
+  ): Promise<ReplyFacts & { originalMessageId: string | null; stale: CaseCourseReason | null }> {
     const submission = await getSubmission(db, row.submissionId);
     if (!submission)
       throw new UnrecoverableError(`reply ${row.id}: submission ${row.submissionId} is gone`);

@@ -171,6 +171,18 @@ export async function sendLimit(
 }
 
 /**
+ * Why an automatic reply is held back by the case's own course, not by anything of its sender's
+ * (src/replies: a later decision reply must not inherit these).
+ */
+export const CASE_COURSE_REASONS = [
+  'decided',
+  'withdrawn',
+  'superseded',
+  'not-a-submission',
+] as const;
+export type CaseCourseReason = (typeof CASE_COURSE_REASONS)[number];
+
+/**
  * Whether an automatic reply has been overtaken since it was planned, so that sending it now
  * could contradict what the applicant hears: an organiser's decision about its submission
  * (`decided`), or an automatic reply to the same address about a later message of its case
@@ -180,7 +192,7 @@ export async function sendLimit(
 export async function overtaken(
   db: Db,
   reply: { submissionId: number; recipient: string | null },
-): Promise<'decided' | 'superseded' | null> {
+): Promise<Extract<CaseCourseReason, 'decided' | 'superseded'> | null> {
   const live = ['pending', 'sent'] as const;
   const decision = await db.k
     .selectFrom('replies')
