@@ -21,8 +21,8 @@ export function createDropFolder(deps: {
   const { dir, ingest, log } = deps;
   const done = path.join(dir, '.done');
   const intervalMs = deps.intervalMs ?? 2_000;
-  const seen = new Map<string, string>(); // file (bytes as latin1) → "size:mtime" at the last scan
-  const failing = new Map<string, { attempts: number; retryAt: number }>(); // same keys
+  // file (bytes as latin1) → its "size:mtime" at the last scan, and its failed tries since then
+  const seen = new Map<string, { mark: string; attempts: number; retryAt: number }>();
   let timer: NodeJS.Timeout | undefined;
   let scanning: Promise<number> | undefined;
 
@@ -53,26 +53,30 @@ export function createDropFolder(deps: {
       const mark = `${s.size}:${s.mtimeMs}`;
       const key = Buffer.from(file).toString('latin1');
       listed.add(key);
-      const settled = seen.get(key) === mark;
-      seen.set(key, mark);
-      if (!settled) failing.delete(key);
-      if (!settled || Date.now() < (failing.get(key)?.retryAt ?? 0)) continue;
+      const known = seen.get(key);
+      if (known?.mark !== mark) {
+        // New or changed: left to settle, its failed tries forgotten.
+        seen.set(key, { mark, attempts: 0, retryAt: 0 });
+        continue;
+      }
+      if (Date.now() < known.retryAt) continue;
       try {
         await ingestFile(file, name);
         seen.delete(key);
-        failing.delete(key);
         count++;
       } catch (err) {
         // Left in place, to be tried again (disk full, database busy…).
-        const attempts = (failing.get(key)?.attempts ?? 0) + 1;
-        const retryInMs = Math.min(MAX_RETRY_MS, intervalMs * 2 ** attempts);
-        failing.set(key, { attempts, retryAt: Date.now() + retryInMs });
-        log.warn({ err, file: name, attempts, retryInMs }, 'drop-folder file not ingested yet');
+        known.attempts++;
+        const retryInMs = Math.min(MAX_RETRY_MS, intervalMs * 2 ** known.attempts);
+        known.retryAt = Date.now() + retryInMs;
+        log.warn(
+          { err, file: name, attempts: known.attempts, retryInMs },
+          'drop-folder file not ingested yet',
+        );
       }
     }
     // Files taken away by hand.
     for (const key of seen.keys()) if (!listed.has(key)) seen.delete(key);
-    for (const key of failing.keys()) if (!listed.has(key)) failing.delete(key);
     return count;
   }
 
