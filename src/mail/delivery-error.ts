@@ -1,7 +1,11 @@
-// Which SMTP failures are permanent (EmailEngine lib/delivery-error.js): a 5xx reply is the
-// server's final word (RFC 5321 §4.2.1) and retrying it only repeats the refusal; a 4xx reply,
-// a refused or dropped connection, a timeout or a DNS hiccup can pass. Pure, so it is unit-tested
-// on the error shapes nodemailer really produces.
+// Which SMTP failures are permanent (EmailEngine lib/delivery-error.js): a 5xx reply to the
+// recipient (RCPT TO) or to the message (DATA) is the server's final word on this reply (RFC 5321
+// §4.2.1), and retrying it only repeats the refusal. Everything else can pass: a 4xx reply, a
+// refused or dropped connection, a timeout, a DNS hiccup, and a 5xx before the recipient is
+// named (the greeting, AUTH, MAIL FROM). Those refuse our relay account or our sender, not the
+// applicant, and they refuse every reply alike: calling them final would fail the whole queue in
+// a minute over a changed password. Pure, so it is unit-tested on the error shapes nodemailer
+// really produces.
 
 export interface DeliveryError {
   permanent: boolean;
@@ -17,14 +21,25 @@ interface ErrorLike {
   response?: unknown;
   message?: unknown;
   errno?: unknown;
+  /** nodemailer's SMTP command in flight: 'CONN', 'AUTH PLAIN', 'MAIL FROM', 'RCPT TO', 'DATA'… */
+  command?: unknown;
 }
+
+/** The commands whose refusal is about this reply, not about our relay account or sender. */
+const REPLY_COMMANDS = new Set(['RCPT TO', 'DATA']);
 
 export function classifyDeliveryError(err: unknown): DeliveryError {
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as ErrorLike;
   const text = oneLine(typeof e.response === 'string' ? e.response : String(e.message ?? err));
   const status = smtpStatus(e);
   if (status !== null) {
-    return { permanent: status >= 500 && status < 600, code: `SMTP${status}`, message: text };
+    // A 5xx without the command (not nodemailer's shape) is taken at its word.
+    const aboutReply = typeof e.command !== 'string' || REPLY_COMMANDS.has(e.command);
+    return {
+      permanent: status >= 500 && status < 600 && aboutReply,
+      code: `SMTP${status}`,
+      message: text,
+    };
   }
   const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
   // Without a reply code nothing says the server refused for good: a retry is the safe side.

@@ -96,7 +96,14 @@ export async function getOverview(db: Db, utcOffsetMinutes = 480): Promise<Overv
       'replies.last_error',
       'submissions.case_id',
     ])
-    .where('replies.state', 'in', ['suppressed', 'failed'])
+    // A pending reply with an error is being retried (the relay down or refusing our login, the
+    // hourly limit): the organiser should see it before the night is out, not after two days.
+    .where((eb) =>
+      eb.or([
+        eb('replies.state', 'in', ['suppressed', 'failed']),
+        eb.and([eb('replies.state', '=', 'pending'), eb('replies.last_error', 'is not', null)]),
+      ]),
+    )
     .orderBy('replies.id', 'desc')
     .limit(50)
     .execute();

@@ -14,6 +14,28 @@ describe('classifyDeliveryError', () => {
     expect(d.message).toContain('user unknown');
   });
 
+  it('is final only when the recipient or the message is refused, not our account or sender', () => {
+    const at = (command: string, code: string, status: number, text: string) =>
+      classifyDeliveryError(Object.assign(smtpError(code, status, text), { command }));
+    // A changed relay password or a refused REPLY_FROM refuses every reply alike.
+    expect(at('AUTH PLAIN', 'EAUTH', 535, '535 5.7.8 authentication failed')).toMatchObject({
+      permanent: false,
+      code: 'SMTP535',
+    });
+    expect(at('MAIL FROM', 'EENVELOPE', 553, '553 5.7.1 sender not owned')).toMatchObject({
+      permanent: false,
+    });
+    expect(at('CONN', 'EPROTOCOL', 554, '554 no SMTP service here')).toMatchObject({
+      permanent: false,
+    });
+    expect(at('RCPT TO', 'EENVELOPE', 550, '550 5.1.1 user unknown')).toMatchObject({
+      permanent: true,
+    });
+    expect(at('DATA', 'EMESSAGE', 554, '554 5.7.1 message refused')).toMatchObject({
+      permanent: true,
+    });
+  });
+
   it('treats 4xx replies as transient (greylisting, mailbox busy, too many connections)', () => {
     for (const [status, text] of [
       [451, '451 4.7.1 greylisted, try again later'],

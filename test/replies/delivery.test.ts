@@ -5,9 +5,10 @@ import { QueueEvents } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '../../src/queue/jobs.js';
 import { connectRedis } from '../../src/queue/queues.js';
-import { type Rig, waitFor } from '../support/app.js';
-import type { SmtpSink } from '../support/smtp-sink.js';
-import { ingestSubmissions, replyRows, sleep, smtpRig } from './rig.js';
+import { getOverview } from '../../src/store/overview.js';
+import { createRig, type Rig, waitFor } from '../support/app.js';
+import { type SmtpSink, smtpVars, startSmtpSink } from '../support/smtp-sink.js';
+import { ingestSubmissions, REPLY_FROM, replyRows, sleep, smtpRig } from './rig.js';
 
 describe('send-reply over SMTP (sqlite)', () => {
   let rig: Rig;
@@ -67,6 +68,39 @@ describe('send-reply over SMTP (sqlite)', () => {
     expect(rows.filter((r) => r.state === 'sent')).toHaveLength(2);
     expect(sink.messages).toHaveLength(2);
   });
+
+  it('keeps every reply pending while the relay refuses our login (535), and sends each once it accepts', async () => {
+    sink = await startSmtpSink({ auth: { user: 'relay', pass: 'rotated-at-the-relay' } });
+    rig = await createRig('sqlite', {
+      ...smtpVars(sink),
+      SMTP_USER: 'relay',
+      SMTP_PASSWORD: 'the-old-password',
+      REPLY_FROM,
+    });
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    await ingestSubmissions(await rig.app(), 3);
+    await waitFor('every reply refused at login once', async () => {
+      const rows = await replyRows(rig);
+      return (
+        rows.length === 3 && rows.every((r) => r.attempts >= 1 && r.last_error?.includes('535'))
+      );
+    });
+    expect((await replyRows(rig)).map((r) => r.state)).toEqual(['pending', 'pending', 'pending']);
+    expect(sink.messages).toHaveLength(0);
+    // The organisers' overview shows them waiting, with the relay's words.
+    const waiting = (await getOverview(rig.store.db)).troubledReplies;
+    expect(waiting).toHaveLength(3);
+    expect(waiting.every((r) => r.state === 'pending' && r.reason?.includes('535'))).toBe(true);
+    sink.auth = { user: 'relay', pass: 'the-old-password' }; // the organiser fixed the relay
+    await waitFor(
+      'all 3 sent',
+      async () => (await replyRows(rig)).every((r) => r.state === 'sent'),
+      90_000,
+    );
+    expect(sink.messages).toHaveLength(3);
+    expect([...sink.byMessageId().values()].every((copies) => copies.length === 1)).toBe(true);
+  }, 150_000);
 
   it('sends a reply once when its job lost its lock and a worker took it up again mid-send', async () => {
     // PostgreSQL, where a lock can be short (app.ts holds SQLite's at 20 s): a job whose lock is

@@ -29,6 +29,8 @@ export interface SmtpSink {
   onMessage?: (m: SinkMessage) => Promise<void> | void;
   /** A status (e.g. 550, 451) to refuse a recipient with, or null to accept. */
   recipientStatus?: (address: string) => number | null;
+  /** The relay account AUTH must name (changeable: a password rotated at the relay). */
+  auth?: { user: string; pass: string };
   /** Closes the listener now; connections are refused until `accept()`. */
   refuse(): Promise<void>;
   accept(): Promise<void>;
@@ -52,6 +54,7 @@ export async function startSmtpSink(
     port,
     messages: [],
     connections: 0,
+    auth: opts.auth,
     async refuse() {
       const s = server;
       server = undefined;
@@ -66,7 +69,7 @@ export async function startSmtpSink(
         allowInsecureAuth: true,
         disabledCommands: opts.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
         onAuth(auth, _session, callback) {
-          const ok = auth.username === opts.auth?.user && auth.password === opts.auth?.pass;
+          const ok = auth.username === sink.auth?.user && auth.password === sink.auth?.pass;
           callback(
             ok ? null : new Error('invalid credentials'),
             ok ? { user: auth.username } : undefined,
