@@ -264,7 +264,11 @@ export function createReplyJob(deps: ReplyJobDeps) {
         ? 'withdrawn'
         : current === null
           ? 'not-a-submission'
-          : await overtaken(db, { submissionId: submission.id, recipient: row.recipient });
+          : await overtaken(db, {
+              submissionId: submission.id,
+              recipient: row.recipient,
+              createdAt: row.createdAt,
+            });
     const previous =
       typeof previousId === 'number' ? await getSubmission(db, previousId) : undefined;
     return {

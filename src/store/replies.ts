@@ -184,14 +184,15 @@ export type CaseCourseReason = (typeof CASE_COURSE_REASONS)[number];
 
 /**
  * Whether an automatic reply has been overtaken since it was planned, so that sending it now
- * could contradict what the applicant hears: an organiser's decision about its submission
- * (`decided`), or an automatic reply to the same address about a later message of its case
- * (`superseded`), either pending or sent. A later message whose own reply was suppressed (a
- * robot, the daily limit) or goes elsewhere overtakes nothing.
+ * could contradict what the applicant hears: an organiser's decision about its submission, or a
+ * verdict an organiser set on its case after it was planned, notice or none (`decided`); or an
+ * automatic reply to the same address about a later message of its case (`superseded`), either
+ * pending or sent. A later message whose own reply was suppressed (a robot, the daily limit) or
+ * goes elsewhere overtakes nothing.
  */
 export async function overtaken(
   db: Db,
-  reply: { submissionId: number; recipient: string | null },
+  reply: { submissionId: number; recipient: string | null; createdAt: Date },
 ): Promise<Extract<CaseCourseReason, 'decided' | 'superseded'> | null> {
   const live = ['pending', 'sent'] as const;
   const decision = await db.k
@@ -202,13 +203,22 @@ export async function overtaken(
     .where('state', 'in', live)
     .executeTakeFirst();
   if (decision) return 'decided';
-  if (!reply.recipient) return null;
   const mine = await db.k
     .selectFrom('submissions')
     .select(['case_id', 'received_at', 'message_row_id'])
     .where('id', '=', reply.submissionId)
     .executeTakeFirst();
   if (!mine || mine.case_id === null) return null;
+  const overridden = await db.k
+    .selectFrom('audit_log')
+    .select('id')
+    .where('entity', '=', 'case')
+    .where('entity_id', '=', mine.case_id)
+    .where('action', '=', 'verdict_overridden')
+    .where('at', '>', reply.createdAt.toISOString())
+    .executeTakeFirst();
+  if (overridden) return 'decided';
+  if (!reply.recipient) return null;
   const others = await db.k
     .selectFrom('replies as r')
     .innerJoin('submissions as s', 's.id', 'r.submission_id')

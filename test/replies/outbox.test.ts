@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseMail } from '../../src/mail/parse.js';
 import { queueDecisionReply } from '../../src/replies/index.js';
 import { listAudit } from '../../src/store/audit.js';
+import { overrideVerdict } from '../../src/store/decisions.js';
 import { createReply } from '../../src/store/replies.js';
 import { getSubmission } from '../../src/store/submissions.js';
 import { createRig, type Rig, waitFor } from '../support/app.js';
@@ -145,6 +146,30 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     );
     expect(letter.subject).toContain('待人工审核');
     expect(letter.subject).not.toContain('需修改');
+  });
+
+  it("holds back a deferred automatic reply once an organiser set its case's verdict, even without a notice", async () => {
+    const {
+      deferred: [held],
+    } = await overTheHourlyLimit(6);
+    if (!held) throw new Error('a deferred reply expected');
+    const submission = await getSubmission(rig.store.db, held.submission_id);
+    if (submission?.caseId == null) throw new Error('a filed case expected');
+    // The automatic letter is a rejection; the organiser accepts the case and sends no notice.
+    await overrideVerdict(rig.store.db, submission.caseId, {
+      verdict: 'accepted',
+      reason: '材料已线下补齐',
+      actor: 'organiser',
+    });
+    await anHourLater();
+    await waitFor('no reply pending', async () =>
+      (await replyRows(rig)).every((r) => r.state !== 'pending'),
+    );
+    expect((await replyRows(rig)).find((r) => r.id === held.id)).toMatchObject({
+      state: 'suppressed',
+      suppressed_reason: 'decided',
+    });
+    expect(outboxFiles(rig)).toHaveLength(5);
   });
 
   it('suppresses, and records, a reply over the daily limit to one address', async () => {
