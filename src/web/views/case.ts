@@ -76,7 +76,7 @@ function actions(d: CaseDetail, csrf: string): SafeHtml {
       <input type="hidden" name="_csrf" value="${csrf}">
       <label>结论<select name="verdict" required>
         <option value="accepted">通过</option><option value="rejected">退回</option><option value="needs_review">待人工审核</option></select></label>
-      <label>理由（必填，记入审计日志）<textarea name="reason" rows="3" required></textarea></label>
+      <label>理由（必填，记入审计日志；发送决定通知时也写入通知，申报人可见）<textarea name="reason" rows="3" required></textarea></label>
       <label style="flex-direction:row;gap:.4rem;align-items:center"><input type="checkbox" name="sendReply" value="1"> 向申报人发送决定通知</label>
       <button type="submit">保存改判</button></form>
     <div class="panel" style="display:grid;gap:.8rem;align-content:start">
