@@ -1,6 +1,7 @@
 // The dashboard's case list: filters, search on organisation/title/case number, paging.
 import type { CaseRow } from './cases.js';
 import type { Db } from './db.js';
+import { type Expression, type SqlBool, sql } from './kysely.js';
 import type { CaseStatus } from './schema.js';
 
 export interface CaseFilter {
@@ -33,8 +34,11 @@ export interface CaseListItem
   submissionCount: number;
 }
 
-// LIKE wildcards typed by the organiser are literal text.
+// LIKE wildcards typed by the organiser are literal text. The escape character is named: it is
+// PostgreSQL's default, but SQLite has none unless told.
 const likeEscape = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+const contains = (column: Expression<string>, pattern: string) =>
+  sql<SqlBool>`${column} like ${pattern} escape '\\'`;
 
 export async function searchCases(
   db: Db,
@@ -53,9 +57,9 @@ export async function searchCases(
     const pattern = likeEscape(f.q.trim());
     q = q.where((eb) =>
       eb.or([
-        eb(eb.fn('lower', ['cases.organization']), 'like', pattern.toLowerCase()),
-        eb(eb.fn('lower', ['cases.title']), 'like', pattern.toLowerCase()),
-        eb('cases.case_no', 'like', pattern),
+        contains(eb.fn('lower', ['cases.organization']), pattern.toLowerCase()),
+        contains(eb.fn('lower', ['cases.title']), pattern.toLowerCase()),
+        contains(eb.ref('cases.case_no'), pattern),
       ]),
     );
   }

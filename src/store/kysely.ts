@@ -5,11 +5,13 @@ export type {
   ColumnDefinitionBuilder,
   ColumnType,
   DatabaseConnection,
+  Expression,
   Generated,
   Insertable,
   Migration,
   MigrationProvider,
   Selectable,
+  SqlBool,
 } from 'kysely';
 export {
   CompiledQuery,
