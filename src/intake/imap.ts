@@ -34,8 +34,11 @@ export interface OpenedMailbox {
 
 export interface MessageMeta {
   uid: number;
-  /** INTERNALDATE: the server's receive time, the only time used for the deadline. */
-  internalDate: Date;
+  /**
+   * INTERNALDATE: the server's receive time, the only time used for the deadline; null when the
+   * server gave no usable one (NIL, unparseable, before 2000 or over a day ahead: see usableDate).
+   */
+  internalDate: Date | null;
   /** RFC822.SIZE, to check a download against (imapflow can truncate silently). */
   size: number | undefined;
 }
@@ -186,12 +189,10 @@ export function createImapSession(
       const found = new Map<number, MessageMeta>();
       for (const m of rows) {
         if (!wanted.has(m.uid)) continue;
-        const date =
-          m.internalDate instanceof Date ? m.internalDate : new Date(m.internalDate ?? Number.NaN);
         const seen = found.get(m.uid);
         found.set(m.uid, {
           uid: m.uid,
-          internalDate: seen && Number.isNaN(date.getTime()) ? seen.internalDate : date,
+          internalDate: usableDate(m.internalDate, new Date()) ?? seen?.internalDate ?? null,
           size: m.size ?? seen?.size,
         });
       }
@@ -267,4 +268,21 @@ export function createImapSession(
     },
     close: () => client.close(),
   };
+}
+
+/** No campaign's mail was received before this: an earlier INTERNALDATE is a server's error. */
+const EARLIEST = Date.UTC(2000, 0, 1);
+
+/**
+ * The server's INTERNALDATE as a time the deadline may rest on, or null. imapflow turns NIL into
+ * 1970-01-01 and garbage into an invalid date, and a server may keep a file's zeroed mtime or a
+ * broken clock's: none of these says when the message came, and a 1970 time would pass LATE as
+ * certain. Copies keep their original INTERNALDATE, which is right.
+ */
+export function usableDate(value: unknown, now: Date): Date | null {
+  const date =
+    value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
+  const t = date?.getTime() ?? Number.NaN;
+  if (!Number.isFinite(t) || t < EARLIEST || t > now.getTime() + 24 * 3_600_000) return null;
+  return date ?? null;
 }

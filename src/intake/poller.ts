@@ -30,6 +30,8 @@ export interface PollSink {
     uidValidity: string;
     uid: number;
     receivedAt: Date;
+    /** `fetched` when the server gave no usable INTERNALDATE: the time is the download's. */
+    receivedAtSource: 'internaldate' | 'fetched';
   }): Promise<{ sha256: string; size: number; inserted: boolean }>;
   advance(mailbox: string, uidValidity: string, lastUid: number): Promise<void>;
   /** Records a message the server would not hand over (the cursor then moves past it). Idempotent. */
@@ -242,11 +244,19 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
     meta: MessageMeta,
     dedupe: boolean,
   ): Promise<boolean> {
+    if (!meta.internalDate) {
+      log.warn(
+        { uid: meta.uid },
+        'the server gave no usable INTERNALDATE; the receive time is the download time (an estimate LATE does not reject on)',
+      );
+    }
     const input = {
       mailbox,
       uidValidity: box.uidValidity,
       uid: meta.uid,
-      receivedAt: meta.internalDate,
+      ...(meta.internalDate
+        ? { receivedAt: meta.internalDate, receivedAtSource: 'internaldate' as const }
+        : { receivedAt: new Date(), receivedAtSource: 'fetched' as const }),
     };
     const store = async (raw: Readable, expectedSize: number | undefined) => {
       if (!dedupe) return void (await sink.ingest({ ...input, expectedSize, raw }));
@@ -313,7 +323,11 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
 
   /** Whether `meta` may be a message stored before, under another UID (hashed first). */
   function dedupe(uv: string, meta: MessageMeta): boolean {
-    return rescan !== undefined || (changed?.uidValidity === uv && meta.internalDate < changed.at);
+    if (rescan !== undefined) return true;
+    // A message without a usable date may be an old one as well as a new one: hash it.
+    return (
+      changed?.uidValidity === uv && (meta.internalDate === null || meta.internalDate < changed.at)
+    );
   }
 
   async function metaAfter(c: Conn, uids: number[], uid: number) {
@@ -383,7 +397,7 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
             mailbox,
             uidValidity: uv,
             uid: meta.uid,
-            receivedAt: meta.internalDate,
+            receivedAt: meta.internalDate ?? new Date(),
             size: meta.size,
             attempts,
             error,

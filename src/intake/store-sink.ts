@@ -21,7 +21,7 @@ export function createStoreSink(db: Db, ingest: Ingest): PollSink {
       return c && { uidValidity: c.uidValidity, lastUid: c.lastUid };
     },
     knownSha: async (mailbox, sha256) => Boolean(await findMessageBySha(db, mailbox, sha256)),
-    ingest: (input) => ingest({ ...input, source: 'imap', receivedAtSource: 'internaldate' }),
+    ingest: (input) => ingest({ ...input, source: 'imap' }),
     advance: (mailbox, uidValidity, lastUid) => saveCursor(db, mailbox, uidValidity, lastUid),
     unfetched: (message) => recordUnfetched(db, message),
     stillUnfetched: (mailbox, uidValidity) => stillUnfetched(db, mailbox, uidValidity),

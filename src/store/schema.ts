@@ -6,7 +6,13 @@ import type { Generated } from './kysely.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export type MessageSource = 'imap' | 'drop' | 'import';
-export type ReceivedAtSource = 'internaldate' | 'received-header' | 'mtime' | 'date-header' | 'now';
+export type ReceivedAtSource =
+  | 'internaldate'
+  | 'fetched'
+  | 'received-header'
+  | 'mtime'
+  | 'date-header'
+  | 'now';
 export type MessageState = 'pending' | 'processing' | 'processed' | 'failed';
 export type CaseStatus = 'accepted' | 'rejected' | 'needs_review' | 'withdrawn';
 export type ReplyState = 'pending' | 'sent' | 'suppressed' | 'failed';

@@ -9,6 +9,8 @@ import type { ReceivedAtSource } from '../store/schema.js';
 export function receivedAtDoubt(source: ReceivedAtSource): string | null {
   if (source === 'mtime') return '该邮件没有 Received 头，收件时间取自文件的修改时间';
   if (source === 'date-header') return '该邮件没有 Received 头，收件时间取自发件人填写的 Date 头';
+  if (source === 'fetched')
+    return '邮件服务器未给出可用的收件时间（INTERNALDATE），收件时间按下载时间计算';
   if (source === 'now') return '该邮件没有 Received 和 Date 头，收件时间按检查时间计算';
   return null;
 }

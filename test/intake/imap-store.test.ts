@@ -35,8 +35,9 @@ async function storeSink(dialect: (typeof DIALECTS)[number]): Promise<ScenarioSi
         sha256: string;
         size: number;
         received_at: string;
+        received_at_source: string;
       }>`
-        select id, uidvalidity, uid, sha256, size, received_at from messages where mailbox = ${mailbox} order by id`.execute(
+        select id, uidvalidity, uid, sha256, size, received_at, received_at_source from messages where mailbox = ${mailbox} order by id`.execute(
         store.db.k,
       );
       const rows = [];
@@ -49,6 +50,7 @@ async function storeSink(dialect: (typeof DIALECTS)[number]): Promise<ScenarioSi
           sha256: createHash('sha256').update(bytes).digest('hex'),
           size: bytes.length,
           receivedAt: new Date(row.received_at),
+          receivedAtSource: row.received_at_source,
         });
         // Every stored row was handed to the queue exactly when it was first stored.
         if (!enqueued.includes(Number(row.id)))

@@ -21,6 +21,7 @@ export interface StoredRow {
   sha256: string;
   size: number;
   receivedAt: Date;
+  receivedAtSource: string;
 }
 
 export interface ScenarioSink {
@@ -51,7 +52,7 @@ export function createMemorySink(): ScenarioSink & {
     async knownSha(mailbox, sha) {
       return [...rows.values()].some((r) => r.mailbox === mailbox && r.sha256 === sha);
     },
-    async ingest({ raw, expectedSize, mailbox, uidValidity, uid, receivedAt }) {
+    async ingest({ raw, expectedSize, mailbox, uidValidity, uid, receivedAt, receivedAtSource }) {
       const chunks: Buffer[] = [];
       for await (const chunk of raw as Readable) chunks.push(Buffer.from(chunk));
       const body = Buffer.concat(chunks);
@@ -66,7 +67,15 @@ export function createMemorySink(): ScenarioSink & {
       const had = rows.get(key);
       if (had) return { sha256: had.sha256, size: had.size, inserted: false };
       bytes.set(sha, body);
-      rows.set(key, { mailbox, uidValidity, uid, sha256: sha, size: body.length, receivedAt });
+      rows.set(key, {
+        mailbox,
+        uidValidity,
+        uid,
+        sha256: sha,
+        size: body.length,
+        receivedAt,
+        receivedAtSource,
+      });
       return { sha256: sha, size: body.length, inserted: true };
     },
     async advance(mailbox, uidValidity, lastUid) {

@@ -149,6 +149,24 @@ export function runPollerScenarios(
       expect(new Set(rows.map((r) => `${r.uidValidity}/${r.uid}`)).size).toBe(60);
     });
 
+    it('stores a message whose INTERNALDATE is 1970 with its download time, marked as an estimate', async () => {
+      const { poller, dovecot } = rig.get();
+      const s = await newStore();
+      const [dated, undated] = testMessages('idate', 2);
+      if (!dated || !undated) throw new Error('two messages expected');
+      await dovecot.append(dated.raw, dated.date);
+      await dovecot.append(undated.raw, new Date(0)); // what imapflow makes of NIL
+      const before = Date.now();
+      const p = poller(s.sink);
+      await p.start();
+      await waitUntil('2 messages are stored', async () => (await count(s)()) >= 2);
+      const rows = await s.rows(BOX);
+      expect(rows.map((r) => r.receivedAtSource)).toEqual(['internaldate', 'fetched']);
+      expect(rows[0]?.receivedAt.toISOString()).toBe(dated.date.toISOString());
+      expect(rows[1]?.receivedAt.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+      expect(rows[1]?.receivedAt.getTime()).toBeLessThanOrEqual(Date.now());
+    });
+
     it('survives Dovecot killing its imap processes mid-download: reconnects, nothing lost or doubled', async () => {
       const { poller, appendAll, dovecot } = rig.get();
       const s = await newStore();

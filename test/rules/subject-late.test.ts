@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { late } from '../../src/rules/late.js';
 import { subjectFormat } from '../../src/rules/subject-format.js';
+import { receivedAtDoubt } from '../../src/submission/time.js';
 import { profile, submission } from './support.js';
 
 const subjectCheck = (subject: string) => subjectFormat.check(submission({ subject }), profile);
@@ -65,5 +66,19 @@ describe('LATE', () => {
     });
     // 16:30 UTC on the 20th is already the 21st in Beijing.
     expect(at('2025-10-20T16:30:00Z')).toMatchObject({ passed: false });
+  });
+
+  it('reviews instead of rejecting when no server recorded the time (a download time, a file time)', () => {
+    const after = new Date('2025-10-21T00:00:01+08:00');
+    for (const source of ['fetched', 'mtime'] as const) {
+      const f = late.check(
+        { ...submission({ receivedAt: after }), receivedAtDoubt: receivedAtDoubt(source) },
+        profile,
+      );
+      expect(f).toMatchObject({ passed: false, severity: 'review' });
+      expect(f.message).toContain(receivedAtDoubt(source));
+    }
+    expect(receivedAtDoubt('internaldate')).toBeNull();
+    expect(receivedAtDoubt('received-header')).toBeNull();
   });
 });

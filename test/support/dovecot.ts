@@ -311,13 +311,13 @@ export async function startDovecot(): Promise<TestDovecot> {
     async recreateMailbox(name = 'INBOX') {
       const s = await session();
       await s.open(name);
-      const saved: { raw: Buffer; date: Date }[] = [];
+      const saved: { raw: Buffer; date: Date | undefined }[] = [];
       for (const meta of await s.meta(await s.uidsAbove(0))) {
         const stream = await s.download(meta.uid);
         if (!stream) continue;
         const chunks: Buffer[] = [];
         for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-        saved.push({ raw: Buffer.concat(chunks), date: meta.internalDate });
+        saved.push({ raw: Buffer.concat(chunks), date: meta.internalDate ?? undefined });
       }
       await dropSession();
       // INBOX cannot be deleted over IMAP; empty it and give it a new UIDVALIDITY instead.
