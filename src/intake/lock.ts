@@ -23,6 +23,11 @@ end`;
 /** How long releasing the lock may wait for Redis. */
 const RELEASE_WAIT_MS = 2_000;
 
+// On the service's connection a command waits out a Redis outage (ioredis's offline queue). A
+// poller must not: acquiring would stand it by, silently, for the whole outage, and a stop()
+// would wait with it; a renewal still unanswered when the next one is due may already be too
+// late (the lock may expire and pass to another poller), so it counts as lost.
+
 export interface RedisLockOptions {
   /** How long a lock outlives its last renewal; the poller renews every ttlMs / 3. */
   ttlMs?: number;
@@ -40,20 +45,20 @@ export function createRedisLock(redis: Redis, opts: RedisLockOptions = {}): Mail
   const owner = opts.owner ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const prefix = opts.keyPrefix ?? 'intake:lock:imap:';
   const key = (mailbox: string) => `${prefix}${mailbox}`;
+  const renewWaitMs = ttlMs / 3;
+  const renew = async (mailbox: string) =>
+    (await withTimeout(redis.eval(RENEW, 1, key(mailbox), owner, String(ttlMs)), renewWaitMs)) ===
+    1;
   return {
     ttlMs,
     async acquire(mailbox) {
-      const res = await redis.set(key(mailbox), owner, 'PX', ttlMs, 'NX');
+      const res = await withTimeout(redis.set(key(mailbox), owner, 'PX', ttlMs, 'NX'), renewWaitMs);
       // Re-acquiring a lock we already hold (e.g. after a reconnect) is a renewal.
-      if (res === 'OK') return true;
-      return (await redis.eval(RENEW, 1, key(mailbox), owner, String(ttlMs))) === 1;
+      return res === 'OK' || (await renew(mailbox));
     },
-    async renew(mailbox) {
-      return (await redis.eval(RENEW, 1, key(mailbox), owner, String(ttlMs))) === 1;
-    },
+    renew,
     async release(mailbox) {
-      // On the service's connection a command waits out a Redis outage (ioredis's offline
-      // queue): a stopping poller would wait with it. The lock expires by itself in ttlMs.
+      // The lock expires by itself in ttlMs.
       await withTimeout(redis.eval(RELEASE, 1, key(mailbox), owner), RELEASE_WAIT_MS);
     },
   };

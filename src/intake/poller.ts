@@ -549,7 +549,8 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
         continue;
       }
       if (stopped) break;
-      await serveOneConnection();
+      // Nothing may end this loop but stop(): a throw would end polling and, unhandled, the process.
+      await serveOneConnection().catch(failed);
       if (stopped || !holding) continue;
       await pause(backoffDelay(attempt++, backoff));
     }

@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisLock } from '../../src/intake/lock.js';
-import { backoffDelay } from '../../src/intake/poller.js';
+import { backoffDelay, createPoller, type PollSink } from '../../src/intake/poller.js';
+import { createLogger } from '../../src/log.js';
 import { connectRedis } from '../../src/queue/queues.js';
 import { startRedis } from '../support/redis.js';
 
@@ -39,16 +40,55 @@ describe('createRedisLock', () => {
     expect(await b.acquire('Submissions')).toBe(true); // locks are per mailbox
   });
 
-  it('gives up releasing while Redis is down, on the connection that waits out outages', async () => {
+  it('gives up acquiring, renewing and releasing while Redis is down, on the connection that waits out outages', async () => {
     const own = await startRedis();
     const connection = connectRedis(own.url); // the service's: commands wait for Redis
     connection.on('error', () => undefined);
     try {
-      const lock = createRedisLock(connection, { owner: 'a', keyPrefix });
+      const lock = createRedisLock(connection, { owner: 'a', keyPrefix, ttlMs: 3_000 });
       expect(await lock.acquire('INBOX')).toBe(true);
       await own.stop();
+      // A renewal unanswered when the next is due counts as lost: the lock may be gone.
+      await expect(lock.renew('INBOX')).rejects.toThrow(/timed out after 1000 ms/);
+      // Acquiring fails instead of standing the poller by, silently, for the whole outage.
+      await expect(lock.acquire('Submissions')).rejects.toThrow(/timed out after 1000 ms/);
       // A stopping poller must not wait for Redis to come back: the lock expires by itself.
       await expect(lock.release('INBOX')).rejects.toThrow(/timed out/);
+    } finally {
+      connection.disconnect();
+      await own.stop();
+    }
+  });
+
+  it('lets a poller that could not take its lock during a Redis outage stop at once', async () => {
+    const own = await startRedis();
+    const connection = connectRedis(own.url);
+    connection.on('error', () => undefined);
+    await own.stop();
+    const outcomes: unknown[] = [];
+    const poller = createPoller({
+      log: createLogger('silent'),
+      // Never reached: without the lock the poller does not connect.
+      config: {
+        host: '127.0.0.1',
+        port: 9,
+        secure: false,
+        user: 'u',
+        password: 'p',
+        mailboxes: ['INBOX'],
+      },
+      lock: createRedisLock(connection, { keyPrefix, ttlMs: 3_000 }),
+      sink: {
+        polled: async (_m: string, o: unknown) => void outcomes.push(o),
+      } as unknown as PollSink,
+    });
+    try {
+      await poller.start();
+      await sleep(2_500); // two tries to acquire, each given up after 1 s
+      const stopped = poller.stop().then(() => 'stopped');
+      // Before, acquiring waited for Redis: stop() waited with it, for the whole outage.
+      expect(await Promise.race([stopped, sleep(10_000, 'still waiting')])).toBe('stopped');
+      expect(outcomes).toEqual([]); // the mailbox itself was never tried
     } finally {
       connection.disconnect();
       await own.stop();
