@@ -41,6 +41,15 @@ export async function findWebSession(db: Db, tokenHash: string): Promise<WebSess
   );
 }
 
+/** Moves a session's end (a session in use is kept open: see src/web/auth.ts). */
+export async function extendWebSession(db: Db, tokenHash: string, expiresAt: Date): Promise<void> {
+  await db.k
+    .updateTable('web_sessions')
+    .set({ expires_at: expiresAt.toISOString() })
+    .where('token_hash', '=', tokenHash)
+    .execute();
+}
+
 export async function deleteWebSession(db: Db, tokenHash: string): Promise<void> {
   await db.k.deleteFrom('web_sessions').where('token_hash', '=', tokenHash).execute();
 }

@@ -1,6 +1,7 @@
 // Who may see the dashboard: one organiser account (ADMIN_USER / ADMIN_PASSWORD). Browsers log
 // in through the form and get a session: a random token in a cookie, its hash in the store
 // (web_sessions), so logging out ends it for good and every web process on the store knows it.
+// A session in use stays open; one unused for 12 hours ends.
 // Each session is tied to the credentials it was opened with: changing the password logs
 // everybody out. Nothing sent to a browser is derived from the password, so nothing it sees lets
 // the password be guessed offline. Scripts may send HTTP Basic instead.
@@ -13,7 +14,26 @@ export interface Credentials {
 }
 
 export const SESSION_COOKIE = 'intake_session';
+/**
+ * A session ends after this long unused. One in use is moved on (with its cookie) once less than
+ * half of it is left, so an organiser at work through the night is not logged out mid-form.
+ */
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+export const SESSION_COOKIE_OPTIONS = {
+  path: '/',
+  httpOnly: true,
+  sameSite: 'lax' as const, // lax: a link from the organisers' mail to a case page still works
+  secure: 'auto' as const,
+  maxAge: SESSION_TTL_MS / 1000,
+};
+
+/** The new end of a session in use, or null while more than half of it is left. */
+export function movedSessionEnd(session: WebSession, now = Date.now()): Date | null {
+  return session.expiresAt.getTime() - now < SESSION_TTL_MS / 2
+    ? new Date(now + SESSION_TTL_MS)
+    : null;
+}
 
 /** With no ADMIN_PASSWORD: a fresh one per start, shown once, and the server stays on loopback. */
 export function resolveCredentials(env: {
@@ -100,7 +120,9 @@ export function safeNext(next: unknown): string {
   if (typeof next !== 'string' || [...next].some(unsafeInPath)) return '/';
   if (!/^\/(?!\/)/.test(next)) return '/';
   try {
-    return new URL(next, HERE).origin === HERE ? next : '/';
+    // As the URL parser writes it back: percent-encoded, fit for a Location header.
+    const u = new URL(next, HERE);
+    return u.origin === HERE ? `${u.pathname}${u.search}${u.hash}` : '/';
   } catch {
     return '/';
   }

@@ -12,8 +12,17 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Db } from '../store/db.js';
-import { findWebSession } from '../store/web-sessions.js';
-import { basicUser, type Credentials, hashToken, SESSION_COOKIE, sessionUser } from './auth.js';
+import { extendWebSession, findWebSession } from '../store/web-sessions.js';
+import {
+  basicUser,
+  type Credentials,
+  hashToken,
+  movedSessionEnd,
+  SESSION_COOKIE,
+  SESSION_COOKIE_OPTIONS,
+  safeNext,
+  sessionUser,
+} from './auth.js';
 import { mountQueueBoard } from './board.js';
 import type { WebDeps } from './deps.js';
 import { createMessageReader } from './evaluate.js';
@@ -42,11 +51,7 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // Only a proxy named in WEB_TRUST_PROXY may say the visitor's address and scheme.
     trustProxy: deps.trustProxy ?? false,
-    routerOptions: {
-      // The dashboard's links and forms never repeat a parameter: one repeated by hand
-      // (`?q=a&q=b`) is its first value, not an array that the pages would trip over.
-      querystringParser: (query) => Object.fromEntries([...new URLSearchParams(query)].reverse()),
-    },
+    routerOptions: { querystringParser: firstValues },
   });
   // A 500's message may name a database's or a file's internals: logged (onError), not shown.
   app.setErrorHandler((err: { statusCode?: number }, _req, reply) => {
@@ -59,7 +64,7 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
       req.log.error({ err, url: req.url, method: req.method }, 'request failed');
   });
   await app.register(cookie);
-  await app.register(formbody);
+  await app.register(formbody, { parser: firstValues });
   await app.register(rateLimit, { global: false });
   app.decorateRequest('user', null);
   app.decorateRequest('sessionToken', null);
@@ -85,6 +90,15 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
   exportRoutes(app, deps);
   await mountQueueBoard(app, deps.queues);
   return app;
+}
+
+/**
+ * A query string or a form body as one string a name. The dashboard's links and forms never repeat
+ * a name: one repeated by hand (`?q=a&q=b`, `reason=a&reason=b`) is its first value, not an array
+ * that the pages would trip over.
+ */
+function firstValues(text: string): Record<string, string> {
+  return Object.fromEntries([...new URLSearchParams(text)].reverse());
 }
 
 /**
@@ -123,8 +137,16 @@ async function authenticate(
   const path = req.url.split('?')[0] ?? '/';
   if (PUBLIC.has(path)) return;
   const token = req.cookies[SESSION_COOKIE];
-  let user = token ? sessionUser(c, token, await findWebSession(db, hashToken(token))) : null;
-  if (user) req.sessionToken = token ?? null;
+  const session = token ? await findWebSession(db, hashToken(token)) : undefined;
+  let user = token ? sessionUser(c, token, session) : null;
+  if (user && token && session) {
+    req.sessionToken = token;
+    const end = movedSessionEnd(session);
+    if (end) {
+      await extendWebSession(db, session.tokenHash, end);
+      reply.setCookie(SESSION_COOKIE, token, SESSION_COOKIE_OPTIONS);
+    }
+  }
   const basic = req.headers.authorization?.startsWith('Basic ');
   if (!user && basic) {
     const now = Date.now();
@@ -138,15 +160,31 @@ async function authenticate(
     req.user = user;
     return;
   }
-  // A person in a browser goes to the form; a script learns it may use Basic.
-  if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) {
-    return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 302);
+  // A person in a browser goes to the form; a script learns it may use Basic. A form sent from a
+  // page whose session has run out goes to the form too, back to that page after (a Basic
+  // challenge would make the browser ask for a password that the form check then refuses).
+  if ((req.headers.accept ?? '').includes('text/html')) {
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 302);
+    }
+    const back = safeNext(refererPath(req.headers.referer, req.host));
+    return reply.redirect(`/login?next=${encodeURIComponent(back)}`, 303);
   }
   return reply
     .code(401)
     .header('WWW-Authenticate', 'Basic realm="case-intake", charset="UTF-8"')
     .type('text/plain; charset=utf-8')
     .send('需要登录');
+}
+
+/** The path of a page of this dashboard that sent a request, or '/'. */
+function refererPath(referer: string | undefined, host: string): string {
+  try {
+    const u = new URL(referer ?? '');
+    return u.host === host ? `${u.pathname}${u.search}` : '/';
+  } catch {
+    return '/';
+  }
 }
 
 export type { FastifyInstance };

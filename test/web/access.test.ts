@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pingRedis } from '../../src/queue/redis-server.js';
 import { recordUnfetched } from '../../src/store/cursors.js';
 import { openDb } from '../../src/store/db.js';
+import { findWebSession, saveWebSession } from '../../src/store/web-sessions.js';
+import { newSession } from '../../src/web/auth.js';
 import { buildWebServer } from '../../src/web/server.js';
 import { basicAuth, CREDENTIALS, type Populated, populate } from './populated.js';
 
@@ -105,6 +107,55 @@ describe('access control', () => {
     expect(await evil.text()).toContain('name="next" value="/"');
   });
 
+  it('sends a form from a page whose session ran out to the login form, not to a Basic prompt', async () => {
+    const send = (referer: string) =>
+      fetch(`${p.baseUrl}/cases/1/override`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          accept: 'text/html,application/xhtml+xml',
+          referer,
+          cookie: 'intake_session=run-out',
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ verdict: 'accepted', reason: '补齐' }),
+      });
+    const res = await send(`${p.baseUrl}/cases/1?notice=x`);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    expect(res.headers.get('location')).toBe(
+      `/login?next=${encodeURIComponent('/cases/1?notice=x')}`,
+    );
+    // Back to a page of this dashboard only.
+    const elsewhere = await send('https://evil.example/cases/1');
+    expect(elsewhere.headers.get('location')).toBe('/login?next=%2F');
+  });
+
+  it('returns to a path with Chinese in it after logging in, and takes a repeated form field once', async () => {
+    const page = await fetch(`${p.baseUrl}/login?next=${encodeURIComponent('/cases?q=银行')}`);
+    const html = await page.text();
+    expect(html).toContain(`name="next" value="/cases?q=%E9%93%B6%E8%A1%8C"`);
+    const body = new URLSearchParams({ _csrf: formTokenIn(html), password: CREDENTIALS.password });
+    body.append('username', CREDENTIALS.user);
+    body.append('username', 'someone-else');
+    body.append('next', '/cases?q=银行');
+    const res = await fetch(`${p.baseUrl}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        cookie: cookieOf(page, 'intake_login'),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body,
+    });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/cases?q=%E9%93%B6%E8%A1%8C');
+    const back = await fetch(`${p.baseUrl}/cases?q=%E9%93%B6%E8%A1%8C`, {
+      headers: { cookie: cookieOf(res, 'intake_session') },
+    });
+    expect(back.status).toBe(200);
+  });
+
   it('refuses wrong Basic credentials and a forged session cookie', async () => {
     const wrong = await fetch(`${p.baseUrl}/api/cases`, {
       headers: { authorization: basicAuth({ ...CREDENTIALS, password: 'nope' }) },
@@ -156,6 +207,29 @@ describe('access control', () => {
     });
     expect(res.status).toBe(403);
     expect(await caseStatus(1)).not.toBe('withdrawn');
+  });
+
+  it('keeps a session in use open, and ends one unused for 12 hours', async () => {
+    const opened = (hoursAgo: number) => {
+      const { token, session } = newSession(CREDENTIALS, Date.now() - hoursAgo * 3_600_000);
+      return saveWebSession(p.deps.db, session).then(() => ({ token, session }));
+    };
+    const api = (token: string) =>
+      fetch(`${p.baseUrl}/api/cases`, { headers: { cookie: `intake_session=${token}` } });
+    // Opened an hour ago: nothing to move yet.
+    const fresh = await opened(1);
+    const first = await api(fresh.token);
+    expect(first.status).toBe(200);
+    expect(cookieOf(first, 'intake_session')).toBe('');
+    // Opened 7 hours ago, in use now: its end moves to 12 hours from now, cookie too.
+    const working = await opened(7);
+    const res = await api(working.token);
+    expect(res.status).toBe(200);
+    expect(cookieOf(res, 'intake_session')).toBe(`intake_session=${working.token}`);
+    const end = (await findWebSession(p.deps.db, working.session.tokenHash))?.expiresAt.getTime();
+    expect(end).toBeGreaterThan(Date.now() + 11.9 * 3_600_000);
+    // Opened 13 hours ago and not used since: over.
+    expect((await api((await opened(13)).token)).status).toBe(401);
   });
 
   it('ends the session a browser had when it logs in again', async () => {

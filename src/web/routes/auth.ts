@@ -7,20 +7,12 @@ import {
   hashToken,
   newSession,
   SESSION_COOKIE,
-  SESSION_TTL_MS,
+  SESSION_COOKIE_OPTIONS,
   safeNext,
 } from '../auth.js';
 import { checkForm, checkLoginForm, loginFormToken } from '../csrf.js';
 import type { WebDeps } from '../deps.js';
 import { loginPage } from '../views/pages.js';
-
-const cookieOptions = {
-  path: '/',
-  httpOnly: true,
-  sameSite: 'lax' as const, // lax: a link from the organisers' mail to a case page still works
-  secure: 'auto' as const,
-  maxAge: SESSION_TTL_MS / 1000,
-};
 
 export function authRoutes(app: FastifyInstance, deps: WebDeps): void {
   app.get<{ Querystring: { next?: string } }>('/login', async (req, reply) => {
@@ -51,7 +43,7 @@ export function authRoutes(app: FastifyInstance, deps: WebDeps): void {
       if (previous) await deleteWebSession(deps.db, hashToken(previous));
       const { token, session } = newSession(deps.credentials);
       await saveWebSession(deps.db, session);
-      reply.setCookie(SESSION_COOKIE, token, cookieOptions);
+      reply.setCookie(SESSION_COOKIE, token, SESSION_COOKIE_OPTIONS);
       return reply.redirect(safeNext(req.body?.next), 303);
     },
   );
