@@ -10,6 +10,7 @@ import { crc32, inflateRawSync } from 'node:zlib';
 import { createExtractorFromData } from 'node-unrar-js';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import type { ContestProfile } from '../config/contest.js';
+import { showable } from '../names.js';
 import type { DocumentProblem, FileEntry } from '../types.js';
 
 export type ArchiveLimits = ContestProfile['limits']['archive'];
@@ -69,13 +70,9 @@ function bomb(name: string): LimitError {
   });
 }
 
-// Characters that could forge or hide text where a name is shown (C0/C1 controls, bidi overrides).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
 /** A name as it may appear in a message: no control or bidi characters, at most 80 characters. */
 export function displayName(name: string): string {
-  const chars = Array.from(name.replace(UNSHOWABLE, ''));
+  const chars = Array.from(showable(name));
   return chars.length > 80
     ? `${chars.slice(0, 40).join('')}…${chars.slice(-20).join('')}`
     : chars.join('');
@@ -111,7 +108,7 @@ export function decodeZipName(
  * characters. Returns null for a bad name.
  */
 export function sanitizeEntryPath(name: string): string | null {
-  const clean = name.replace(/\\/g, '/').replace(UNSHOWABLE, '');
+  const clean = showable(name.replace(/\\/g, '/'));
   if (clean.startsWith('/') || /^[A-Za-z]:/.test(clean)) return null;
   if (clean.split('/').includes('..')) return null;
   return clean;

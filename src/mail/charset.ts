@@ -4,6 +4,7 @@
 // of iconv-lite in the mail layer.
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
+import { showable } from '../names.js';
 
 // GB18030 is a superset of GB2312 and GBK, so a mislabelled header still decodes.
 const GB_FAMILY = new Set([
@@ -237,9 +238,7 @@ function fitsAround(pieces: string[], s: string): boolean {
 
 /** No directories, control or bidi-override characters, at most 200 chars, never empty. */
 export function sanitizeFilename(name: string, n: number, contentType: string): string {
-  let clean = (name.split(/[\\/]/).pop() ?? '')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+  let clean = showable(name.split(/[\\/]/).pop() ?? '')
     .trim()
     .replace(/^\.+/, '')
     .trim();

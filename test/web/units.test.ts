@@ -32,6 +32,12 @@ describe('downloads', () => {
       `attachment; filename="____.docx"; filename*=UTF-8''${encodeURIComponent('案例报告.docx')}`,
     );
   });
+
+  it('drops the bidi characters that make a name read as another', () => {
+    // Shown, `报告\u202Efdp.exe` reads as `报告exe.pdf`.
+    expect(downloadName('报告\u202Efdp.exe')).toBe('报告fdp.exe');
+    expect(downloadName('\u2067logo\u2069\u200f.jpg')).toBe('logo.jpg');
+  });
 });
 
 describe('auth', () => {

@@ -4,6 +4,7 @@
 // The pipeline keeps only the raw message: a file not in the blob store yet is written out from
 // it on first request (with the rest of that message's files).
 import type { FastifyInstance } from 'fastify';
+import { showable } from '../../names.js';
 import { getAttachment } from '../../store/case-detail.js';
 import type { WebDeps } from '../deps.js';
 import type { MessageReader } from '../evaluate.js';
@@ -16,15 +17,11 @@ const INLINE_TYPES: Record<string, string> = {
   webp: 'image/webp',
 };
 
-/** The last path segment, without control characters or quotes: a name, not a path. */
+/** The last path segment, without control, bidi or quote characters: a name, not a path. */
 export function downloadName(filename: string): string {
   const base = filename.split(/[/\\]/).filter(Boolean).pop() ?? '';
-  // Control characters (C0 and DEL) and quotes would break the header or the display.
-  const clean = Array.from(base)
-    .filter((ch) => ch.charCodeAt(0) > 0x1f && ch !== '\u007f' && ch !== '"')
-    .join('')
-    .replace(/^\.+/, '')
-    .trim();
+  // They would break the header, or make the saved file's name read as another.
+  const clean = showable(base).replaceAll('"', '').replace(/^\.+/, '').trim();
   return clean || 'attachment';
 }
 
