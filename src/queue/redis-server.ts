@@ -1,11 +1,12 @@
 // Where Redis is: REDIS_URL; else the machine's Redis on 127.0.0.1:6379; else the private
 // redis-server that `intake start` runs under DATA_DIR/redis on a fresh machine, append-only, so
-// `npm ci && npm start` works with no set-up and loses no queued work across restarts. Only
+// `npm ci && npm start` works with no set-up and loses no queued work across restarts; one that
+// ends on its own is started again (supervise). Only
 // `intake start` starts one (and stops it): another command that started one could stop it
 // under a service that had begun using it meanwhile. DATA_DIR/redis/port names the server's port
 // and the `intake start` that owns it; a server whose owner died without stopping it (SIGKILL, the
 // OOM killer) is taken over by the next `intake start`, which stops it in its turn.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -92,7 +93,13 @@ export async function resolveRedis(opts: {
       { port: previous, pid },
       'took over the private redis-server of an earlier run that ended without stopping it',
     );
-    return { url, stop: stopper(pid, () => isAlive(pid)) };
+    return {
+      url,
+      stop: stopper(
+        () => pid,
+        () => isAlive(pid),
+      ),
+    };
   }
   if (!opts.allowPrivate || !onPath('redis-server')) {
     throw new ConfigError([
@@ -103,7 +110,27 @@ export async function resolveRedis(opts: {
   }
   await mkdir(dir, { recursive: true });
   const port = await freePort();
-  const child = spawn(
+  const child = spawnServer(port, dir);
+  for (let i = 0; i < 100 && !(await pingRedis(LOCAL.host, port, 200)); i++) {
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!(await pingRedis(LOCAL.host, port))) {
+    child.kill();
+    throw new ConfigError([
+      `REDIS_URL: the private redis-server did not start; see ${dir}/redis.log`,
+    ]);
+  }
+  await writeFile(portFile, `${port} ${process.pid}\n`);
+  opts.log.info(
+    { port, dir },
+    'no Redis configured or running: started a private redis-server (append-only)',
+  );
+  return { url: `redis://${LOCAL.host}:${port}`, stop: supervise(child, port, dir, opts.log) };
+}
+
+function spawnServer(port: number, dir: string): ChildProcess {
+  return spawn(
     'redis-server',
     [
       '--port',
@@ -125,24 +152,44 @@ export async function resolveRedis(opts: {
     // server once its workers have drained, not before.
     { stdio: 'ignore', detached: true },
   );
-  for (let i = 0; i < 100 && !(await pingRedis(LOCAL.host, port, 200)); i++) {
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  if (!(await pingRedis(LOCAL.host, port))) {
-    child.kill();
-    throw new ConfigError([
-      `REDIS_URL: the private redis-server did not start; see ${dir}/redis.log`,
-    ]);
-  }
-  await writeFile(portFile, `${port} ${process.pid}\n`);
-  opts.log.info(
-    { port, dir },
-    'no Redis configured or running: started a private redis-server (append-only)',
+}
+
+/** Restarts come this often at most, and at least this often while the server keeps dying. */
+const RESTART_MS = { min: 1_000, max: 30_000 };
+
+/**
+ * Keeps the private server running until stopped: one that ends on its own (the OOM killer, a
+ * crash) is started again on its port and folder, from its append-only file, after a wait that
+ * doubles while it keeps ending within a minute. Without this the service would wait on a dead
+ * port for good, storing mail but filing and answering none of it.
+ */
+function supervise(first: ChildProcess, port: number, dir: string, log: Logger) {
+  let child = first;
+  let stopping = false;
+  let quickEnds = 0;
+  const watch = (c: ChildProcess, started: number) =>
+    c.once('exit', (code, signal) => {
+      if (stopping) return;
+      quickEnds = Date.now() - started < 60_000 ? quickEnds + 1 : 0;
+      const wait = Math.min(RESTART_MS.min * 2 ** Math.max(quickEnds - 1, 0), RESTART_MS.max);
+      log.error(
+        { code, signal, port, restartInMs: wait, log: path.join(dir, 'redis.log') },
+        'the private redis-server ended; starting it again from its append-only file',
+      );
+      setTimeout(() => {
+        if (stopping) return;
+        child = spawnServer(port, dir);
+        watch(child, Date.now());
+      }, wait).unref();
+    });
+  watch(child, Date.now());
+  const stop = stopper(
+    () => child.pid as number,
+    () => child.exitCode === null && !child.signalCode,
   );
-  return {
-    url: `redis://${LOCAL.host}:${port}`,
-    stop: stopper(child.pid as number, () => child.exitCode === null && !child.signalCode),
+  return () => {
+    stopping = true;
+    return stop();
   };
 }
 
@@ -184,9 +231,9 @@ async function servesFrom(port: number, dir: string): Promise<boolean> {
  * service that ends without calling this (process.exit on a second signal) sends the SIGTERM on
  * its way out.
  */
-function stopper(pid: number, running: () => boolean): () => Promise<void> {
+function stopper(pid: () => number, running: () => boolean): () => Promise<void> {
   const stopOnExit = () => {
-    if (running()) process.kill(pid, 'SIGTERM');
+    if (running()) process.kill(pid(), 'SIGTERM');
   };
   process.once('exit', stopOnExit);
   return async () => {

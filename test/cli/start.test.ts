@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/env.js';
 import { createLogger } from '../../src/log.js';
@@ -375,6 +376,39 @@ describe('Redis for a fresh machine', () => {
     } finally {
       await target.stop();
     }
+  });
+
+  it('starts the private redis-server again when it is killed, with what it had queued', async () => {
+    const dataDir = await tempDir();
+    const target = await resolveRedis({
+      redisUrl: undefined,
+      dataDir,
+      log: createLogger('silent'),
+      allowPrivate: true,
+      localPort: await freePort(),
+    });
+    const port = Number(new URL(target.url).port);
+    const client = new Redis(target.url, { lazyConnect: true, maxRetriesPerRequest: null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.set('queued', 'work');
+      await client.call('BGREWRITEAOF'); // on disk now, not at the next second's fsync
+      await waitFor('the rewrite', async () =>
+        /aof_rewrite_in_progress:0/.test(await client.info('persistence')),
+      );
+      const first = await pidListeningOn(port);
+      process.kill(first, 'SIGKILL'); // as the OOM killer would
+      await waitFor('a new server on the same port', async () => {
+        const pid = await pidListeningOn(port).catch(() => 0);
+        return pid !== 0 && pid !== first;
+      });
+      expect(await client.get('queued')).toBe('work');
+    } finally {
+      client.disconnect();
+      await target.stop();
+    }
+    expect(await pingRedis('127.0.0.1', port)).toBe(false); // stopped for good when asked
   });
 
   it('takes over the private Redis of a run that was killed, and stops it in its turn', async () => {
