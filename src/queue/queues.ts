@@ -34,6 +34,23 @@ const ENQUEUE_WAIT_MS = 5_000;
 /** ioredis's states between losing Redis and connecting again. */
 const LOST = new Set(['close', 'reconnecting', 'end']);
 
+/**
+ * Whether Redis, once lost, has not come back: ioredis's status says `connecting` or `connect`
+ * for most of an outage where the network drops packets rather than refusing (each try waits
+ * out its timeout), and an enqueue must not wait 5 s a message through that either. Before the
+ * first connection has been made, an enqueue waits (the service has just started).
+ */
+function watchLoss(connection: Redis): () => boolean {
+  let lost = LOST.has(connection.status);
+  connection.on('close', () => {
+    lost = true;
+  });
+  connection.on('ready', () => {
+    lost = false;
+  });
+  return () => lost && connection.status !== 'ready';
+}
+
 export interface Queues {
   process: Queue;
   reply: Queue;
@@ -78,9 +95,10 @@ export function createQueues(connection: Redis, prefix = 'intake', log?: Logger)
     }
     await queue.add(name, data, { jobId });
   }
+  const lost = watchLoss(connection);
   const enqueue = async (queue: Queue, name: string, data: object, jobId: string) => {
     // Known to be down: no wait at all, so a backlog is stored at full speed during an outage.
-    if (LOST.has(connection.status)) throw new Error(`Redis connection ${connection.status}`);
+    if (lost()) throw new Error(`Redis connection ${connection.status}`);
     await withTimeout(addOnce(queue, name, data, jobId), ENQUEUE_WAIT_MS);
   };
 
