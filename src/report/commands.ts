@@ -103,7 +103,7 @@ export async function runReprocess(
       }
       caseId = row.id;
     }
-    const outcomes =
+    const { outcomes, failures } =
       caseId !== undefined
         ? await reprocessCase(db, evaluate, caseId, 'cli')
         : await reprocessAll(db, evaluate, 'cli', (done, total) => {
@@ -118,6 +118,9 @@ export async function runReprocess(
       );
     }
     stdout.write(`reprocessed ${outcomes.length} submission(s); ${changed.length} changed\n`);
-    return 0;
+    for (const f of failures) {
+      stderr.write(`intake reprocess: submission ${f.submissionId} left as it was: ${f.error}\n`);
+    }
+    return failures.length > 0 ? 1 : 0;
   });
 }

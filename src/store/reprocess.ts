@@ -150,13 +150,24 @@ function statusOf(verdict: string): CaseStatus {
   return verdict === 'accepted' || verdict === 'rejected' ? verdict : 'needs_review';
 }
 
+/** A submission a re-run could not redo (its stored message unreadable, say): left as it was. */
+export interface ReprocessFailure {
+  submissionId: number;
+  error: string;
+}
+
+export interface ReprocessRun {
+  outcomes: ReprocessOutcome[];
+  failures: ReprocessFailure[];
+}
+
 /** Every non-duplicate submission of a case, oldest first. */
 export async function reprocessCase(
   db: Db,
   evaluate: Evaluate,
   caseId: number,
   actor: string,
-): Promise<ReprocessOutcome[]> {
+): Promise<ReprocessRun> {
   const c = await db.k.selectFrom('cases').select('id').where('id', '=', caseId).executeTakeFirst();
   if (!c) throw new StoreError('CaseNotFound', `no case ${caseId}`);
   const subs = await db.k
@@ -166,9 +177,7 @@ export async function reprocessCase(
     .where('duplicate_of', 'is', null)
     .orderBy('id')
     .execute();
-  const out: ReprocessOutcome[] = [];
-  for (const s of subs) out.push(await reprocessSubmission(db, evaluate, s.id, actor));
-  return out;
+  return reprocessEach(db, evaluate, subs, actor);
 }
 
 export async function reprocessAll(
@@ -176,7 +185,7 @@ export async function reprocessAll(
   evaluate: Evaluate,
   actor: string,
   progress?: (done: number, total: number) => void,
-): Promise<ReprocessOutcome[]> {
+): Promise<ReprocessRun> {
   const subs = await db.k
     .selectFrom('submissions')
     .select('id')
@@ -184,10 +193,28 @@ export async function reprocessAll(
     .where('duplicate_of', 'is', null)
     .orderBy('id')
     .execute();
-  const out: ReprocessOutcome[] = [];
-  for (const s of subs) {
-    out.push(await reprocessSubmission(db, evaluate, s.id, actor));
-    progress?.(out.length, subs.length);
+  return reprocessEach(db, evaluate, subs, actor, progress);
+}
+
+/**
+ * One submission after another; one that fails is named and left as it was, and the rest go on
+ * (a campaign half re-run, with no way to resume but from the start, would be worse).
+ */
+async function reprocessEach(
+  db: Db,
+  evaluate: Evaluate,
+  subs: { id: number }[],
+  actor: string,
+  progress?: (done: number, total: number) => void,
+): Promise<ReprocessRun> {
+  const run: ReprocessRun = { outcomes: [], failures: [] };
+  for (const [i, s] of subs.entries()) {
+    try {
+      run.outcomes.push(await reprocessSubmission(db, evaluate, s.id, actor));
+    } catch (err) {
+      run.failures.push({ submissionId: s.id, error: (err as Error).message ?? String(err) });
+    }
+    progress?.(i + 1, subs.length);
   }
-  return out;
+  return run;
 }

@@ -1,6 +1,6 @@
 // The validation report in every format over the real pipeline's store, and `reprocess` after
 // a profile change: verdicts replaced in place, audited, organiser decisions kept.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -215,5 +215,30 @@ describe('intake reprocess', () => {
     expect(keptSub.verdict).toBe('rejected'); // the machine's verdict did change
     expect(await runReprocess(env, {}, sink(), sink())).toBe(2);
     expect(await runReprocess(env, { case: '2099-9999' }, sink(), sink())).toBe(1);
+  });
+
+  it('goes on past a submission whose message it cannot read, names it, and exits 1', async () => {
+    const db = p.app.db;
+    const subs = await db.k
+      .selectFrom('submissions')
+      .innerJoin('messages', 'messages.id', 'submissions.message_row_id')
+      .select(['submissions.id', 'messages.sha256'])
+      .where('submissions.case_id', 'is not', null)
+      .where('submissions.duplicate_of', 'is', null)
+      .orderBy('submissions.id')
+      .execute();
+    const lost = subs[1];
+    if (!lost) throw new Error('two submissions expected');
+    const blob = p.app.blobs.path(lost.sha256);
+    await rename(blob, `${blob}.away`); // a blob lost to a bad restore, say
+    try {
+      const out = sink();
+      const err = sink();
+      expect(await runReprocess(p.rig.env, { all: true }, out, err)).toBe(1);
+      expect(out.text()).toContain(`reprocessed ${subs.length - 1} submission(s)`);
+      expect(err.text()).toContain(`submission ${lost.id} left as it was`);
+    } finally {
+      await rename(`${blob}.away`, blob);
+    }
   });
 });

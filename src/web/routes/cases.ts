@@ -33,6 +33,7 @@ const ERRORS: Record<string, string> = {
   verdict: '请选择有效的结论。',
   'reply-unavailable': '已保存改判，但回复模块尚未启用，决定通知未发送。',
   'reply-failed': '已保存改判，但决定通知未能排入队列，请稍后重试或在队列页查看。',
+  'reprocess-failed': '部分提交未能重新校验（例如原始邮件无法读取），保持原结果；详情见服务日志。',
 };
 
 /** Past any campaign's last page; a larger number only made an OFFSET no database takes. */
@@ -132,8 +133,10 @@ export function caseRoutes(app: FastifyInstance, deps: WebDeps, messages: Messag
     async (req, reply) => {
       const id = caseId(req.params.id);
       if (id === null || !(await getCaseDetail(deps.db, id))) return notFound(reply);
-      await reprocessCase(deps.db, deps.evaluate, id, req.user ?? 'organiser');
-      return back(reply, id, 'notice=reprocessed');
+      const { failures } = await reprocessCase(deps.db, deps.evaluate, id, req.user ?? 'organiser');
+      if (failures.length === 0) return back(reply, id, 'notice=reprocessed');
+      deps.log.error({ caseId: id, failures }, 'reprocess left submissions as they were');
+      return back(reply, id, 'error=reprocess-failed');
     },
   );
 
