@@ -17,9 +17,23 @@ const first = (mail: ParsedMail, name: string) => mail.headers[name]?.[0]?.trim(
 const has = (mail: ParsedMail, name: string) => (mail.headers[name]?.length ?? 0) > 0;
 const lower = (s: string | undefined) => (s ?? '').toLowerCase();
 
-/** The sending address: From, else Sender. */
+/**
+ * The sending address: From. Not Sender: a person's mail sent through a service may carry the
+ * service's `Sender: noreply@…`, and the reply goes to the person.
+ */
 function senderAddress(mail: ParsedMail): string {
   return lower(mail.from?.address).trim();
+}
+
+/**
+ * One mailbox's addresses as one: `intake+2025@x.org` and `intake@x.org.` are `intake@x.org`
+ * (a sub-address and a root-terminated domain reach the same mailbox).
+ */
+function mailboxOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return address;
+  const local = address.slice(0, at).replace(/\+.*$/, '');
+  return `${local}@${address.slice(at + 1).replace(/\.+$/, '')}`;
 }
 
 /**
@@ -50,8 +64,8 @@ export function autoReplyReason(
   const returnPath = mail.headers['return-path'];
   if (returnPath?.some((v) => /^<?\s*>?$/.test(v.trim()))) return 'null-return-path';
   const sender = senderAddress(mail);
-  const own = ownAddresses.map((a) => a.trim().toLowerCase()).filter(Boolean);
-  if (sender && own.includes(sender)) return 'own-address';
+  const own = ownAddresses.map((a) => mailboxOf(a.trim().toLowerCase())).filter(Boolean);
+  if (sender && own.includes(mailboxOf(sender))) return 'own-address';
   if (ROBOT_LOCAL_PART.test(sender.split('@')[0] ?? '')) return 'robot-sender';
   if (has(mail, 'x-autoreply') || has(mail, 'x-autorespond') || has(mail, 'x-autoresponder')) {
     return 'auto-reply-header';

@@ -201,6 +201,10 @@ describe('reply guard and headers', () => {
     expect(recipientGuardReason('intake@contest.org', ['组委会 <Intake@Contest.org>'])).toBe(
       'own-address',
     );
+    // A sub-address or a root-terminated domain is the same mailbox.
+    for (const variant of ['intake+2025@contest.org', 'Intake@Contest.org.'])
+      expect(recipientGuardReason(variant, ['组委会 <intake@contest.org>'])).toBe('own-address');
+    expect(recipientGuardReason('intake2@contest.org', ['intake@contest.org'])).toBeNull();
     expect(recipientGuardReason(null, [])).toBe('no-recipient');
   });
 
