@@ -4,7 +4,7 @@
 // back loses them here.
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** `name` without control or bidi characters. */
 export function showable(name: string): string {

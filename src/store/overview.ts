@@ -84,29 +84,31 @@ export async function getOverview(db: Db, utcOffsetMinutes = 480): Promise<Overv
     days.set(day, (days.get(day) ?? 0) + 1);
   }
   const cursors = await k.selectFrom('mailbox_cursors').selectAll().orderBy('mailbox').execute();
-  const troubled = await k
-    .selectFrom('replies')
-    .leftJoin('submissions', 'submissions.id', 'replies.submission_id')
-    .select([
-      'replies.id',
-      'replies.submission_id',
-      'replies.state',
-      'replies.recipient',
-      'replies.suppressed_reason',
-      'replies.last_error',
-      'submissions.case_id',
-    ])
-    // A pending reply with an error is being retried (the relay down or refusing our login, the
-    // hourly limit): the organiser should see it before the night is out, not after two days.
-    .where((eb) =>
-      eb.or([
-        eb('replies.state', 'in', ['suppressed', 'failed']),
-        eb.and([eb('replies.state', '=', 'pending'), eb('replies.last_error', 'is not', null)]),
-      ]),
-    )
-    .orderBy('replies.id', 'desc')
-    .limit(50)
-    .execute();
+  const replyRows = () =>
+    k
+      .selectFrom('replies')
+      .leftJoin('submissions', 'submissions.id', 'replies.submission_id')
+      .select([
+        'replies.id',
+        'replies.submission_id',
+        'replies.state',
+        'replies.recipient',
+        'replies.suppressed_reason',
+        'replies.last_error',
+        'submissions.case_id',
+      ])
+      .orderBy('replies.id', 'desc')
+      .limit(50);
+  // A pending reply with an error is being retried (the relay down or refusing our login, the
+  // hourly limit): the organiser should see it before the night is out, not after two days. Its
+  // own list, so that an outage's many cannot push the replies that ended badly off the page.
+  const troubled = [
+    ...(await replyRows()
+      .where('replies.state', '=', 'pending')
+      .where('replies.last_error', 'is not', null)
+      .execute()),
+    ...(await replyRows().where('replies.state', 'in', ['suppressed', 'failed']).execute()),
+  ];
   const failed = await k
     .selectFrom('messages')
     .select(['id', 'last_error', 'original_name'])

@@ -1,7 +1,7 @@
 // Who may see the dashboard: one organiser account (ADMIN_USER / ADMIN_PASSWORD). Browsers log
 // in through the form and get a session: a random token in a cookie, its hash in the store
 // (web_sessions), so logging out ends it for good and every web process on the store knows it.
-// A session in use stays open; one unused for 12 hours ends.
+// A session in use stays open; one unused for (about) 12 hours ends.
 // Each session is tied to the credentials it was opened with: changing the password logs
 // everybody out. Nothing sent to a browser is derived from the password, so nothing it sees lets
 // the password be guessed offline. Scripts may send HTTP Basic instead.
@@ -15,10 +15,11 @@ export interface Credentials {
 
 export const SESSION_COOKIE = 'intake_session';
 /**
- * A session ends after this long unused. One in use is moved on (with its cookie) once less than
- * half of it is left, so an organiser at work through the night is not logged out mid-form.
+ * A session ends after this long unused (11 to 12 hours: its end is moved, cookie too, at most
+ * once an hour of use), so an organiser at work through the night is not logged out mid-form.
  */
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+const MOVE_EVERY_MS = 60 * 60 * 1000;
 
 export const SESSION_COOKIE_OPTIONS = {
   path: '/',
@@ -28,9 +29,9 @@ export const SESSION_COOKIE_OPTIONS = {
   maxAge: SESSION_TTL_MS / 1000,
 };
 
-/** The new end of a session in use, or null while more than half of it is left. */
+/** The new end of a session in use, or null when it was moved within the hour. */
 export function movedSessionEnd(session: WebSession, now = Date.now()): Date | null {
-  return session.expiresAt.getTime() - now < SESSION_TTL_MS / 2
+  return session.expiresAt.getTime() - now < SESSION_TTL_MS - MOVE_EVERY_MS
     ? new Date(now + SESSION_TTL_MS)
     : null;
 }
