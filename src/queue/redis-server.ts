@@ -93,13 +93,7 @@ export async function resolveRedis(opts: {
       { port: previous, pid },
       'took over the private redis-server of an earlier run that ended without stopping it',
     );
-    return {
-      url,
-      stop: stopper(
-        () => pid,
-        () => isAlive(pid),
-      ),
-    };
+    return { url, stop: supervise(pid, previous, dir, opts.log) };
   }
   if (!opts.allowPrivate || !onPath('redis-server')) {
     throw new ConfigError([
@@ -160,35 +154,71 @@ const RESTART_MS = { min: 1_000, max: 30_000 };
 /**
  * Keeps the private server running until stopped: one that ends on its own (the OOM killer, a
  * crash) is started again on its port and folder, from its append-only file, after a wait that
- * doubles while it keeps ending within a minute. Without this the service would wait on a dead
- * port for good, storing mail but filing and answering none of it.
+ * doubles while it keeps ending within a minute (a start that fails counts as an end). Without
+ * this the service would wait on a dead port for good, storing mail but filing and answering
+ * none of it. A server taken over from an earlier run is no child of ours: it is watched by its
+ * pid instead, and replaced by one of ours when it ends.
  */
-function supervise(first: ChildProcess, port: number, dir: string, log: Logger) {
-  let child = first;
+function supervise(first: ChildProcess | number, port: number, dir: string, log: Logger) {
+  let child = typeof first === 'number' ? undefined : first;
+  let adopted = typeof first === 'number' ? first : 0;
   let stopping = false;
   let quickEnds = 0;
-  const watch = (c: ChildProcess, started: number) =>
-    c.once('exit', (code, signal) => {
-      if (stopping) return;
-      quickEnds = Date.now() - started < 60_000 ? quickEnds + 1 : 0;
-      const wait = Math.min(RESTART_MS.min * 2 ** Math.max(quickEnds - 1, 0), RESTART_MS.max);
-      log.error(
-        { code, signal, port, restartInMs: wait, log: path.join(dir, 'redis.log') },
-        'the private redis-server ended; starting it again from its append-only file',
-      );
-      setTimeout(() => {
-        if (stopping) return;
-        child = spawnServer(port, dir);
-        watch(child, Date.now());
-      }, wait).unref();
-    });
-  watch(child, Date.now());
+  let watchAdopted: NodeJS.Timeout | undefined;
+
+  const ended = (started: number, detail: object) => {
+    if (stopping) return;
+    quickEnds = Date.now() - started < 60_000 ? quickEnds + 1 : 0;
+    const wait = Math.min(RESTART_MS.min * 2 ** Math.max(quickEnds - 1, 0), RESTART_MS.max);
+    log.error(
+      { ...detail, port, restartInMs: wait, log: path.join(dir, 'redis.log') },
+      'the private redis-server ended; starting it again from its append-only file',
+    );
+    setTimeout(start, wait).unref();
+  };
+  const watch = (c: ChildProcess) => {
+    const started = Date.now();
+    let done = false;
+    const end = (detail: object) => {
+      if (done) return;
+      done = true;
+      ended(started, detail);
+    };
+    // A spawn that fails (EAGAIN, ENOENT) says so with `error`, and never exits.
+    c.once('error', (err) => end({ err }));
+    c.once('exit', (code, signal) => end({ code, signal }));
+  };
+  const start = () => {
+    if (stopping) return;
+    adopted = 0;
+    try {
+      child = spawnServer(port, dir);
+    } catch (err) {
+      return ended(Date.now(), { err });
+    }
+    watch(child);
+  };
+
+  if (child) watch(child);
+  else {
+    const since = Date.now();
+    watchAdopted = setInterval(() => {
+      if (isAlive(adopted)) return;
+      clearInterval(watchAdopted);
+      ended(since, { pid: adopted });
+    }, 1_000);
+    watchAdopted.unref();
+  }
   const stop = stopper(
-    () => child.pid as number,
-    () => child.exitCode === null && !child.signalCode,
+    () => child?.pid ?? adopted,
+    () =>
+      child
+        ? child.pid !== undefined && child.exitCode === null && !child.signalCode
+        : adopted > 0 && isAlive(adopted),
   );
   return () => {
     stopping = true;
+    clearInterval(watchAdopted);
     return stop();
   };
 }

@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -398,7 +399,13 @@ describe('Redis for a fresh machine', () => {
         /aof_rewrite_in_progress:0/.test(await client.info('persistence')),
       );
       const first = await pidListeningOn(port);
+      // The first start again fails (no redis-server to be found): it is tried again later.
+      const pathWas = process.env.PATH;
+      process.env.PATH = '/nonexistent';
       process.kill(first, 'SIGKILL'); // as the OOM killer would
+      await sleep(1_500);
+      process.env.PATH = pathWas;
+      expect(await pingRedis('127.0.0.1', port)).toBe(false);
       await waitFor('a new server on the same port', async () => {
         const pid = await pidListeningOn(port).catch(() => 0);
         return pid !== 0 && pid !== first;
@@ -476,6 +483,12 @@ describe('Redis for a fresh machine', () => {
       });
       await meanwhile.stop();
       expect(await pingRedis('127.0.0.1', port)).toBe(true);
+      // The server taken over is watched too: killed, it is replaced by one of this run's.
+      process.kill(serverPid, 'SIGKILL');
+      await waitFor('a new server on the same port', async () => {
+        const pid = await pidListeningOn(port).catch(() => 0);
+        return pid !== 0 && pid !== serverPid;
+      });
       await next.stop();
       expect(await pingRedis('127.0.0.1', port)).toBe(false);
     } finally {
