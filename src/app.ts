@@ -11,7 +11,13 @@ import { createPoller } from './intake/poller.js';
 import { createStoreSink } from './intake/store-sink.js';
 import type { Logger } from './log.js';
 import { createPipeline } from './pipeline.js';
-import { connectRedis, createQueues, createWorkers, type Queues } from './queue/queues.js';
+import {
+  connectRedis,
+  createQueues,
+  createWorkers,
+  holdQueue,
+  type Queues,
+} from './queue/queues.js';
 import { resolveRedis } from './queue/redis-server.js';
 import { createSweeper } from './queue/sweep.js';
 import { createReplyHandler, ownAddresses } from './replies/wiring.js';
@@ -148,6 +154,7 @@ async function assemble(
       db,
       profile,
       log: log.child({ component: 'replies' }),
+      holdReplies: (ms) => holdQueue(queues.reply, ms),
     });
     let workers: ReturnType<typeof createWorkers> | undefined;
     parts.push({

@@ -9,6 +9,11 @@
 
 export interface DeliveryError {
   permanent: boolean;
+  /**
+   * The relay's trouble or our account's, not this reply's (no connection, a refused login or
+   * sender): every reply would meet it alike, so they all wait, not each on its own.
+   */
+  relay: boolean;
   /** A stable code for logs and the replies table: `SMTP550`, `ECONNREFUSED`, … */
   code: string;
   /** One line for organisers: code and the server's words. */
@@ -37,13 +42,14 @@ export function classifyDeliveryError(err: unknown): DeliveryError {
     const aboutReply = typeof e.command !== 'string' || REPLY_COMMANDS.has(e.command);
     return {
       permanent: status >= 500 && status < 600 && aboutReply,
+      relay: !aboutReply,
       code: `SMTP${status}`,
       message: text,
     };
   }
   const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
   // Without a reply code nothing says the server refused for good: a retry is the safe side.
-  return { permanent: false, code, message: `${code}: ${text}` };
+  return { permanent: false, relay: true, code, message: `${code}: ${text}` };
 }
 
 /** The SMTP reply code: nodemailer's `responseCode`, else the first three digits of `response`. */

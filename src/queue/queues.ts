@@ -1,6 +1,6 @@
 // BullMQ queues and workers over one Redis. Handlers receive validated payloads (ids); which
 // job follows which is decided by the handlers' caller (src/pipeline.ts), not here.
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, Queue, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
 import { JOBS, type ProcessMessagePayload, QUEUES, type SendReplyPayload } from './jobs.js';
@@ -126,6 +126,22 @@ export function createQueues(connection: Redis, prefix = 'intake', log?: Logger)
   };
 }
 
+/**
+ * Holds every job of `queue` back for `ms`, on every worker of it (the wait is kept in Redis),
+ * the job in hand included, which goes back to wait without counting as a failed attempt. Only
+ * from inside a job: it throws what tells BullMQ so.
+ */
+export async function holdQueue(queue: Queue, ms: number): Promise<never> {
+  await queue.rateLimit(ms);
+  throw new RateLimitError();
+}
+
+/**
+ * BullMQ honours a queue's hold (`holdQueue`) only for workers with a limiter: one that never
+ * limits by itself.
+ */
+const HOLDABLE = { limiter: { max: 1_000_000, duration: 1_000 } };
+
 export interface Handlers {
   processMessage(payload: ProcessMessagePayload, job: Job): Promise<void>;
   /** Absent until replies are wired: the reply queue then keeps its jobs for later. */
@@ -169,11 +185,10 @@ export function createWorkers(opts: {
   const { sendReply } = handlers;
   if (sendReply) {
     workers.push(
-      new Worker(
-        QUEUES.reply,
-        (job) => sendReply(JOBS.sendReply.payload.parse(job.data), job),
-        common,
-      ),
+      new Worker(QUEUES.reply, (job) => sendReply(JOBS.sendReply.payload.parse(job.data), job), {
+        ...common,
+        ...HOLDABLE,
+      }),
     );
   }
   for (const w of workers) {

@@ -71,11 +71,20 @@ export interface ReplyJobDeps {
   ownAddresses: string[];
   log: Logger;
   now?: () => Date;
+  /**
+   * Holds every reply back for `ms`, on every worker, this one included (it goes back to wait,
+   * not counted as a failed attempt); throws. Without it, each reply retries on its own.
+   */
+  holdReplies?: (ms: number) => Promise<never>;
 }
+
+/** How long every reply waits after the relay failed us: doubling while it keeps failing. */
+const RELAY_WAIT_MS = { min: 5_000, max: 5 * 60_000 };
 
 export function createReplyJob(deps: ReplyJobDeps) {
   const { db, log } = deps;
   const now = deps.now ?? (() => new Date());
+  const relay = relayGate(deps.holdReplies);
 
   async function sendReply({ replyId }: { replyId: number }): Promise<void> {
     const claim = await claimFor(replyId);
@@ -163,25 +172,36 @@ export function createReplyJob(deps: ReplyJobDeps) {
       );
     }
     const reply = await compose(row, facts).catch(failForGood);
-    // A worker that stalled past its claim (a paused machine) leaves the reply to the new holder.
-    const attempts = await claim.attempt();
-    if (attempts === null) {
-      log.warn({ replyId }, 'reply claimed by another worker or settled meanwhile; not sent here');
-      return;
-    }
+    const trying = await relay.enter();
     try {
-      await deps.sender.deliver(reply);
-    } catch (err) {
-      const d = classifyDeliveryError(err);
-      const tooOld = now().getTime() - row.createdAt.getTime() > GIVE_UP_AFTER_MS;
-      if (d.permanent || tooOld) {
-        await markReplyFailed(db, replyId, d.message);
-        log.error({ replyId, code: d.code, attempts }, 'reply failed for good');
-        throw new UnrecoverableError(d.message);
+      // A worker that stalled past its claim (a paused machine) leaves the reply to the new holder.
+      const attempts = await claim.attempt();
+      if (attempts === null) {
+        log.warn(
+          { replyId },
+          'reply claimed by another worker or settled meanwhile; not sent here',
+        );
+        return;
       }
-      await recordReplyError(db, replyId, d.message);
-      log.warn({ replyId, code: d.code, attempts }, 'reply not delivered; will retry');
-      throw err;
+      try {
+        await deps.sender.deliver(reply);
+      } catch (err) {
+        const d = classifyDeliveryError(err);
+        const tooOld = now().getTime() - row.createdAt.getTime() > GIVE_UP_AFTER_MS;
+        if (!d.relay) relay.answered();
+        if (d.permanent || tooOld) {
+          await markReplyFailed(db, replyId, d.message);
+          log.error({ replyId, code: d.code, attempts }, 'reply failed for good');
+          throw new UnrecoverableError(d.message);
+        }
+        await recordReplyError(db, replyId, d.message);
+        if (d.relay) await relay.failed(log, { replyId, code: d.code, attempts });
+        log.warn({ replyId, code: d.code, attempts }, 'reply not delivered; will retry');
+        throw err;
+      }
+      relay.answered();
+    } finally {
+      if (trying) relay.leave();
     }
     // The server has the reply now. If recording that fails on an outage (database busy or
     // restarting, disk full), failing the job would deliver a second copy on its retry: keep
@@ -286,4 +306,48 @@ export function createReplyJob(deps: ReplyJobDeps) {
   }
 
   return { sendReply };
+}
+
+/**
+ * One wait for every reply while the mail relay fails us (unreachable, our login or sender
+ * refused), then one reply of this process tries it again: not each reply's own retries at the
+ * relay (a hundred logins a minute would trip its lockout, and keep it tripped once the password
+ * is put right). The wait doubles while the relay keeps failing; any answer about a reply ends
+ * it. Without `hold`, each reply retries on its own.
+ */
+function relayGate(hold: ReplyJobDeps['holdReplies']) {
+  let waitMs = 0;
+  let until = 0;
+  let trying = false;
+  return {
+    /**
+     * Before a send: holds this reply back while the relay is waited for or being tried by
+     * another. True when this reply is the one trying it (then `leave` after).
+     */
+    async enter(): Promise<boolean> {
+      if (!hold || waitMs === 0) return false;
+      if (Date.now() < until) return hold(until - Date.now());
+      if (trying) return hold(RELAY_WAIT_MS.min);
+      trying = true;
+      return true;
+    },
+    leave() {
+      trying = false;
+    },
+    /** The relay said something about a reply (sent it, or refused that reply): it works. */
+    answered() {
+      waitMs = 0;
+    },
+    /** The relay failed us: every reply waits (this one too: it goes back to wait). */
+    async failed(log: Logger, fields: object): Promise<void> {
+      if (!hold) return;
+      // Replies that were under way when a wait began do not lengthen it.
+      if (Date.now() >= until) {
+        waitMs = Math.min(waitMs * 2 || RELAY_WAIT_MS.min, RELAY_WAIT_MS.max);
+        until = Date.now() + waitMs;
+        log.warn({ ...fields, waitMs }, 'the mail relay failed us; every reply waits');
+      }
+      return hold(until - Date.now());
+    },
+  };
 }

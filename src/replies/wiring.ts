@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { bareAddress } from '../mail/reply-guard.js';
 import { createSender } from '../mail/send.js';
 import type { Db } from '../store/db.js';
-import { createReplyJob } from './send-job.js';
+import { createReplyJob, type ReplyJobDeps } from './send-job.js';
 import { loadTemplates } from './templates.js';
 
 /** REPLY_FROM, or for the outbox mode (no SMTP) a placeholder that names no real mailbox. */
@@ -20,7 +20,12 @@ export function ownAddresses(env: Pick<Env, 'replyFrom'>): string[] {
 
 export function createReplyHandler(
   env: Env,
-  deps: { db: Db; profile: ContestProfile; log: Logger },
+  deps: {
+    db: Db;
+    profile: ContestProfile;
+    log: Logger;
+    holdReplies?: ReplyJobDeps['holdReplies'];
+  },
 ) {
   const templates = loadTemplates();
   const sender = createSender(env.smtp, { outboxDir: path.join(env.dataDir, 'outbox') });
@@ -32,6 +37,7 @@ export function createReplyHandler(
     from: env.replyFrom ?? DEFAULT_OUTBOX_FROM,
     ownAddresses: ownAddresses(env),
     log: deps.log,
+    holdReplies: deps.holdReplies,
   });
   return { sendReply: job.sendReply, close: () => sender.close() };
 }

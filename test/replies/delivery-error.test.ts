@@ -18,21 +18,31 @@ describe('classifyDeliveryError', () => {
     const at = (command: string, code: string, status: number, text: string) =>
       classifyDeliveryError(Object.assign(smtpError(code, status, text), { command }));
     // A changed relay password or a refused REPLY_FROM refuses every reply alike.
+    // ... and every reply waits for the relay (`relay`), rather than each trying on its own.
     expect(at('AUTH PLAIN', 'EAUTH', 535, '535 5.7.8 authentication failed')).toMatchObject({
       permanent: false,
+      relay: true,
       code: 'SMTP535',
     });
     expect(at('MAIL FROM', 'EENVELOPE', 553, '553 5.7.1 sender not owned')).toMatchObject({
       permanent: false,
+      relay: true,
     });
     expect(at('CONN', 'EPROTOCOL', 554, '554 no SMTP service here')).toMatchObject({
       permanent: false,
+      relay: true,
     });
     expect(at('RCPT TO', 'EENVELOPE', 550, '550 5.1.1 user unknown')).toMatchObject({
       permanent: true,
+      relay: false,
+    });
+    expect(at('RCPT TO', 'EENVELOPE', 451, '451 4.7.1 greylisted')).toMatchObject({
+      permanent: false,
+      relay: false,
     });
     expect(at('DATA', 'EMESSAGE', 554, '554 5.7.1 message refused')).toMatchObject({
       permanent: true,
+      relay: false,
     });
   });
 
@@ -72,6 +82,7 @@ describe('classifyDeliveryError', () => {
     for (const err of [refused, timeout, conn]) {
       const d = classifyDeliveryError(err);
       expect(d.permanent).toBe(false);
+      expect(d.relay).toBe(true);
       expect(d.code).toBe(err.code);
     }
   });

@@ -25,6 +25,8 @@ export interface SmtpSink {
   messages: SinkMessage[];
   /** Connections accepted so far (a client that reuses its connection opens fewer). */
   connections: number;
+  /** AUTH attempts so far, right or wrong. */
+  logins: number;
   /** Called with each message before the 250 reply; the reply waits for it. */
   onMessage?: (m: SinkMessage) => Promise<void> | void;
   /** A status (e.g. 550, 451) to refuse a recipient with, or null to accept. */
@@ -54,6 +56,7 @@ export async function startSmtpSink(
     port,
     messages: [],
     connections: 0,
+    logins: 0,
     auth: opts.auth,
     async refuse() {
       const s = server;
@@ -69,6 +72,7 @@ export async function startSmtpSink(
         allowInsecureAuth: true,
         disabledCommands: opts.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
         onAuth(auth, _session, callback) {
+          sink.logins++;
           const ok = auth.username === sink.auth?.user && auth.password === sink.auth?.pass;
           callback(
             ok ? null : new Error('invalid credentials'),
