@@ -73,6 +73,16 @@ describe('LOGO_FORMAT', () => {
     });
   });
 
+  it('reviews a PNG named as the logo when a JPEG picture came too: that may be the logo', () => {
+    const png = logos.png;
+    const jpeg = logos.good;
+    if (!png || !jpeg) throw new Error('fixtures missing');
+    const other = { ...jpeg, entry: { ...jpeg.entry, filename: '某某银行.jpg' } };
+    const finding = logoFormat.check(submission({ logo: png, documents: [other] }), profile);
+    expect(finding).toMatchObject({ passed: false, severity: 'review' });
+    expect(finding.message).toContain('「某某银行.jpg」也可能是商标图片');
+  });
+
   it('is not applicable without a logo', () => {
     expect(check(logoFormat)).toMatchObject({ passed: true, details: { applicable: false } });
   });
