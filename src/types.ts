@@ -118,6 +118,8 @@ export interface WordContent {
   paragraphs: string[];
   /** Tables in order; rows of cells (merged cells repeated once). */
   tables: TableCell[][][];
+  /** Where each table stands among the paragraphs: how many of them come before it. */
+  tableStarts: number[];
   /** Everything Word counts for 字数: body paragraphs and table cells, no headers/footers/notes. */
   text: string;
   /** Headings (outline levels) when the format keeps them. */

@@ -62,11 +62,13 @@ export type Block = { paragraph: string; heading?: boolean } | { table: TableCel
 export function buildWordContent(blocks: Block[]): WordContent {
   const paragraphs: string[] = [];
   const tables: TableCell[][][] = [];
+  const tableStarts: number[] = [];
   const headings: string[] = [];
   const text: string[] = [];
   for (const block of blocks) {
     if ('table' in block) {
       tables.push(block.table);
+      tableStarts.push(paragraphs.length);
       for (const row of block.table) for (const cell of row) if (cell.text) text.push(cell.text);
       continue;
     }
@@ -75,5 +77,5 @@ export function buildWordContent(blocks: Block[]): WordContent {
     if (p) text.push(p);
     if (block.heading && p.trim()) headings.push(p.trim());
   }
-  return { paragraphs, tables, text: text.join('\n'), headings };
+  return { paragraphs, tables, tableStarts, text: text.join('\n'), headings };
 }

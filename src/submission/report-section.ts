@@ -16,13 +16,23 @@ function isSectionHeading(text: string, labels: string[]): boolean {
   return labels.some((l) => t.startsWith(l) && t.length <= l.length + 12);
 }
 
+/**
+ * Everything after a heading paragraph, tables included (the metrics table of 量化成效分析):
+ * Word's 字数统计 counts table cells, so the report's count must too.
+ */
 function fromParagraphs(word: WordContent, labels: string[]): string {
   const start = word.paragraphs.findIndex((p) => isSectionHeading(p, labels));
   if (start < 0) return '';
-  return word.paragraphs
-    .slice(start + 1)
-    .join('\n')
-    .trim();
+  const after: string[] = [];
+  let t = word.tableStarts.findIndex((at) => at > start);
+  if (t < 0) t = word.tables.length;
+  for (let i = start + 1; i <= word.paragraphs.length; i++) {
+    for (; t < word.tables.length && (word.tableStarts[t] ?? 0) <= i; t++) {
+      for (const row of word.tables[t] ?? []) for (const cell of row) after.push(cell.text);
+    }
+    if (i < word.paragraphs.length) after.push(word.paragraphs[i] ?? '');
+  }
+  return after.join('\n').trim();
 }
 
 function fromTables(word: WordContent, labels: string[]): string {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hugeXmlDocx } from '../../scripts/hostile/cases.js';
+import { readZipParts } from '../../scripts/hostile/read-zip.js';
 import { makeZip, repeated } from '../../scripts/hostile/zip.js';
 import { readDoc, splitBody } from '../../src/documents/doc.js';
 import { readDocx } from '../../src/documents/docx.js';
@@ -13,7 +14,8 @@ import {
   runTask,
   useDocumentsWorkerEntry,
 } from '../../src/documents/worker.js';
-import type { WordContent } from '../../src/types.js';
+import { reportFromForm } from '../../src/submission/report-section.js';
+import type { DocumentRead, WordContent } from '../../src/types.js';
 import { corpusDir, corpusFound } from '../support/corpus.js';
 import { fixture, profile } from './helpers.js';
 
@@ -38,6 +40,47 @@ function expectForm(w: WordContent) {
   expect(w.text).toContain('“智能风控”');
   expect(w.text).not.toContain('页眉');
 }
+
+describe('the report written into the form', () => {
+  it("counts the tables in its section, as Word's 字数统计 does", async () => {
+    // The fixture form with its report section grown: text, a metrics table, text.
+    const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+    const p = (text: string) => `<w:p><w:r><w:t xml:space="preserve">${text}</w:t></w:r></w:p>`;
+    const cell = (text: string) => `<w:tc>${p(text)}</w:tc>`;
+    const row = (...cells: string[]) => `<w:tr>${cells.map(cell).join('')}</w:tr>`;
+    const metrics = Array.from({ length: 16 }, (_, i) =>
+      row(
+        `指标${'甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳'[i]}`,
+        '不良率下降百分之三十',
+        '审批时效缩短一半',
+      ),
+    );
+    const body = [
+      p('案例申报表'),
+      p('二、案例报告'),
+      p('智'.repeat(2600)),
+      `<w:tbl>${row('指标', '成效', '说明')}${metrics.join('')}</w:tbl>`,
+      p('能'.repeat(100)),
+    ].join('');
+    const docx = await makeZip(
+      readZipParts(fixture('form.docx')).map((part) =>
+        part.name === 'word/document.xml'
+          ? {
+              name: part.name,
+              data: Buffer.from(`<w:document ${W}><w:body>${body}</w:body></w:document>`),
+            }
+          : part,
+      ),
+    );
+    const word = await readDocx(docx, profile.limits);
+    const report = reportFromForm(
+      { entry: { filename: '申报表.docx' }, detectedType: 'docx', word } as DocumentRead,
+      profile,
+    );
+    // 2,600 + the table's header (6) and 16 rows of 3 + 10 + 8 + 100: over 3,000, as in Word.
+    expect(report?.count.total).toBe(2600 + 6 + 16 * 21 + 100);
+  });
+});
 
 describe('readDocx', () => {
   it('reads paragraphs, the label/value table, ☑/□ choices and checkbox controls, not the header', async () => {

@@ -75,7 +75,7 @@ export function wordDoc(
       insideArchive: null,
     },
     detectedType,
-    word: { paragraphs: [], tables: [], text: '', headings: [], ...word },
+    word: { paragraphs: [], tables: [], tableStarts: [], text: '', headings: [], ...word },
     problems: [],
   };
 }

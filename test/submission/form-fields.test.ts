@@ -13,6 +13,7 @@ const cell = (text: string, choices: TableCell['choices'] = []): TableCell => ({
 const word = (parts: Partial<WordContent>): WordContent => ({
   paragraphs: [],
   tables: [],
+  tableStarts: [],
   text: '',
   headings: [],
   ...parts,
