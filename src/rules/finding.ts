@@ -130,20 +130,10 @@ export function unlessDoubt(
 }
 
 /**
- * Why the picture taken for the logo may not be it, or null when nothing says so: its name does
- * not say logo, or it does but another JPEG picture came too (商标.png and 某某银行.jpg: the JPEG
- * may be the logo as asked for). The rules' messages name the logo's file, so this does not.
+ * Why the picture taken for the logo may not be it, or null when its name says it is. The rules'
+ * messages name the file, so this does not.
  */
-export function logoDoubt(s: Submission, logoWords: string[]): string | null {
-  const { logo } = s;
-  if (!logo) return null;
-  if (!nameHas(logo.entry.filename, logoWords)) return '其文件名未表明是商标图片，系按其余附件推定';
-  const jpeg = s.documents.find(
-    (d) =>
-      d !== logo &&
-      d !== s.scan &&
-      !s.evidence.includes(d) &&
-      (d.image?.format ?? d.detectedType) === 'jpeg',
-  );
-  return jpeg ? `另附的 JPG 图片${quoteFile(jpeg.entry)}也可能是商标图片` : null;
+export function logoDoubt({ logo }: Submission, logoWords: string[]): string | null {
+  if (!logo || nameHas(logo.entry.filename, logoWords)) return null;
+  return '其文件名未表明是商标图片，系按其余附件推定';
 }

@@ -1,6 +1,7 @@
 // LOGO_FORMAT (error): the logo must be JPG (seed §三.3.4). Judged by content (sharp's format,
 // else the detected type), never by the file name: a PNG renamed .jpg fails.
-import type { Rule } from '../types.js';
+import { type ContestProfile, nameHas } from '../config/contest.js';
+import type { Rule, Submission } from '../types.js';
 import { logoDoubt, notApplicable, pass, quoteFile, unlessDoubt } from './finding.js';
 
 const SHOWN: Record<string, string> = {
@@ -26,7 +27,7 @@ export const logoFormat: Rule = {
     const doubt =
       format === 'unknown'
         ? '其内容无法识别为任何图片格式'
-        : logoDoubt(submission, profile.filenameKeywords.logo);
+        : (logoDoubt(submission, profile.filenameKeywords.logo) ?? jpegBeside(submission, profile));
     return unlessDoubt(
       doubt,
       `商标图片${quoteFile(logo.entry)}实际为 ${shown(format)} 格式，要求 ${shown(profile.logo.format)} 格式`,
@@ -35,3 +36,20 @@ export const logoFormat: Rule = {
     );
   },
 };
+
+/**
+ * A JPEG picture besides the logo that no name says is something else (商标.png and
+ * 某某银行.jpg): it may be the logo as asked for, so the PNG's format decides nothing.
+ */
+function jpegBeside(s: Submission, profile: ContestProfile): string | null {
+  const kw = profile.filenameKeywords;
+  const other = s.documents.find(
+    (d) =>
+      d !== s.logo &&
+      d !== s.scan &&
+      d.entry.sha256 !== s.logo?.entry.sha256 &&
+      (d.image?.format ?? d.detectedType) === 'jpeg' &&
+      !nameHas(d.entry.filename, [...kw.scan, ...kw.evidence]),
+  );
+  return other ? `另附的 JPG 图片${quoteFile(other.entry)}也可能是商标图片` : null;
+}

@@ -5,8 +5,9 @@ import { logoDimensions } from '../../src/rules/logo-dimensions.js';
 import { logoFormat } from '../../src/rules/logo-format.js';
 import { logoMissing } from '../../src/rules/logo-missing.js';
 import { logoSize } from '../../src/rules/logo-size.js';
+import { assemble } from '../../src/submission/assemble.js';
 import type { DocumentRead } from '../../src/types.js';
-import { magick, profile, read, submission, tempDir } from './support.js';
+import { magick, mail, profile, read, submission, tempDir } from './support.js';
 
 const tmp = tempDir();
 const logos: Record<string, DocumentRead> = {};
@@ -73,14 +74,18 @@ describe('LOGO_FORMAT', () => {
     });
   });
 
-  it('reviews a PNG named as the logo when a JPEG picture came too: that may be the logo', () => {
-    const png = logos.png;
-    const jpeg = logos.good;
-    if (!png || !jpeg) throw new Error('fixtures missing');
-    const other = { ...jpeg, entry: { ...jpeg.entry, filename: '某某银行.jpg' } };
-    const finding = logoFormat.check(submission({ logo: png, documents: [other] }), profile);
+  it('reviews a PNG named as the logo when a JPEG picture nothing names came too', async () => {
+    const png = await read('商标.png', logos.png?.entry.content ?? Buffer.alloc(0));
+    const jpeg = await read('某某银行.jpg', logos.good?.entry.content ?? Buffer.alloc(0));
+    const s = await assemble(mail(), 'submission', [png, jpeg], new Date(), profile);
+    expect(s.logo).toBe(png); // taken by its name, as before
+    const finding = logoFormat.check(s, profile);
     expect(finding).toMatchObject({ passed: false, severity: 'review' });
     expect(finding.message).toContain('「某某银行.jpg」也可能是商标图片');
+    // A JPEG that a name says is something else (a certificate) leaves the rejection certain.
+    const cert = await read('专利证书.jpg', logos.good?.entry.content ?? Buffer.alloc(0));
+    const t = await assemble(mail(), 'submission', [png, cert], new Date(), profile);
+    expect(logoFormat.check(t, profile)).toMatchObject({ passed: false, severity: 'error' });
   });
 
   it('is not applicable without a logo', () => {
