@@ -33,6 +33,23 @@ interface ErrorLike {
 /** The commands whose refusal is about this reply, not about our relay account or sender. */
 const REPLY_COMMANDS = new Set(['RCPT TO', 'DATA']);
 
+/**
+ * nodemailer's codes for a relay it could not reach or talk to (no connection, a dropped one, a
+ * timeout, DNS, TLS, a refused login). Others without a reply code (a message too large for the
+ * relay, one that could not be built) are this reply's own.
+ */
+const RELAY_CODES = new Set([
+  'ECONNECTION',
+  'ESOCKET',
+  'ETIMEDOUT',
+  'EDNS',
+  'ETLS',
+  'EAUTH',
+  'EPROTOCOL',
+  'ECONNREFUSED',
+  'ECONNRESET',
+]);
+
 export function classifyDeliveryError(err: unknown): DeliveryError {
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as ErrorLike;
   const text = oneLine(typeof e.response === 'string' ? e.response : String(e.message ?? err));
@@ -49,7 +66,7 @@ export function classifyDeliveryError(err: unknown): DeliveryError {
   }
   const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
   // Without a reply code nothing says the server refused for good: a retry is the safe side.
-  return { permanent: false, relay: true, code, message: `${code}: ${text}` };
+  return { permanent: false, relay: RELAY_CODES.has(code), code, message: `${code}: ${text}` };
 }
 
 /** The SMTP reply code: nodemailer's `responseCode`, else the first three digits of `response`. */

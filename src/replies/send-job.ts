@@ -310,7 +310,7 @@ export function createReplyJob(deps: ReplyJobDeps) {
 
 /**
  * One wait for every reply while the mail relay fails us (unreachable, our login or sender
- * refused), then one reply of this process tries it again: not each reply's own retries at the
+ * refused), then one reply of each process tries it again: not each reply's own retries at the
  * relay (a hundred logins a minute would trip its lockout, and keep it tripped once the password
  * is put right). The wait doubles while the relay keeps failing; any answer about a reply ends
  * it. Without `hold`, each reply retries on its own.
@@ -321,12 +321,13 @@ function relayGate(hold: ReplyJobDeps['holdReplies']) {
   let trying = false;
   return {
     /**
-     * Before a send: holds this reply back while the relay is waited for or being tried by
-     * another. True when this reply is the one trying it (then `leave` after).
+     * Before a send, once the relay has failed us: holds this reply back while another of this
+     * process tries the relay. True when this reply is the one trying it (then `leave` after).
+     * (A reply only comes here once the wait kept in Redis is over: BullMQ hands out none
+     * before; another process's wait may end another way, and is not reimposed here.)
      */
     async enter(): Promise<boolean> {
       if (!hold || waitMs === 0) return false;
-      if (Date.now() < until) return hold(until - Date.now());
       if (trying) return hold(RELAY_WAIT_MS.min);
       trying = true;
       return true;
@@ -347,7 +348,8 @@ function relayGate(hold: ReplyJobDeps['holdReplies']) {
         until = Date.now() + waitMs;
         log.warn({ ...fields, waitMs }, 'the mail relay failed us; every reply waits');
       }
-      return hold(until - Date.now());
+      // Redis refuses a zero expiry; BullMQ would then count this as a failed attempt.
+      return hold(Math.max(until - Date.now(), 100));
     },
   };
 }

@@ -87,6 +87,16 @@ describe('classifyDeliveryError', () => {
     }
   });
 
+  it("takes a failure of this reply's own for no trouble of the relay's", () => {
+    // nodemailer refuses a message over the relay's SIZE before sending it: no reply code.
+    const tooBig = Object.assign(new Error('Message size larger than allowed 10485760'), {
+      code: 'EMESSAGE',
+      command: 'MAIL FROM',
+    });
+    expect(classifyDeliveryError(tooBig)).toMatchObject({ permanent: false, relay: false });
+    expect(classifyDeliveryError(new Error('something odd'))).toMatchObject({ relay: false });
+  });
+
   it('never calls an unknown failure permanent (a retry is the safe side)', () => {
     expect(classifyDeliveryError(new Error('something odd'))).toMatchObject({
       permanent: false,
