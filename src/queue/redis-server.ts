@@ -205,7 +205,9 @@ function supervise(first: ChildProcess | number, port: number, dir: string, log:
     watchAdopted = setInterval(() => {
       if (isAlive(adopted)) return;
       clearInterval(watchAdopted);
-      ended(since, { pid: adopted });
+      const pid = adopted;
+      adopted = 0; // its pid may be another process's soon: never signalled again
+      ended(since, { pid });
     }, 1_000);
     watchAdopted.unref();
   }
