@@ -207,6 +207,8 @@ export interface Submission {
     doc: DocumentRead;
     text: string;
     count: CharCount;
+    /** Of the count, 字 in tables: a form's report section counts its tables to the form's end. */
+    inTables?: number;
   } | null;
   logo: DocumentRead | null;
   scan: DocumentRead | null;

@@ -20,7 +20,11 @@ import {
 
 /** 字 a PDF page's header, footer and page number may add, at most (a long running title). */
 const PDF_FURNITURE_PER_PAGE = 60;
-/** 字 what follows the report section in a form may add: a pledge, a seal's line, a date. */
+/**
+ * 字 what follows the report section in a form may add in paragraphs: a pledge, a seal's line, a
+ * date. Its tables (a signature table) may add all they hold: the report's own tables are in the
+ * count too, as Word counts them, and the two cannot be told apart.
+ */
 const FORM_TAIL = 600;
 
 /**
@@ -56,7 +60,7 @@ function reportDoubt(submission: Submission, profile: ContestProfile): string | 
   } else if (report.count.total < LONG_TEXT) {
     // As short as the assembly would not take a separate file for the report by its length.
     return '申报表中的这部分可能只是摘要或“详见附件”一类的说明';
-  } else if (over(FORM_TAIL)) {
+  } else if (over(FORM_TAIL + (report.inTables ?? 0))) {
     // The section is counted to the form's end (`reportFromForm`).
     return '申报表中案例报告部分之后的内容（如承诺、签章、日期）可能一并计入';
   }

@@ -18,21 +18,28 @@ function isSectionHeading(text: string, labels: string[]): boolean {
 
 /**
  * Everything after a heading paragraph, tables included (the metrics table of 量化成效分析):
- * Word's 字数统计 counts table cells, so the report's count must too.
+ * Word's 字数统计 counts table cells, so the report's count must too. `inTables` is what of it
+ * the tables hold: they may also be a pledge or signature table after the report.
  */
-function fromParagraphs(word: WordContent, labels: string[]): string {
+function fromParagraphs(word: WordContent, labels: string[]): { text: string; inTables: string } {
   const start = word.paragraphs.findIndex((p) => isSectionHeading(p, labels));
-  if (start < 0) return '';
+  if (start < 0) return { text: '', inTables: '' };
   const after: string[] = [];
+  const cells: string[] = [];
   let t = word.tableStarts.findIndex((at) => at > start);
   if (t < 0) t = word.tables.length;
   for (let i = start + 1; i <= word.paragraphs.length; i++) {
     for (; t < word.tables.length && (word.tableStarts[t] ?? 0) <= i; t++) {
-      for (const row of word.tables[t] ?? []) for (const cell of row) after.push(cell.text);
+      for (const row of word.tables[t] ?? []) {
+        for (const cell of row) {
+          after.push(cell.text);
+          cells.push(cell.text);
+        }
+      }
     }
     if (i < word.paragraphs.length) after.push(word.paragraphs[i] ?? '');
   }
-  return after.join('\n').trim();
+  return { text: after.join('\n').trim(), inTables: cells.join('\n') };
 }
 
 function fromTables(word: WordContent, labels: string[]): string {
@@ -55,8 +62,13 @@ function fromTables(word: WordContent, labels: string[]): string {
 export function reportFromForm(doc: DocumentRead, profile: ContestProfile): Submission['report'] {
   if (!doc.word) return null;
   const labels = profile.report.formSectionLabels.map(normalizeLabel);
-  const texts = [fromParagraphs(doc.word, labels), fromTables(doc.word, labels)];
-  const text = texts.sort((a, b) => countChars(b).total - countChars(a).total)[0] ?? '';
-  const count = countChars(text);
-  return count.total > 0 ? { source: 'form', doc, text, count } : null;
+  const found = [
+    fromParagraphs(doc.word, labels),
+    { text: fromTables(doc.word, labels), inTables: '' },
+  ]
+    .map((f) => ({ ...f, count: countChars(f.text) }))
+    .sort((a, b) => b.count.total - a.count.total)[0];
+  if (!found || found.count.total === 0) return null;
+  const { text, count } = found;
+  return { source: 'form', doc, text, count, inTables: countChars(found.inTables).total };
 }

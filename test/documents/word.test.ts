@@ -14,8 +14,10 @@ import {
   runTask,
   useDocumentsWorkerEntry,
 } from '../../src/documents/worker.js';
+import { reportLength } from '../../src/rules/report-length.js';
 import { reportFromForm } from '../../src/submission/report-section.js';
 import type { DocumentRead, WordContent } from '../../src/types.js';
+import { submission } from '../rules/support.js';
 import { corpusDir, corpusFound } from '../support/corpus.js';
 import { fixture, profile } from './helpers.js';
 
@@ -42,12 +44,30 @@ function expectForm(w: WordContent) {
 }
 
 describe('the report written into the form', () => {
+  // The fixture form with its report section rewritten.
+  const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+  const p = (text: string) => `<w:p><w:r><w:t xml:space="preserve">${text}</w:t></w:r></w:p>`;
+  const cell = (text: string) => `<w:tc>${p(text)}</w:tc>`;
+  const row = (...cells: string[]) => `<w:tr>${cells.map(cell).join('')}</w:tr>`;
+  const table = (rows: string[]) => `<w:tbl>${rows.join('')}</w:tbl>`;
+  async function formWith(...body: string[]): Promise<DocumentRead> {
+    const docx = await makeZip(
+      readZipParts(fixture('form.docx')).map((part) =>
+        part.name === 'word/document.xml'
+          ? {
+              name: part.name,
+              data: Buffer.from(
+                `<w:document ${W}><w:body>${p('案例申报表')}${p('二、案例报告')}${body.join('')}</w:body></w:document>`,
+              ),
+            }
+          : part,
+      ),
+    );
+    const word = await readDocx(docx, profile.limits);
+    return { entry: { filename: '申报表.docx' }, detectedType: 'docx', word } as DocumentRead;
+  }
+
   it("counts the tables in its section, as Word's 字数统计 does", async () => {
-    // The fixture form with its report section grown: text, a metrics table, text.
-    const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
-    const p = (text: string) => `<w:p><w:r><w:t xml:space="preserve">${text}</w:t></w:r></w:p>`;
-    const cell = (text: string) => `<w:tc>${p(text)}</w:tc>`;
-    const row = (...cells: string[]) => `<w:tr>${cells.map(cell).join('')}</w:tr>`;
     const metrics = Array.from({ length: 16 }, (_, i) =>
       row(
         `指标${'甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳'[i]}`,
@@ -55,30 +75,30 @@ describe('the report written into the form', () => {
         '审批时效缩短一半',
       ),
     );
-    const body = [
-      p('案例申报表'),
-      p('二、案例报告'),
+    const form = await formWith(
       p('智'.repeat(2600)),
-      `<w:tbl>${row('指标', '成效', '说明')}${metrics.join('')}</w:tbl>`,
+      table([row('指标', '成效', '说明'), ...metrics]),
       p('能'.repeat(100)),
-    ].join('');
-    const docx = await makeZip(
-      readZipParts(fixture('form.docx')).map((part) =>
-        part.name === 'word/document.xml'
-          ? {
-              name: part.name,
-              data: Buffer.from(`<w:document ${W}><w:body>${body}</w:body></w:document>`),
-            }
-          : part,
-      ),
     );
-    const word = await readDocx(docx, profile.limits);
-    const report = reportFromForm(
-      { entry: { filename: '申报表.docx' }, detectedType: 'docx', word } as DocumentRead,
-      profile,
-    );
+    const report = reportFromForm(form, profile);
     // 2,600 + the table's header (6) and 16 rows of 3 + 10 + 8 + 100: over 3,000, as in Word.
     expect(report?.count.total).toBe(2600 + 6 + 16 * 21 + 100);
+    expect(report?.inTables).toBe(6 + 16 * 21);
+  });
+
+  it('reviews, not rejects, a report over the limit by no more than a signature table after it', async () => {
+    const pledge = Array.from({ length: 40 }, () =>
+      row('本单位承诺所报材料真实', '负责人签字盖章'),
+    );
+    const form = await formWith(p('智'.repeat(4950)), p('三、承诺'), table(pledge));
+    const s = submission({});
+    const report = reportFromForm(form, profile);
+    expect(report?.count.total).toBeGreaterThan(5000 + 600);
+    const finding = reportLength.check(
+      { ...s, documents: [form], form: { doc: form, fields: {}, labelsFound: 0 }, report },
+      profile,
+    );
+    expect(finding).toMatchObject({ passed: false, severity: 'review' });
   });
 });
 
