@@ -36,7 +36,7 @@ describe('downloads', () => {
   it('drops the bidi characters that make a name read as another', () => {
     // Shown, `报告\u202Efdp.exe` reads as `报告exe.pdf`.
     expect(downloadName('报告\u202Efdp.exe')).toBe('报告fdp.exe');
-    expect(downloadName("\u2067logo\u2069\u200f\u061c.jpg")).toBe("logo.jpg");
+    expect(downloadName('\u2067logo\u2069\u200f\u061c.jpg')).toBe('logo.jpg');
   });
 });
 
