@@ -354,15 +354,19 @@ describe('configuration errors', () => {
 });
 
 describe('Redis for a fresh machine', () => {
-  it('starts a private append-only redis-server under DATA_DIR/redis when none answers', async () => {
-    const dataDir = await tempDir();
-    const target = await resolveRedis({
+  /** What `intake start` does on a machine where no Redis answers. */
+  const privateRedis = async (dataDir: string) =>
+    resolveRedis({
       redisUrl: undefined,
       dataDir,
       log: createLogger('silent'),
       allowPrivate: true,
       localPort: await freePort(),
     });
+
+  it('starts a private append-only redis-server under DATA_DIR/redis when none answers', async () => {
+    const dataDir = await tempDir();
+    const target = await privateRedis(dataDir);
     try {
       const port = Number(new URL(target.url).port);
       expect(await pingRedis('127.0.0.1', port)).toBe(true);
@@ -381,13 +385,7 @@ describe('Redis for a fresh machine', () => {
 
   it('starts the private redis-server again when it is killed, with what it had queued', async () => {
     const dataDir = await tempDir();
-    const target = await resolveRedis({
-      redisUrl: undefined,
-      dataDir,
-      log: createLogger('silent'),
-      allowPrivate: true,
-      localPort: await freePort(),
-    });
+    const target = await privateRedis(dataDir);
     const port = Number(new URL(target.url).port);
     const client = new Redis(target.url, { lazyConnect: true, maxRetriesPerRequest: null });
     client.on('error', () => undefined);
