@@ -78,8 +78,12 @@ export interface ReplyJobDeps {
   holdReplies?: (ms: number) => Promise<never>;
 }
 
-/** How long every reply waits after the relay failed us: doubling while it keeps failing. */
-const RELAY_WAIT_MS = { min: 5_000, max: 5 * 60_000 };
+/**
+ * How long every reply waits after the relay failed us, doubling while it keeps failing: up to
+ * 5 minutes while it refuses us (each try is a login its lockout counts), up to 30 s while it
+ * cannot be reached (a try costs it nothing, and the replies go out soon after it is back).
+ */
+const RELAY_WAIT_MS = { min: 5_000, refused: 5 * 60_000, unreachable: 30_000 };
 
 export function createReplyJob(deps: ReplyJobDeps) {
   const { db, log } = deps;
@@ -195,7 +199,10 @@ export function createReplyJob(deps: ReplyJobDeps) {
           throw new UnrecoverableError(d.message);
         }
         await recordReplyError(db, replyId, d.message);
-        if (d.relay) await relay.failed(log, { replyId, code: d.code, attempts });
+        if (d.relay) {
+          const refused = d.code.startsWith('SMTP');
+          await relay.failed(log, refused, { replyId, code: d.code, attempts });
+        }
         log.warn({ replyId, code: d.code, attempts }, 'reply not delivered; will retry');
         throw err;
       }
@@ -340,11 +347,12 @@ function relayGate(hold: ReplyJobDeps['holdReplies']) {
       waitMs = 0;
     },
     /** The relay failed us: every reply waits (this one too: it goes back to wait). */
-    async failed(log: Logger, fields: object): Promise<void> {
+    async failed(log: Logger, refused: boolean, fields: object): Promise<void> {
       if (!hold) return;
       // Replies that were under way when a wait began do not lengthen it.
       if (Date.now() >= until) {
-        waitMs = Math.min(waitMs * 2 || RELAY_WAIT_MS.min, RELAY_WAIT_MS.max);
+        const most = refused ? RELAY_WAIT_MS.refused : RELAY_WAIT_MS.unreachable;
+        waitMs = Math.min(waitMs * 2 || RELAY_WAIT_MS.min, most);
         until = Date.now() + waitMs;
         log.warn({ ...fields, waitMs }, 'the mail relay failed us; every reply waits');
       }
