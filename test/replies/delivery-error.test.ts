@@ -17,33 +17,23 @@ describe('classifyDeliveryError', () => {
   it('is final only when the recipient or the message is refused, not our account or sender', () => {
     const at = (command: string, code: string, status: number, text: string) =>
       classifyDeliveryError(Object.assign(smtpError(code, status, text), { command }));
-    // A changed relay password or a refused REPLY_FROM refuses every reply alike.
-    // ... and every reply waits for the relay (`relay`), rather than each trying on its own.
-    expect(at('AUTH PLAIN', 'EAUTH', 535, '535 5.7.8 authentication failed')).toMatchObject({
-      permanent: false,
-      relay: true,
-      code: 'SMTP535',
-    });
-    expect(at('MAIL FROM', 'EENVELOPE', 553, '553 5.7.1 sender not owned')).toMatchObject({
-      permanent: false,
-      relay: true,
-    });
-    expect(at('CONN', 'EPROTOCOL', 554, '554 no SMTP service here')).toMatchObject({
-      permanent: false,
-      relay: true,
-    });
-    expect(at('RCPT TO', 'EENVELOPE', 550, '550 5.1.1 user unknown')).toMatchObject({
-      permanent: true,
-      relay: false,
-    });
-    expect(at('RCPT TO', 'EENVELOPE', 451, '451 4.7.1 greylisted')).toMatchObject({
-      permanent: false,
-      relay: false,
-    });
-    expect(at('DATA', 'EMESSAGE', 554, '554 5.7.1 message refused')).toMatchObject({
-      permanent: true,
-      relay: false,
-    });
+    // A changed relay password or a refused REPLY_FROM refuses every reply alike, and every
+    // reply waits for the relay (`relay`), rather than each trying on its own.
+    const cases = [
+      ['AUTH PLAIN', 'EAUTH', 535, '535 5.7.8 authentication failed', false, true],
+      ['MAIL FROM', 'EENVELOPE', 553, '553 5.7.1 sender not owned', false, true],
+      ['CONN', 'EPROTOCOL', 554, '554 no SMTP service here', false, true],
+      ['RCPT TO', 'EENVELOPE', 550, '550 5.1.1 user unknown', true, false],
+      ['RCPT TO', 'EENVELOPE', 451, '451 4.7.1 greylisted', false, false],
+      ['DATA', 'EMESSAGE', 554, '554 5.7.1 message refused', true, false],
+    ] as const;
+    for (const [command, code, status, text, permanent, relay] of cases) {
+      expect(at(command, code, status, text), `${command} ${status}`).toMatchObject({
+        permanent,
+        relay,
+        code: `SMTP${status}`,
+      });
+    }
   });
 
   it('treats 4xx replies as transient (greylisting, mailbox busy, too many connections)', () => {
