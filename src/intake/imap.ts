@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Logger } from '../log.js';
+import { usableDate } from '../submission/time.js';
 
 /**
  * A download's pieces (partial FETCHes): imapflow joins each into one fresh Buffer. Under 1 MB,
@@ -268,21 +269,4 @@ export function createImapSession(
     },
     close: () => client.close(),
   };
-}
-
-/** No campaign's mail was received before this: an earlier INTERNALDATE is a server's error. */
-const EARLIEST = Date.UTC(2000, 0, 1);
-
-/**
- * The server's INTERNALDATE as a time the deadline may rest on, or null. imapflow turns NIL into
- * 1970-01-01 and garbage into an invalid date, and a server may keep a file's zeroed mtime or a
- * broken clock's: none of these says when the message came, and a 1970 time would pass LATE as
- * certain. Copies keep their original INTERNALDATE, which is right.
- */
-export function usableDate(value: unknown, now: Date): Date | null {
-  const date =
-    value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
-  const t = date?.getTime() ?? Number.NaN;
-  if (!Number.isFinite(t) || t < EARLIEST || t > now.getTime() + 24 * 3_600_000) return null;
-  return date ?? null;
 }

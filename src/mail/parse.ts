@@ -10,6 +10,7 @@ import {
   type EmailAddress,
   parseAddressHeader,
 } from 'mailparser';
+import { usableDate } from '../submission/time.js';
 import type { Address, ByteSource, MailAttachment, ParsedMail } from '../types.js';
 import {
   decodeBinaryString,
@@ -254,11 +255,16 @@ export async function receivedAtOfRaw(raw: Buffer): Promise<ReceivedAt | null> {
   return receivedAtFromHeaders(await parseMail(Buffer.concat([block, Buffer.from('\r\n')])));
 }
 
-/** Newest Received date (the server's own stamp), else the sender's Date header. */
-export function receivedAtFromHeaders(mail: ParsedMail): ReceivedAt | null {
-  const received = mail.receivedDates[0];
+/**
+ * Newest Received date (the receiving server's own stamp), else the sender's Date header; either
+ * only if usable (`usableDate`). An impossible newest stamp is not passed over for an older one:
+ * those below it may be the sender's own servers'.
+ */
+export function receivedAtFromHeaders(mail: ParsedMail, now = new Date()): ReceivedAt | null {
+  const received = usableDate(mail.receivedDates[0], now);
   if (received) return { at: received, source: 'received' };
-  return mail.date ? { at: mail.date, source: 'date' } : null;
+  const date = usableDate(mail.date, now);
+  return date ? { at: date, source: 'date' } : null;
 }
 
 const replacementCount = (s: string) => s.split('\uFFFD').length - 1;

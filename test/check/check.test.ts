@@ -158,4 +158,30 @@ describe('intake check', () => {
       message: expect.stringContaining('Date 头'),
     });
   });
+
+  it('takes no receive time from a Received stamp no clock could have made', async () => {
+    const stamped = async (name: string, received: string, date?: string) => {
+      const file = path.join(tmp.dir, name);
+      writeFileSync(
+        file,
+        buildEml({ subject: '某某银行+智能风控平台', received, date, parts: [] }),
+      );
+      return JSON.parse((await check(file, { json: true })).out) as CheckResult;
+    };
+    // Year 10000 would reject as late for certain, 1970 would pass LATE for certain.
+    const future = await stamped('y10000.eml', 'Mon, 1 Jan 10000 10:00:00 +0000');
+    expect(future.receivedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/);
+    expect(future.findings.find((f) => f.rule === 'LATE')?.severity).not.toBe('error');
+    expect(future.warnings.join()).toContain('没有可用的 Received');
+    const epoch = await stamped(
+      'y1970.eml',
+      'Thu, 1 Jan 1970 00:00:00 +0000',
+      'Tue, 21 Oct 2025 08:00:00 +0800',
+    );
+    expect(epoch.receivedAt).toBe('2025-10-21T08:00:00+08:00');
+    expect(epoch.findings.find((f) => f.rule === 'LATE')).toMatchObject({
+      passed: false,
+      severity: 'review',
+    });
+  });
 });
