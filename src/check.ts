@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { type ContestProfile, loadContest } from './config/contest.js';
 import { closeDocumentsWorker } from './documents/index.js';
 import { receivedAtOfRaw } from './mail/parse.js';
+import { showable } from './names.js';
 import type { ReceivedAtSource } from './store/schema.js';
 import { localTime, receivedAtDoubt } from './submission/time.js';
 import type { CheckResult } from './types.js';
@@ -135,5 +136,7 @@ export function formatReport(r: CheckResult, profile: ContestProfile): string {
   for (const f of r.findings)
     lines.push(`  ${f.passed ? '✓' : '✗'} ${f.rule} [${f.severity}] ${f.message}`);
   if (r.warnings.length > 0) lines.push('', '提示 warnings:', ...r.warnings.map((w) => `  ! ${w}`));
-  return `${lines.join('\n')}\n`;
+  // Subjects, names and form fields are the sender's: an escape sequence in one would reach the
+  // organiser's terminal (clear it, retitle it, forge lines).
+  return `${lines.map(showable).join('\n')}\n`;
 }

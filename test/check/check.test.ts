@@ -112,6 +112,20 @@ describe('intake check', () => {
     expect(out).toMatch(/✗ FORM_FIELDS_INCOMPLETE \[review\]/);
   });
 
+  it("prints no control character of the sender's to the terminal", async () => {
+    const file = path.join(tmp.dir, 'escape.eml');
+    const subject = '某某银行\u001b]0;pwned\u0007\u001b[2J+智能\u202e风控平台';
+    writeFileSync(
+      file,
+      buildEml({ subject, received: 'Sat, 18 Oct 2025 09:12:00 +0800', parts: [] }),
+    );
+    const { code, out } = await check(file, {});
+    expect(code).toBe(0);
+    expect(out).toContain('主题 subject: 某某银行]0;pwned[2J+智能风控平台');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  });
+
   it('exits 2 with a message for a missing file, a bad --received-at or a bad contest file', async () => {
     const missing = await check(path.join(tmp.dir, 'nope.eml'));
     expect(missing).toMatchObject({ code: 2, out: '' });
