@@ -1,5 +1,6 @@
 // The `intake` command (DESIGN.md §4). Configuration problems print one message listing all of
-// them and exit 1, with no stack trace; usage errors exit 2.
+// them and exit 1, with no stack trace, as does a file or folder that cannot be used; usage
+// errors exit 2.
 import os from 'node:os';
 import { Command, CommanderError } from 'commander';
 import type { App, Role } from './app.js';
@@ -72,36 +73,64 @@ function waitForSignal(log: Logger): Promise<void> {
   });
 }
 
+/**
+ * `intake import`: every message at each path. A path or a folder's entry that cannot be read is
+ * named on stderr and passed over, the rest go in, and the exit code is then 1.
+ */
 async function runImport(paths: string[]): Promise<number> {
   const env = loadEnv();
   const log = createLogger(env.logLevel);
   const { createApp } = await loadApp();
   const { fromPath } = await import('./intake/sources.js');
   let app: App | undefined;
+  let added = 0;
+  let known = 0;
+  let unreadable = 0;
+  const skip = (name: string, err: Error) => {
+    unreadable++;
+    process.stderr.write(`intake import: skipped ${name}: ${err.message}\n`);
+  };
   try {
     app = await createApp(env, { roles: [], log });
-    let added = 0;
-    let known = 0;
     for (const target of paths) {
-      for await (const m of fromPath(target)) {
-        const r = await app.ingest({
-          raw: m.raw,
-          source: 'import',
-          mailbox: 'import',
-          receivedAt: m.receivedAt,
-          receivedAtSource: m.receivedAtSource,
-          originalName: m.name,
-        });
-        if (r.inserted) added++;
-        else known++;
-        if ((added + known) % 50 === 0) process.stderr.write(`… ${added + known} messages read\n`);
+      try {
+        for await (const m of fromPath(target, skip)) {
+          const r = await app.ingest({
+            raw: m.raw,
+            source: 'import',
+            mailbox: 'import',
+            receivedAt: m.receivedAt,
+            receivedAtSource: m.receivedAtSource,
+            originalName: m.name,
+          });
+          if (r.inserted) added++;
+          else known++;
+          if ((added + known) % 50 === 0)
+            process.stderr.write(`… ${added + known} messages read\n`);
+        }
+      } catch (err) {
+        // A path given that is not there (the ingest's own failures have no path and end it all).
+        if (!isPathError(err)) throw err;
+        skip(target, err);
       }
     }
-    process.stdout.write(`imported ${added} new message(s); ${known} were already stored\n`);
-    return 0;
+    return unreadable > 0 ? 1 : 0;
   } finally {
+    // Said even when the import stopped partway: what was stored before stays stored.
+    if (app) {
+      const skipped = unreadable > 0 ? `; ${unreadable} could not be read` : '';
+      process.stdout.write(
+        `imported ${added} new message(s); ${known} were already stored${skipped}\n`,
+      );
+    }
     await app?.stop();
   }
+}
+
+/** A file or folder the command was pointed at that cannot be used (missing, not allowed). */
+function isPathError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return typeof e?.code === 'string' && typeof e.path === 'string';
 }
 
 type Action = (...args: never[]) => Promise<number>;
@@ -185,7 +214,8 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit 0; a usage error 2.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof ConfigError) {
+    // The operator's to fix, told in one line, not as a stack trace.
+    if (err instanceof ConfigError || isPathError(err)) {
       process.stderr.write(`intake: ${err.message}\n`);
       return 1;
     }

@@ -127,29 +127,61 @@ async function* fromMbox(file: FilePath): AsyncGenerator<FileMessage> {
   if (last) yield last;
 }
 
-async function* fromFolder(dir: FilePath): AsyncGenerator<FileMessage> {
+/**
+ * Told of an entry of a folder that could not be read (a dangling link, a file without
+ * permission); the folder's other entries go on. Without one, the first such entry ends the walk.
+ */
+export type Unreadable = (name: string, err: Error) => void;
+
+/** `walk` over a folder's `entries`, each entry's failure told to `skip` if there is one. */
+async function* eachEntry(
+  entries: { path: FilePath }[],
+  walk: (entry: FilePath) => AsyncGenerator<FileMessage>,
+  skip: Unreadable | undefined,
+): AsyncGenerator<FileMessage> {
+  for (const { path: full } of entries) {
+    try {
+      yield* walk(full);
+    } catch (err) {
+      if (!skip) throw err;
+      skip(pathText(full), err as Error);
+    }
+  }
+}
+
+async function* fromFolder(dir: FilePath, skip?: Unreadable): AsyncGenerator<FileMessage> {
   const entries = await listFolder(dir);
   // A Maildir keeps delivered mail in cur/ and new/ (tmp/ is mail still being written).
   const maildir = ['cur', 'new', 'tmp'].every((d) => entries.some((e) => e.name === d));
-  for (const { path: full } of maildir
-    ? entries.filter((e) => e.name === 'cur' || e.name === 'new')
-    : entries) {
-    const s = await stat(full);
-    if (s.isDirectory()) yield* maildir ? fromAllFiles(full) : fromFolder(full);
-    else if (await looksLikeMail(full)) yield* fromPath(full);
-  }
+  const delivered = entries.filter((e) => e.name === 'cur' || e.name === 'new');
+  yield* eachEntry(
+    maildir ? delivered : entries,
+    async function* (full) {
+      const s = await stat(full);
+      if (s.isDirectory()) yield* maildir ? fromAllFiles(full, skip) : fromFolder(full, skip);
+      else if (await looksLikeMail(full)) yield* fromPath(full);
+    },
+    skip,
+  );
 }
 
-async function* fromAllFiles(dir: FilePath): AsyncGenerator<FileMessage> {
-  for (const { path: full } of await listFolder(dir)) {
-    if ((await stat(full)).isFile()) yield await fromFile(full);
-  }
+async function* fromAllFiles(dir: FilePath, skip?: Unreadable): AsyncGenerator<FileMessage> {
+  yield* eachEntry(
+    await listFolder(dir),
+    async function* (full) {
+      if ((await stat(full)).isFile()) yield await fromFile(full);
+    },
+    skip,
+  );
 }
 
-/** Every message at `target`: a file (.eml or mbox) or a folder (plain or Maildir). */
-export async function* fromPath(target: FilePath): AsyncGenerator<FileMessage> {
+/**
+ * Every message at `target`: a file (.eml or mbox) or a folder (plain or Maildir). An entry of
+ * a folder that cannot be read is told to `skip`, if given, and passed over.
+ */
+export async function* fromPath(target: FilePath, skip?: Unreadable): AsyncGenerator<FileMessage> {
   const s = await stat(target);
-  if (s.isDirectory()) yield* fromFolder(target);
+  if (s.isDirectory()) yield* fromFolder(target, skip);
   else if (!(await isMbox(target))) yield await fromFile(target);
   else if (/\.eml$/i.test(pathText(target)))
     yield await fromFile(target, await afterFromLine(target));

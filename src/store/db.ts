@@ -80,6 +80,12 @@ export async function openDb(databaseUrl: string, options: OpenDbOptions = {}): 
     await migrateToLatest(db);
   } catch (err) {
     await db.close();
+    // A database a newer version migrated, say: the operator's to settle, in one line.
+    if (err instanceof StoreError && err.code === 'MigrationFailed')
+      throw new ConfigError(
+        [`DATABASE_URL: ${err.message}`],
+        'the database cannot be brought up to date',
+      );
     throw err;
   }
   return db;

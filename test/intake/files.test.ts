@@ -1,7 +1,7 @@
 // Messages that arrive as files: the drop folder and `intake import` (a folder, a Maildir, an
 // mbox). Each message is stored once, however often it is seen.
 import { execFile } from 'node:child_process';
-import { appendFile, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -214,5 +214,29 @@ describe('drop folder and import', () => {
     const again = await cli([root]);
     expect(again.stdout).toContain('imported 0 new message(s); 7 were already stored');
     expect(await messageCount(rig, 'import')).toBe(7);
+  });
+
+  it('`intake import` names what it cannot read, imports the rest and exits 1', async () => {
+    const folder = path.join(rig.dataDir, 'partly');
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, '1.eml'), await makeMessage());
+    await symlink(path.join(folder, 'gone.eml'), path.join(folder, '2.eml')); // dangling
+    await writeFile(path.join(folder, '3.eml'), await makeMessage());
+    const missing = path.join(rig.dataDir, 'no-such-folder');
+    const failed = await run(process.execPath, ['src/bin.mjs', 'import', folder, missing], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...rig.vars },
+    }).then(
+      () => null,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stdout).toContain(
+      'imported 2 new message(s); 0 were already stored; 2 could not be read',
+    );
+    expect(failed?.stderr).toMatch(/skipped .*partly\/2\.eml: ENOENT/);
+    expect(failed?.stderr).toMatch(/skipped .*no-such-folder: ENOENT/);
+    expect(failed?.stderr).not.toMatch(/^\s+at /m); // no stack trace
+    expect(await messageCount(rig, 'import')).toBe(2);
   });
 });
