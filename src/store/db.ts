@@ -110,7 +110,9 @@ function openSqlite(file: string): Db {
         );
         await toWal(conn);
         await conn.executeQuery(CompiledQuery.raw('pragma foreign_keys = on'));
-        await conn.executeQuery(CompiledQuery.raw('pragma synchronous = normal'));
+        // full: a commit is on disk when it returns. With normal, a power cut can take back the
+        // last commits, a reply's `sent` mark among them: the reply would go out again.
+        await conn.executeQuery(CompiledQuery.raw('pragma synchronous = full'));
       },
     }),
   });
@@ -165,6 +167,13 @@ function openPostgres(url: string): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
+    // A worker that dies, is cut off or is paused inside a transaction keeps its row locks (the
+    // case counter's: every other worker's next filing waits) until the server lets go of the
+    // session. The server ends a session idle in a transaction after a minute (our transactions
+    // are a few dozen quick statements), and keepalives find a peer gone in minutes, not hours.
+    idle_in_transaction_session_timeout: 60_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     // bigint (IMAP UIDs, counts) as a number, not pg's string: every value stored in one is far
     // below 2^53.
     types: {
@@ -216,7 +225,10 @@ export async function inTransaction<T>(
   db: Db,
   fn: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
-  if (db.dialect === 'postgres') return db.k.transaction().execute(fn);
+  // The filings' duplicate checks wait on a lock and then read what its holder committed: that
+  // needs read committed, whatever the database's default says.
+  if (db.dialect === 'postgres')
+    return db.k.transaction().setIsolationLevel('read committed').execute(fn);
   return db.k.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {

@@ -84,6 +84,9 @@ describe('store/db on sqlite specifics', () => {
       expect(mode.rows[0]?.journal_mode).toBe('wal');
       const fk = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(t.db.k);
       expect(fk.rows[0]?.foreign_keys).toBe(1);
+      // 2 = full: a commit (a reply's `sent` mark) survives a power cut.
+      const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(t.db.k);
+      expect(sync.rows[0]?.synchronous).toBe(2);
     } finally {
       await t.dispose();
     }
@@ -108,6 +111,42 @@ describe('store/db on sqlite specifics', () => {
       expect(await t.db.k.selectFrom('counters').selectAll().execute()).toEqual([
         { name: 'y', value: 2 },
       ]);
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('reads what others committed in a transaction, whatever the database default', async () => {
+    const t = await createTestDb('postgres');
+    try {
+      const name = t.url.slice(t.url.lastIndexOf('/') + 1);
+      await sql`alter database ${sql.id(name)} set default_transaction_isolation = 'repeatable read'`.execute(
+        t.db.k,
+      );
+      const fresh = await t.connect(); // new sessions take the new default
+      const outside = await sql<{
+        level: string;
+      }>`select current_setting('transaction_isolation') as level`.execute(fresh.k);
+      expect(outside.rows[0]?.level).toBe('repeatable read');
+      const inside = await inTransaction(fresh, (trx) =>
+        sql<{ level: string }>`select current_setting('transaction_isolation') as level`.execute(
+          trx,
+        ),
+      );
+      expect(inside.rows[0]?.level).toBe('read committed');
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('has PostgreSQL end a session left idle in a transaction', async () => {
+    const t = await createTestDb('postgres');
+    try {
+      // A worker paused inside a filing would hold the case counter's lock for good.
+      const idle = await sql<{
+        v: string;
+      }>`select current_setting('idle_in_transaction_session_timeout') as v`.execute(t.db.k);
+      expect(idle.rows[0]?.v).toBe('1min');
     } finally {
       await t.dispose();
     }
