@@ -51,8 +51,15 @@ const lastWord = (s: string) =>
     .filter((w) => w.length > 0)
     .pop();
 
+/**
+ * Spaces at a line's end. The lookbehind starts a match only where a run starts: `[ ]+$` alone
+ * tries again from each space of a run that ends in text, quadratic in the run (a cell of a
+ * million spaces and a letter held the thread for minutes).
+ */
+const TRAILING_SPACE = /(?<![ \t\r\u00a0])[ \t\r\u00a0]+$/gm;
+
 export function makeCell(text: string): TableCell {
-  const clean = text.replace(/[ \t\r\u00a0]+$/gm, '').trim();
+  const clean = text.replace(TRAILING_SPACE, '').trim();
   return { text: clean, choices: parseChoices(clean) };
 }
 
@@ -72,7 +79,7 @@ export function buildWordContent(blocks: Block[]): WordContent {
       for (const row of block.table) for (const cell of row) if (cell.text) text.push(cell.text);
       continue;
     }
-    const p = block.paragraph.replace(/\s+$/, '');
+    const p = block.paragraph.trimEnd();
     paragraphs.push(p);
     if (p) text.push(p);
     if (block.heading && p.trim()) headings.push(p.trim());

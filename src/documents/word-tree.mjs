@@ -67,7 +67,7 @@ function cellText(cell) {
 }
 
 /** A nested cell's text as makeCell (word-content.ts) cleans a cell. */
-const trimCell = (text) => text.replace(/[ \t\r\u00a0]+$/gm, '').trim();
+const trimCell = (text) => text.replace(/(?<![ \t\r\u00a0])[ \t\r\u00a0]+$/gm, '').trim();
 
 function inlineText(el, font = null) {
   switch (el.type) {

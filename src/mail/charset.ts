@@ -94,7 +94,7 @@ export function decodeCharset(bytes: Buffer, charset: string): string {
   return decodeUndeclared(bytes);
 }
 
-const ENCODED_WORD = /=\?([^?\s]+?)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=/g;
+const ENCODED_WORD = /=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=/g;
 
 function wordBytes(encoding: string, text: string): Buffer {
   if (encoding.toUpperCase() === 'B') return Buffer.from(text, 'base64');

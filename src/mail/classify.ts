@@ -32,8 +32,10 @@ function senderAddress(mail: ParsedMail): string {
 function mailboxOf(address: string): string {
   const at = address.lastIndexOf('@');
   if (at < 0) return address;
-  const local = address.slice(0, at).replace(/\+.*$/, '');
-  return `${local}@${address.slice(at + 1).replace(/\.+$/, '')}`;
+  const local = address.slice(0, at).split('+')[0];
+  let end = address.length;
+  while (end > at + 1 && address[end - 1] === '.') end--;
+  return `${local}@${address.slice(at + 1, end)}`;
 }
 
 /**

@@ -223,7 +223,7 @@ function contentTypeOf(binary: Record<string, string[]>): string {
 export function parseHeaderDate(value: string | undefined): Date | null {
   if (!value) return null;
   const cleaned = value
-    .replace(/\([^)]*\)/g, ' ')
+    .replace(/\([^()]*\)/g, ' ')
     .replace(/\s+/g, ' ')
     .trim()
     // `+0800 CST`: the number says it (V8 would take the CST after it for the US's).
@@ -275,7 +275,7 @@ function repairText(parsed: string | undefined, binary: string | undefined): str
   if (binary === undefined) return lib;
   if (!lib.includes('\uFFFD') && !/[\x80-\xff]/.test(binary)) return lib;
   const ours = decodeRawHeader(binary)
-    .replace(/\s*\r?\n\s*/g, ' ')
+    .replace(/(?<!\s)\s*\r?\n\s*/g, ' ')
     .trim();
   return replacementCount(ours) <= replacementCount(lib) ? ours : lib;
 }

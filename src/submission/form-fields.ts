@@ -15,7 +15,7 @@ const CHOICE_FIELDS = new Set<FormFieldName>(['applicantType', 'direction']);
 export function normalizeLabel(text: string): string {
   return text
     .normalize('NFKC')
-    .replace(/[(（][^)）]*[)）]/gu, '') // （必填）, (选填), （盖章）
+    .replace(/[(（][^()（）]*[)）]/gu, '') // （必填）, (选填), （盖章）
     .replace(/[\s*:：★※]/gu, '')
     .toLowerCase();
 }
@@ -53,7 +53,7 @@ function checkedChoices(cell: TableCell | string): string[] | null {
   const found: string[] = [];
   const re = new RegExp(`[${CHECKED}]\\s*([^${CHECKED}${UNCHECKED}\\n]+)`, 'gu');
   for (const m of text.matchAll(re)) {
-    const label = (m[1] ?? '').replace(/[\s,，;；、]+$/u, '').trim();
+    const label = (m[1] ?? '').replace(/(?<![\s,，;；、])[\s,，;；、]+$/u, '').trim();
     if (label) found.push(label);
   }
   return found;
@@ -130,7 +130,7 @@ function linePattern(index: LabelIndex): RegExp {
   if (!re) {
     const alternatives = [...index.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
     re = new RegExp(
-      `(^|[\\s,，;；。、|])[*★]?(${alternatives.join('|')})\\s*(?:[(（][^)）]*[)）])?\\s*[:：]`,
+      `(^|[\\s,，;；。、|])[*★]?(${alternatives.join('|')})\\s*(?:[(（][^()（）\\n]*[)）])?\\s*[:：]`,
       'giu',
     );
     patterns.set(index, re);

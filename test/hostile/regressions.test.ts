@@ -62,3 +62,40 @@ describe('parseMail past the part cap', () => {
     expect(mail.subject).toContain('+');
   });
 });
+
+// Each input below held a thread for minutes through a regular expression that backtracked
+// quadratically; the linear forms take milliseconds. The bound only tells a hang from an answer.
+const HANG = 10_000;
+const spaced = (n: number) => `甲${' '.repeat(n)}乙`;
+
+describe('text that made a regular expression backtrack', () => {
+  it('a Word paragraph and cell with a long run of spaces inside', async () => {
+    const p = (text: string) => `<w:p><w:r><w:t xml:space="preserve">${text}</w:t></w:r></w:p>`;
+    const xml = `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${p(spaced(300_000))}<w:tbl><w:tr><w:tc>${p(spaced(300_000))}</w:tc></w:tr></w:tbl></w:body></w:document>`;
+    const docx = await makeZip([
+      { name: '[Content_Types].xml', data: Buffer.from('<Types/>') },
+      { name: 'word/document.xml', data: Buffer.from(xml) },
+    ]);
+    const started = Date.now();
+    const word = await readDocx(docx, profile.limits);
+    expect(Date.now() - started).toBeLessThan(HANG);
+    expect(word.paragraphs[0]).toBe(spaced(300_000));
+    expect(word.tables[0]?.[0]?.[0]?.text).toBe(spaced(300_000));
+  });
+
+  it('a Date header of open parentheses, and an encoded word that never ends', async () => {
+    const raw = Buffer.concat([
+      Buffer.from(
+        `From: a@example.cn\r\nDate: ${'('.repeat(200_000)}\r\nSubject: \xb2\xe2=?`,
+        'latin1',
+      ),
+      Buffer.from(`${'*'.repeat(150_000)}+Title\r\n\r\nbody\r\n`, 'latin1'),
+    ]);
+    const started = Date.now();
+    const mail = await parseMail(raw);
+    expect(Date.now() - started).toBeLessThan(HANG);
+    expect(mail.date).toBeNull();
+    expect(mail.subject).toMatch(/^测=\?\*+\+Title$/);
+  });
+});
+
