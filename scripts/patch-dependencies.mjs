@@ -18,6 +18,7 @@ export const PATCHES = [
     // the validation core's (docs/performance.md, "line ends"). Buffer#indexOf finds the same
     // byte natively; every line is then handled as before.
     package: '@zone-eu/mailsplit',
+    without: 'it works unpatched, only slower',
     version: '5.4.30',
     file: 'lib/message-splitter.js',
     find: `                if (chunk[i] !== 0x0a) {
@@ -34,6 +35,54 @@ export const PATCHES = [
                     }
                     i = lf;
                 }
+`,
+  },
+  // pdf.js decodes a stream into one buffer outside the V8 heap, so the documents worker's memory
+  // cap never saw it: a 1 MB PDF whose page content inflates to 1 GB took 1.8 GB of memory, and
+  // a 20 MB one would take the machine's. A decoded stream may not pass the cap the worker sets
+  // (documents-worker.mjs); one that would is refused and counted, and pdf-text.mjs reports it.
+  {
+    package: 'pdfjs-dist',
+    version: '5.4.296',
+    without:
+      'a PDF whose streams inflate past the memory cap is read, however much memory it takes',
+    file: 'legacy/build/pdf.worker.mjs',
+    find: `  ensureBuffer(requested) {
+    const buffer = this.buffer;
+    if (requested <= buffer.byteLength) {
+      return buffer;
+    }
+`,
+    replace: `  ensureBuffer(requested) {
+    const buffer = this.buffer;
+    if (requested <= buffer.byteLength) {
+      return buffer;
+    }
+    // patched by case-intake (scripts/patch-dependencies.mjs)
+    if (requested > (globalThis.caseIntakeMaxDecodedBytes ?? Infinity)) {
+      globalThis.caseIntakeDecodeRefusals = (globalThis.caseIntakeDecodeRefusals ?? 0) + 1;
+      throw new Error("decoded stream over the documents worker's memory cap");
+    }
+`,
+  },
+  {
+    // The native inflate of an image's whole stream: past the cap it gives up, and pdf.js reads
+    // the image the other way, only as many bytes as its pixels need (ensureBuffer above).
+    package: 'pdfjs-dist',
+    version: '5.4.296',
+    without: 'an image stream is inflated whole, however large',
+    file: 'legacy/build/pdf.worker.mjs',
+    find: `        chunks.push(chunk);
+        totalLength += chunk.byteLength;
+      }
+`,
+    replace: `        chunks.push(chunk);
+        totalLength += chunk.byteLength;
+        // patched by case-intake (scripts/patch-dependencies.mjs)
+        if (totalLength > (globalThis.caseIntakeMaxDecodedBytes ?? Infinity)) {
+          throw new Error("inflated image stream over the documents worker's memory cap");
+        }
+      }
 `,
   },
 ];
@@ -73,7 +122,7 @@ if (process.argv[1] && realpathSync(process.argv[1]) === SELF) {
     } else if (state !== 'patched') {
       process.stderr.write(
         `patch-dependencies: ${patch.package}/${patch.file} not patched (${state}); ` +
-          'it works unpatched, only slower: check whether the fix is still needed\n',
+          `${patch.without}: check whether the fix is still needed\n`,
       );
     }
   }

@@ -1,12 +1,17 @@
 // The documents worker's thread (worker.ts starts it): reads one file at a time for whichever
 // thread asked, under worker.ts's memory cap and timeout. Plain .mjs so Node runs it without a
 // TypeScript loader.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, resourceLimits } from 'node:worker_threads';
 import { collectGarbage, watchHeap } from '../heap.mjs';
 import { readPdfText } from './pdf-text.mjs';
 import { readDocBody, readDocxBlocks } from './word-tree.mjs';
 
 const TASKS = { pdf: readPdfText, docx: readDocxBlocks, doc: readDocBody };
+
+// The memory cap (worker.ts) holds V8's heap; a stream pdf.js decodes is one buffer outside it.
+// No such buffer may be larger than the cap either (scripts/patch-dependencies.mjs).
+globalThis.caseIntakeMaxDecodedBytes =
+  (resourceLimits.maxOldGenerationSizeMb ?? Infinity) * 2 ** 20;
 
 // This thread's heap is held as the service's main thread's is (heap.mjs). V8 runs a full
 // collection when a thread's outside memory has grown 64 MB, or when its heap has grown to what

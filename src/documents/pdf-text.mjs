@@ -17,6 +17,12 @@ const MIN_TEXT_CHARS = 10;
 
 /** A PDF's text, page counts and page pictures (the documents worker's 'pdf' task). */
 export async function readPdfText({ data, maxPages, renderPages, renderWidth, maxImagePixels }) {
+  // Streams pdf.js refused to decode past the memory cap (documents-worker.mjs). It goes on
+  // without them, as with any broken stream: the text or pages read would be missing parts.
+  const refusedBefore = globalThis.caseIntakeDecodeRefusals ?? 0;
+  const overCap = () =>
+    (globalThis.caseIntakeDecodeRefusals ?? 0) > refusedBefore &&
+    Object.assign(new Error('a stream decodes past the memory cap'), { name: 'DecodedTooLarge' });
   // Copies taken before pdf.js owns the bytes; a few MB at most (two page images).
   const jpegs = firstAndLastJpegs(new Uint8Array(data)).map((j) => new Uint8Array(j));
   const bytes = new Uint8Array(data);
@@ -51,6 +57,8 @@ export async function readPdfText({ data, maxPages, renderPages, renderWidth, ma
       });
       for (const page of shots.pages) if (page.data) images.push(page.data);
     }
+    const refused = overCap();
+    if (refused) throw refused;
     return {
       pages: text.total,
       parsedPages: text.pages.length,
@@ -58,6 +66,8 @@ export async function readPdfText({ data, maxPages, renderPages, renderWidth, ma
       text: text.text,
       images,
     };
+  } catch (err) {
+    throw overCap() || err;
   } finally {
     await parser?.destroy();
     copy.release();

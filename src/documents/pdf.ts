@@ -3,7 +3,14 @@
 import type { ContestProfile } from '../config/contest.js';
 import type { PdfContent } from '../types.js';
 import { DocumentError } from './problems.js';
-import { type PdfResult, runTask, TaskError, taskBytes, type WorkerLimits } from './worker.js';
+import {
+  FAILURES,
+  type PdfResult,
+  runTask,
+  TaskError,
+  taskBytes,
+  type WorkerLimits,
+} from './worker.js';
 
 export type PdfLimits = ContestProfile['limits']['pdf'];
 
@@ -46,7 +53,7 @@ export async function readPdf(
   try {
     return toRead(await runTask(task, { ...limits, clock: opts.clock }));
   } catch (err) {
-    throw err instanceof TaskError ? problemOf(err) : err;
+    throw err instanceof TaskError ? problemOf(err, limits) : err;
   }
 }
 
@@ -69,7 +76,13 @@ export function isGarbled(text: string): boolean {
   return latin1 >= 20 && latin1 > cjk * 2;
 }
 
-function problemOf(error: TaskError): Error {
+function problemOf(error: TaskError, limits: PdfLimits): Error {
+  if (error.name === 'DecodedTooLarge') {
+    return new DocumentError({
+      kind: 'too_large',
+      message: FAILURES.pdf.memory(limits.maxMemoryMb),
+    });
+  }
   if (error.name === 'PasswordException') {
     return new DocumentError({
       kind: 'encrypted',

@@ -84,7 +84,7 @@ export class TaskError extends Error {
 // What the applicant is told when the worker had to be stopped, or ended by itself: out of its
 // memory cap, or by an error its reader threw where no task could catch it (a reader's fault,
 // so a person looks rather than the applicant being told to mend the file).
-const FAILURES: Record<
+export const FAILURES: Record<
   Task['kind'],
   { timeout: (s: number) => string; memory: (mb: number) => string; crash: string }
 > = {

@@ -1,10 +1,12 @@
 // Regression tests for the bugs the hostile corpus found, at the level of the module fixed.
 import { readFileSync } from 'node:fs';
+import { createDeflate } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { makeZip, repeated } from '../../scripts/hostile/zip.js';
 import { loadContest } from '../../src/config/contest.js';
 import { readDocx } from '../../src/documents/docx.js';
 import { readOne } from '../../src/documents/index.js';
+import { readPdf } from '../../src/documents/pdf.js';
 import { DocumentError } from '../../src/documents/problems.js';
 import { parseMail } from '../../src/mail/parse.js';
 
@@ -99,3 +101,85 @@ describe('text that made a regular expression backtrack', () => {
   });
 });
 
+/** `mb` MB of spaces, zlib-compressed a megabyte at a time (a 1 GB stream is ~1 MB). */
+async function inflatesTo(mb: number): Promise<Buffer> {
+  const z = createDeflate({ level: 9 });
+  const parts: Buffer[] = [];
+  z.on('data', (d: Buffer) => parts.push(d));
+  const ended = new Promise((resolve) => z.on('end', resolve));
+  for (const chunk of repeated(Buffer.from(' '), mb * MIB)) {
+    if (!z.write(chunk)) await new Promise((r) => z.once('drain', r));
+  }
+  z.end();
+  await ended;
+  return Buffer.concat(parts);
+}
+
+/** A one-page PDF whose content stream, or whose 10×10 picture's stream, is `stream`. */
+function pdfWith(stream: Buffer, asPicture: boolean): Buffer {
+  const draw = Buffer.from('q 100 0 0 100 0 0 cm /Im1 Do Q');
+  const objects = [
+    Buffer.from('<< /Type /Catalog /Pages 2 0 R >>'),
+    Buffer.from('<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
+    Buffer.from(
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R${asPicture ? ' /Resources << /XObject << /Im1 5 0 R >> >>' : ''} >>`,
+    ),
+    asPicture
+      ? Buffer.concat([
+          Buffer.from(`<< /Length ${draw.length} >>\nstream\n`),
+          draw,
+          Buffer.from('\nendstream'),
+        ])
+      : Buffer.concat([
+          Buffer.from(`<< /Length ${stream.length} /Filter /FlateDecode >>\nstream\n`),
+          stream,
+          Buffer.from('\nendstream'),
+        ]),
+    ...(asPicture
+      ? [
+          Buffer.concat([
+            Buffer.from(
+              `<< /Type /XObject /Subtype /Image /Width 10 /Height 10 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length ${stream.length} >>\nstream\n`,
+            ),
+            stream,
+            Buffer.from('\nendstream'),
+          ]),
+        ]
+      : []),
+  ];
+  const parts = [Buffer.from('%PDF-1.4\n')];
+  const offsets: number[] = [];
+  let at = parts[0]?.length ?? 0;
+  objects.forEach((body, i) => {
+    const obj = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), body, Buffer.from('\nendobj\n')]);
+    offsets.push(at);
+    parts.push(obj);
+    at += obj.length;
+  });
+  const xref = offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('');
+  parts.push(
+    Buffer.from(
+      `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${at}\n%%EOF\n`,
+    ),
+  );
+  return Buffer.concat(parts);
+}
+
+describe('a PDF stream that inflates past the memory cap', () => {
+  it('is refused as too large, not decoded (a 1 MB file took 1.8 GB)', async () => {
+    const pdf = pdfWith(await inflatesTo(512), false);
+    expect(pdf.length).toBeLessThan(MIB);
+    await expect(readPdf(pdf, profile.limits.pdf)).rejects.toSatisfy(
+      (e) =>
+        tooLarge(e) &&
+        (e as DocumentError).problem.message.includes(`${profile.limits.pdf.maxMemoryMb} MB`),
+    );
+  });
+
+  it('as a small picture, is read only as far as its pixels need', async () => {
+    const pdf = pdfWith(await inflatesTo(512), true);
+    const read = await readPdf(pdf, profile.limits.pdf, { renderPages: true });
+    expect(read.content.pages).toBe(1);
+    expect(read.pageImages).toHaveLength(1);
+  });
+});
