@@ -37,6 +37,12 @@ const RATIO_FLOOR_BYTES = 1024 * 1024;
 const UTF8_FLAG = 0x800;
 const UNICODE_PATH_FIELD = 0x7075;
 
+/**
+ * Entries looked at, files or not. Folders and clutter do not count against `maxEntries`, but a
+ * zip of a million folder entries (a few MB) took the evaluation thread half a minute to walk.
+ */
+const walkLimit = (limits: ArchiveLimits) => limits.maxEntries * 10;
+
 export function newBudget(): ArchiveBudget {
   return { entries: 0, bytes: 0 };
 }
@@ -139,7 +145,12 @@ function makeEntry(fullPath: string, content: Buffer, insideArchive: string): Fi
 
 // ── zip ──────────────────────────────────────────────────────────────────────────────────────
 
-/** Reads one entry of a zip (e.g. `[Content_Types].xml`) up to `maxBytes`; null when absent. */
+const MAX_PARTS_WALKED = 10_000;
+
+/**
+ * Reads one entry of a zip (e.g. `[Content_Types].xml`) up to `maxBytes`; null when absent, or
+ * not among the first 10,000 entries.
+ */
 export async function readZipEntry(
   zip: Buffer,
   name: string,
@@ -147,7 +158,8 @@ export async function readZipEntry(
 ): Promise<Buffer | null> {
   const zipfile = await yauzl.fromBufferPromise(zip, { lazyEntries: true, decodeStrings: false });
   try {
-    for (;;) {
+    // Office writes its few parts first; a zip of a million entries is not walked to the end.
+    for (let walked = 0; walked < MAX_PARTS_WALKED; walked++) {
       const entry = await nextEntry(zipfile);
       if (!entry) return null;
       if (entry.fileNameRaw.toString('utf8') !== name) continue;
@@ -156,6 +168,7 @@ export async function readZipEntry(
       if (!bytes) throw new Error('entry too large');
       return bytes;
     }
+    return null;
   } finally {
     zipfile.close();
   }
@@ -271,6 +284,8 @@ export async function unpackZip(
   insideArchive: string,
   limits: ArchiveLimits,
   budget: ArchiveBudget,
+  /** Aborted when the caller stopped waiting (a timeout): nothing more is read or counted. */
+  signal?: AbortSignal,
 ): Promise<Unpacked> {
   const out: Unpacked = { entries: [], problems: [] };
   let zipfile: ZipFile;
@@ -285,8 +300,11 @@ export async function unpackZip(
   }
   let encrypted = 0;
   let unsupported = 0;
+  let walked = 0;
   try {
     for (let entry = await nextEntry(zipfile); entry; entry = await nextEntry(zipfile)) {
+      signal?.throwIfAborted();
+      if (++walked > walkLimit(limits)) throw tooMany(limits);
       const name = decodeZipName(entry.fileNameRaw, entry.generalPurposeBitFlag, entry.extraFields);
       if (name.endsWith('/') || name.endsWith('\\') || isClutter(name)) continue;
       if (++budget.entries > limits.maxEntries) throw tooMany(limits);
@@ -383,6 +401,8 @@ export async function unpackRar(
   insideArchive: string,
   limits: ArchiveLimits,
   budget: ArchiveBudget,
+  /** As unpackZip's. */
+  signal?: AbortSignal,
 ): Promise<Unpacked> {
   const out: Unpacked = { entries: [], problems: [] };
   try {
@@ -396,7 +416,9 @@ export async function unpackRar(
     let encrypted = 0;
     /** Entry name → the path it is filed under. */
     const wanted = new Map<string, string>();
+    let walked = 0;
     for (const h of list.fileHeaders) {
+      if (++walked > walkLimit(limits)) throw tooMany(limits);
       if (h.flags.directory || isClutter(h.name)) continue;
       if (++budget.entries > limits.maxEntries) throw tooMany(limits);
       const safe = sanitizeEntryPath(h.name);
@@ -421,6 +443,7 @@ export async function unpackRar(
         message: `RAR 压缩包“${insideArchive}”中有 ${count} 个文件未能解压，请改用 zip 压缩或直接发送附件`,
       });
     for await (const { name, bytes } of extractFiles(data, [...wanted.keys()], unread)) {
+      signal?.throwIfAborted();
       const safe = wanted.get(name);
       if (safe === undefined) continue;
       if (

@@ -285,8 +285,8 @@ async function readArchive(read: DocumentRead, ctx: Context): Promise<DocumentRe
     return [];
   }
   const unpack = detectedType === 'rar' ? unpackRar : unpackZip;
-  const unpacked = await guarded(read, ctx.profile.limits.documentTimeoutMs, () =>
-    unpack(entry.content, name, limits, ctx.budget),
+  const unpacked = await guarded(read, ctx.profile.limits.documentTimeoutMs, (signal) =>
+    unpack(entry.content, name, limits, ctx.budget, signal),
   );
   if (!unpacked) return [];
   read.problems.push(...unpacked.problems);
@@ -299,23 +299,25 @@ async function readArchive(read: DocumentRead, ctx: Context): Promise<DocumentRe
 /**
  * Runs one reader step: a DocumentError becomes its problem, any other exception or running past
  * `ms` (when given) becomes 'unreadable'; returns undefined then. A timeout here stops the
- * waiting, not the reader: only the documents worker's readers can be stopped (worker.ts).
+ * waiting and aborts `signal`; a step that looks at it (an archive's unpacking) stops there, the
+ * others run on: only the documents worker's readers can be stopped outright (worker.ts).
  */
 async function guarded<T>(
   read: DocumentRead,
   ms: number | undefined,
-  step: () => Promise<T>,
+  step: (signal: AbortSignal) => Promise<T>,
 ): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
+  const stopped = new AbortController();
   const timeout = new Promise<never>((_, reject) => {
     if (ms === undefined) return;
-    timer = setTimeout(
-      () => reject(new DocumentError(timeoutProblem(read.entry.filename, ms))),
-      ms,
-    );
+    timer = setTimeout(() => {
+      stopped.abort();
+      reject(new DocumentError(timeoutProblem(read.entry.filename, ms)));
+    }, ms);
   });
   try {
-    return await Promise.race([step(), timeout]);
+    return await Promise.race([step(stopped.signal), timeout]);
   } catch (err) {
     read.problems.push(
       err instanceof DocumentError

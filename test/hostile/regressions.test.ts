@@ -4,6 +4,7 @@ import { createDeflate } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { makeZip, repeated } from '../../scripts/hostile/zip.js';
 import { loadContest } from '../../src/config/contest.js';
+import { newBudget, readZipEntry, unpackZip } from '../../src/documents/archive.js';
 import { readDocx } from '../../src/documents/docx.js';
 import { readOne } from '../../src/documents/index.js';
 import { readPdf } from '../../src/documents/pdf.js';
@@ -53,6 +54,58 @@ describe('archive limits', () => {
     const problems = reads.flatMap((r) => r.problems);
     expect(problems).toHaveLength(1);
     expect(problems[0]?.message).toMatch(/^压缩包嵌套超过 3 层（申报材料\.zip \/ /);
+  });
+});
+
+describe('archives of folders', () => {
+  const folders = (n: number, last?: string) =>
+    makeZip([
+      ...Array.from({ length: n }, (_, i) => ({ name: `d${i}/`, data: Buffer.alloc(0) })),
+      ...(last ? [{ name: last, data: Buffer.from('<Types/>') }] : []),
+    ]);
+
+  it('stops walking a zip of folders at ten times the file limit, saying why', async () => {
+    const limits = profile.limits.archive;
+    const zip = await folders(limits.maxEntries * 10 + 1);
+    const reads = await readOne('申报材料.zip', zip, profile);
+    expect(reads.flatMap((r) => r.problems)).toEqual([
+      expect.objectContaining({
+        kind: 'too_large',
+        message: expect.stringContaining(`${limits.maxEntries} 个`),
+      }),
+    ]);
+    // Ten times the limit of folders beside a few files is fine.
+    const fine = await makeZip([
+      ...Array.from({ length: limits.maxEntries * 5 }, (_, i) => ({
+        name: `d${i}/`,
+        data: Buffer.alloc(0),
+      })),
+      { name: 'a.txt', data: Buffer.from('a') },
+    ]);
+    expect((await readOne('申报材料.zip', fine, profile)).flatMap((r) => r.problems)).toEqual([]);
+  });
+
+  it('looks for an Office part among the first 10,000 entries only', async () => {
+    expect(
+      await readZipEntry(await folders(9_999, '[Content_Types].xml'), '[Content_Types].xml'),
+    ).not.toBeNull();
+    expect(
+      await readZipEntry(await folders(10_000, '[Content_Types].xml'), '[Content_Types].xml'),
+    ).toBeNull();
+  });
+
+  it('unpacks nothing, and counts nothing, once the caller stopped waiting', async () => {
+    const zip = await makeZip([{ name: 'a.txt', data: Buffer.from('a') }]);
+    const budget = newBudget();
+    const unpacked = await unpackZip(
+      zip,
+      '申报材料.zip',
+      profile.limits.archive,
+      budget,
+      AbortSignal.abort(),
+    );
+    expect(unpacked.entries).toEqual([]);
+    expect(budget).toEqual(newBudget());
   });
 });
 
