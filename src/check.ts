@@ -22,13 +22,18 @@ class UsageError extends Error {
   readonly code = 'UsageError';
 }
 
-/** An explicit ISO time; a bare date or time without a zone is refused as ambiguous. */
+/**
+ * An explicit ISO time; a bare date or time without a zone is refused as ambiguous, and a day the
+ * month does not have (V8 reads 2025-02-30 as March 2nd) as a typing error.
+ */
 function parseReceivedAt(value: string): Date {
-  const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(
+  const m = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.exec(
     value.trim(),
   );
   const date = new Date(value.trim());
-  if (!ok || Number.isNaN(date.getTime())) {
+  const [year, month, day] = (m ?? []).slice(1, 4).map(Number);
+  const daysInMonth = new Date(Date.UTC(year ?? 0, month ?? 0, 0)).getUTCDate();
+  if (!m || Number.isNaN(date.getTime()) || !day || day > daysInMonth) {
     throw new UsageError(
       `--received-at: "${value}" is not an ISO time with a zone, e.g. 2025-10-18T09:12:00+08:00`,
     );

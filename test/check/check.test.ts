@@ -133,6 +133,11 @@ describe('intake check', () => {
     const badTime = await check(good, { receivedAt: 'yesterday' });
     expect(badTime).toMatchObject({ code: 2 });
     expect(badTime.err).toContain('--received-at');
+    for (const noSuchDay of ['2025-02-29T10:00:00+08:00', '2025-09-31T10:00:00Z']) {
+      expect(await check(good, { receivedAt: noSuchDay })).toMatchObject({ code: 2, out: '' });
+    }
+    const leapDay = await check(good, { json: true, receivedAt: '2024-02-29T10:00:00+08:00' });
+    expect(JSON.parse(leapDay.out).receivedAt).toBe('2024-02-29T10:00:00+08:00');
     const badContest = path.join(tmp.dir, 'contest.json');
     writeFileSync(badContest, '{"name": ""}');
     const contest = await check(good, { contest: badContest });
