@@ -127,7 +127,7 @@ export function loadContest(file: string = DEFAULT_CONTEST_FILE): ContestProfile
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([`CONTEST_FILE: cannot read ${file}: ${(err as Error).message}`]);
+    throw new ConfigError([`cannot read the contest profile ${file}: ${(err as Error).message}`]);
   }
   let json: unknown;
   try {

@@ -12,8 +12,11 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+/** An empty value (`LOG_LEVEL=` in an env file) is an unset one, as the other variables take it. */
+const unsetIfBlank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
 const core = z.object({
-  DATA_DIR: z.string().min(1).default('./data'),
+  DATA_DIR: z.preprocess(unsetIfBlank, z.string().default('./data')),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   DATABASE_URL: optionalText.pipe(
     z
@@ -25,7 +28,10 @@ const core = z.object({
       .optional(),
   ),
   CONTEST_FILE: optionalText,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.preprocess(
+    unsetIfBlank,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
 });
 
 // IMAP is configured as a whole or not at all: with no IMAP_HOST the drop folder is used.
@@ -36,8 +42,8 @@ const imap = z.discriminatedUnion('mode', [
     host: z.string().min(1),
     port: port.default(993),
     secure: bool.default(true),
-    user: z.string().min(1, 'IMAP_USER is required when IMAP_HOST is set'),
-    password: z.string().min(1, 'IMAP_PASSWORD is required when IMAP_HOST is set'),
+    user: z.string().min(1, 'is required when IMAP_HOST is set'),
+    password: z.string().min(1, 'is required when IMAP_HOST is set'),
     mailboxes: z
       .string()
       .default('INBOX')

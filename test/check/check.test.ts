@@ -144,6 +144,11 @@ describe('intake check', () => {
     expect(contest.code).toBe(2);
     expect(contest.err).toContain('contest.json');
     expect(contest.err).not.toMatch(/\n\s+at /); // no stack trace
+    // Named by --contest, not by CONTEST_FILE: the message does not blame the variable.
+    const noContest = await check(good, { contest: path.join(tmp.dir, 'none.json') });
+    expect(noContest.code).toBe(2);
+    expect(noContest.err).toMatch(/cannot read the contest profile .*none\.json/);
+    expect(noContest.err).not.toContain('CONTEST_FILE');
   });
 
   /** `intake check --json` of a message with no Received: header, only the sender's Date:. */
