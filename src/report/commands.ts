@@ -21,7 +21,7 @@ export const REPORT_FORMATS: ReportFormat[] = ['html', 'csv', 'xlsx', 'json'];
 type Out = { write(s: string | Buffer): unknown };
 
 async function withDb<T>(env: Env, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDb(env.databaseUrl);
+  const db = await openDb(env.databaseUrl, { existing: true });
   try {
     return await fn(db);
   } finally {

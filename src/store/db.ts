@@ -1,6 +1,6 @@
 // Opens the store: SQLite (embedded default) or PostgreSQL behind one kysely query layer, and
 // brings the schema up to date. The only importer of better-sqlite3 and pg.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
@@ -30,6 +30,11 @@ export interface Db {
 export interface OpenDbOptions {
   /** Run migrations on open (default true); false only for admin connections in tests. */
   migrate?: boolean;
+  /**
+   * A SQLite file must be there already: for commands that read what the service stored, where
+   * a new empty database (a DATA_DIR mistyped) would report nothing without a word.
+   */
+  existing?: boolean;
 }
 
 export class StoreError extends Error {
@@ -57,6 +62,13 @@ export async function openDb(databaseUrl: string, options: OpenDbOptions = {}): 
     return new ConfigError([`DATABASE_URL: ${reason}`], 'the database cannot be opened');
   };
   let db: Db | undefined;
+  const file = databaseUrl.startsWith('sqlite:') ? sqlitePath(databaseUrl) : undefined;
+  if (options.existing && file !== undefined && file !== ':memory:' && !existsSync(file)) {
+    throw new ConfigError(
+      [`DATABASE_URL: no database at ${path.resolve(file)} (is DATA_DIR the service's?)`],
+      'nothing stored to work on',
+    );
+  }
   try {
     db = databaseUrl.startsWith('sqlite:')
       ? openSqlite(sqlitePath(databaseUrl))

@@ -1,6 +1,6 @@
 // The validation report in every format over the real pipeline's store, and `reprocess` after
 // a profile change: verdicts replaced in place, audited, organiser decisions kept.
-import { mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,19 @@ afterAll(async () => {
 });
 
 describe('intake report', () => {
+  it('refuses a SQLite database that is not there rather than report an empty one', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'intake-typo-'));
+    const env = loadEnv({ DATA_DIR: path.join(dir, 'dat') });
+    await expect(runReport(env, { format: 'json' }, sink(), sink())).rejects.toMatchObject({
+      code: 'ConfigError',
+      message: expect.stringContaining(`no database at ${path.join(dir, 'dat', 'intake.sqlite')}`),
+    });
+    await expect(runReprocess(env, { all: true }, sink(), sink())).rejects.toMatchObject({
+      code: 'ConfigError',
+    });
+    await expect(readdir(dir)).resolves.toEqual([]); // nothing made
+  });
+
   it('prints the DESIGN.md §4 JSON, the same bytes as /api/cases', async () => {
     const json = (await renderReport(p.app.db, p.rig.env, 'json')) as string;
     const api = await (
