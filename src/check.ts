@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { type ContestProfile, loadContest } from './config/contest.js';
 import { closeDocumentsWorker } from './documents/index.js';
+import { startsLikeMail } from './intake/sources.js';
 import { receivedAtOfRaw } from './mail/parse.js';
 import { showable } from './names.js';
 import type { ReceivedAtSource } from './store/schema.js';
@@ -84,6 +85,13 @@ export async function runCheck(
     const at = found?.at ?? (receivedAt as Date);
     const { result } = await validateMessage(raw, at, profile, { receivedAtDoubt: doubt });
     if (doubt) result.warnings.push(`${doubt}（可能不准确）`);
+    if (!startsLikeMail(raw.subarray(0, 200).toString('latin1'))) {
+      result.warnings.push(
+        raw.length === 0
+          ? '文件为空（0 字节），不是一封邮件'
+          : '文件开头不是邮件头，可能不是一封邮件（.eml）',
+      );
+    }
     out.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result, profile));
     return 0;
   } catch (e) {

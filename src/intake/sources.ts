@@ -88,11 +88,14 @@ async function head(file: FilePath, bytes: number): Promise<string> {
 
 const isMbox = async (file: FilePath) => (await head(file, 5)) === 'From ';
 
+/** Whether a file's first bytes (as latin1) open as mail does: an mbox line or a header line. */
+export function startsLikeMail(start: string): boolean {
+  return start.startsWith('From ') || /^[\x21-\x39\x3b-\x7e]+:[ \t]/.test(start);
+}
+
 /** In a plain folder: an .eml, an mbox, or any file that opens with a header line. */
 async function looksLikeMail(file: FilePath): Promise<boolean> {
-  if (/\.eml$/i.test(pathText(file))) return true;
-  const start = await head(file, 200);
-  return start.startsWith('From ') || /^[\x21-\x39\x3b-\x7e]+:[ \t]/.test(start);
+  return /\.eml$/i.test(pathText(file)) || startsLikeMail(await head(file, 200));
 }
 
 /** mboxrd: messages start at `From ` lines; `>From ` lines inside were escaped once. */

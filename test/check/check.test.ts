@@ -126,6 +126,21 @@ describe('intake check', () => {
     expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
   });
 
+  it('warns when the file is empty or does not open as mail', async () => {
+    const warningsOf = async (name: string, content: string) => {
+      const file = path.join(tmp.dir, name);
+      writeFileSync(file, content);
+      const { code, out } = await check(file, { json: true });
+      expect(code).toBe(0);
+      return (JSON.parse(out) as CheckResult).warnings;
+    };
+    expect(await warningsOf('empty.eml', '')).toContain('文件为空（0 字节），不是一封邮件');
+    expect(await warningsOf('scan.pdf', '%PDF-1.4\n1 0 obj\n')).toContain(
+      '文件开头不是邮件头，可能不是一封邮件（.eml）',
+    );
+    expect((await check(good, { json: true })).out).not.toContain('不是一封邮件');
+  });
+
   it('exits 2 with a message for a missing file, a bad --received-at or a bad contest file', async () => {
     const missing = await check(path.join(tmp.dir, 'nope.eml'));
     expect(missing).toMatchObject({ code: 2, out: '' });
