@@ -3,6 +3,7 @@
 // result, not a failure); 2 for usage errors, an unreadable file or a bad contest profile (from
 // --contest, else CONTEST_FILE).
 import { readFile } from 'node:fs/promises';
+import { buffer } from 'node:stream/consumers';
 import { type ContestProfile, loadContest } from './config/contest.js';
 import { closeDocumentsWorker } from './documents/index.js';
 import { startsLikeMail } from './intake/sources.js';
@@ -71,9 +72,13 @@ export async function runCheck(
   try {
     profile = loadProfile(opts.contest);
     if (opts.receivedAt !== undefined) receivedAt = parseReceivedAt(opts.receivedAt);
-    raw = await readFile(file).catch((e: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot read ${file}: ${e.code ?? e.message}`);
-    });
+    // `-`: standard input, for a message piped in (or a file whose name is not UTF-8, which
+    // Node's argv cannot carry).
+    raw = await (file === '-' ? buffer(process.stdin) : readFile(file)).catch(
+      (e: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot read ${file}: ${e.code ?? e.message}`);
+      },
+    );
   } catch (e) {
     err.write(`intake check: ${(e as Error).message}\n`);
     return 2;

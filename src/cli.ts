@@ -184,7 +184,7 @@ function program(setCode: (code: number) => void): Command {
     .description(
       'validate one message offline (no Redis, no database); exit 0 whatever the verdict',
     )
-    .argument('<file>', 'an .eml file')
+    .argument('<file>', 'an .eml file, or - for standard input')
     .option('--json', 'print the result as JSON')
     .option('--received-at <iso>', 'receive time (default: newest Received: header, else Date:)')
     .option('--contest <file>', 'contest profile (default: CONTEST_FILE, else contest-2025)')

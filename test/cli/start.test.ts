@@ -351,6 +351,20 @@ describe('configuration errors', () => {
     expect(given.code).toBe(0);
     expect(given.stdout).toMatch(/accepted|rejected|needs_review/);
   });
+
+  it('intake check - reads the message from standard input', async () => {
+    const raw = await makeMessage();
+    const piped = run(process.execPath, [BIN, 'check', '--json', '-'], {
+      cwd: PROJECT_ROOT,
+      env: bareEnv,
+      timeout: 30_000,
+    });
+    piped.child.stdin?.end(raw);
+    const { stdout } = await piped;
+    const result = JSON.parse(stdout) as { kind: string; messageId: string };
+    expect(result.kind).toBe('submission');
+    expect(raw.toString('latin1')).toContain(`Message-ID: ${result.messageId}`);
+  });
 });
 
 describe('Redis for a fresh machine', () => {
