@@ -118,7 +118,20 @@ const FAVOUR_EVERY_MS = 2_000;
 /** A thread's trouble, not the message's: the job fails and is retried (attempts are counted). */
 export class EvaluateThreadError extends Error {
   override name = 'EvaluateThreadError';
+  constructor(
+    message: string,
+    /**
+     * The job was only beside the one that ran out of time when its thread was ended: nothing
+     * about its message is known, so its attempt is not counted (src/pipeline.ts).
+     */
+    readonly bystander = false,
+  ) {
+    super(message);
+  }
 }
+
+/** Each thread's jobs in flight, by how each is ended as a bystander of another's overrun. */
+const inFlight = new WeakMap<Worker, Set<() => void>>();
 
 export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
   const size = Math.max(1, Math.floor(opts.size));
@@ -209,6 +222,7 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     w.ref();
     const finish = (outcome: () => void) => {
       clearTimeout(timer);
+      beside.delete(endBeside);
       w.off('message', onMessage).off('exit', onExit);
       slot.running--;
       // Idle again: it must not keep a CLI run or a test alive.
@@ -228,7 +242,20 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
           new EvaluateThreadError(`evaluation exceeded ${timeoutMs} ms; thread replaced`),
         ),
       );
+      // The others on the thread end with it, as bystanders, whatever their own clocks say.
+      for (const end of [...beside]) end();
     }, timeoutMs);
+    const endBeside = () =>
+      finish(() =>
+        task.reject(
+          new EvaluateThreadError(
+            `evaluation thread replaced: another message on it ran past ${timeoutMs} ms`,
+            true,
+          ),
+        ),
+      );
+    const beside = inFlight.get(w) ?? new Set();
+    inFlight.set(w, beside.add(endBeside));
     const onMessage = (reply: Reply) => {
       if (reply.id !== task.job.id) return;
       finish(() => (reply.ok ? task.resolve(reply) : task.reject(toError(reply.error))));
