@@ -17,6 +17,7 @@ import type {
   Reply,
   Reread,
   StoredMessage,
+  ThreadAlive,
   ThreadData,
   ThreadHello,
 } from './evaluator.js';
@@ -110,6 +111,8 @@ interface Slot {
   running: number;
   /** The thread's id in the kernel, once it has said (`ThreadHello`). */
   tid?: number;
+  /** When the thread last said its event loop turns (`ThreadAlive`). */
+  aliveAt?: number;
 }
 
 /** How often the pool lowers threads started since (libvips's, a documents worker's). */
@@ -130,8 +133,11 @@ export class EvaluateThreadError extends Error {
   }
 }
 
-/** Each thread's jobs in flight, by how each is ended as a bystander of another's overrun. */
-const inFlight = new WeakMap<Worker, Set<() => void>>();
+/** A thread silent this long is stuck in code: three of its `ThreadAlive` intervals (1 s). */
+const STUCK_AFTER_MS = 3_000;
+
+/** Each thread's jobs in flight, by how each is ended when another on it overruns. */
+const inFlight = new WeakMap<Worker, Set<(bystander: boolean) => void>>();
 
 export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
   const size = Math.max(1, Math.floor(opts.size));
@@ -175,7 +181,12 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     w.on('exit', () => {
       if (slot.worker === w) Object.assign(slot, { worker: null, tid: undefined });
     });
-    w.on('message', (said: Partial<ThreadHello & Collected>) => {
+    slot.aliveAt = Date.now();
+    w.on('message', (said: Partial<ThreadHello & Collected & ThreadAlive>) => {
+      if (said.alive) {
+        if (slot.worker === w) slot.aliveAt = Date.now();
+        return;
+      }
       if (said.collected)
         opts.log?.info({ thread: w.threadId, heapMb: said.collected }, 'idle: heaps collected');
       // The thread says its kernel id first: from then on the rest of the process yields to it.
@@ -236,21 +247,27 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
       void w.terminate();
     };
     const timer = setTimeout(() => {
+      // With the thread's loop turning, this job is the one waiting past its time, and the
+      // others are bystanders. With it stuck in code, every job on it waited: the one to blame
+      // is any of them, and each is charged (a message that always hangs must fail at last).
+      const turning = Date.now() - (slot.aliveAt ?? 0) < STUCK_AFTER_MS;
       discard();
       finish(() =>
         task.reject(
           new EvaluateThreadError(`evaluation exceeded ${timeoutMs} ms; thread replaced`),
         ),
       );
-      // The others on the thread end with it, as bystanders, whatever their own clocks say.
-      for (const end of [...beside]) end();
+      // The others on the thread end with it now, whatever their own clocks say.
+      for (const end of [...beside]) end(turning);
     }, timeoutMs);
-    const endBeside = () =>
+    const endBeside = (bystander: boolean) =>
       finish(() =>
         task.reject(
           new EvaluateThreadError(
-            `evaluation thread replaced: another message on it ran past ${timeoutMs} ms`,
-            true,
+            bystander
+              ? `evaluation thread replaced: another message on it ran past ${timeoutMs} ms`
+              : `evaluation thread replaced: stuck past ${timeoutMs} ms in one of its messages' code`,
+            bystander,
           ),
         ),
       );
