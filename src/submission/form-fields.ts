@@ -130,7 +130,7 @@ function linePattern(index: LabelIndex): RegExp {
   if (!re) {
     const alternatives = [...index.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
     re = new RegExp(
-      `(^|[\\s,，;；。、|])[*★]?(${alternatives.join('|')})\\s*(?:[(（][^()（）\\n]*[)）])?\\s*[:：]`,
+      `(^|[\\s,，;；。、|])[*★]?(${alternatives.join('|')})\\s*(?:[(（][^()（）]*[)）]\\s*)?[:：]`,
       'giu',
     );
     patterns.set(index, re);

@@ -9,7 +9,10 @@ import { readDocx } from '../../src/documents/docx.js';
 import { readOne } from '../../src/documents/index.js';
 import { readPdf } from '../../src/documents/pdf.js';
 import { DocumentError } from '../../src/documents/problems.js';
+import { buildWordContent, makeCell } from '../../src/documents/word-content.js';
+import { classify } from '../../src/mail/classify.js';
 import { parseMail } from '../../src/mail/parse.js';
+import { readFormFields } from '../../src/submission/form-fields.js';
 
 const profile = loadContest();
 const HOSTILE = new URL('../../fixtures/hostile/', import.meta.url).pathname;
@@ -74,7 +77,7 @@ describe('archives of folders', () => {
         message: expect.stringContaining(`${limits.maxEntries} 个`),
       }),
     ]);
-    // Ten times the limit of folders beside a few files is fine.
+    // Half the walk's limit in folders, beside a file, is fine.
     const fine = await makeZip([
       ...Array.from({ length: limits.maxEntries * 5 }, (_, i) => ({
         name: `d${i}/`,
@@ -136,6 +139,28 @@ describe('text that made a regular expression backtrack', () => {
     expect(Date.now() - started).toBeLessThan(HANG);
     expect(word.paragraphs[0]).toBe(spaced(300_000));
     expect(word.tables[0]?.[0]?.[0]?.text).toBe(spaced(300_000));
+  });
+
+  it('a form label, or a checked choice, followed by a long run of spaces', () => {
+    const word = buildWordContent([
+      { paragraph: `联系人${' '.repeat(300_000)}x` },
+      { table: [[makeCell('单位类型'), makeCell(`☑${spaced(300_000)}`)]] },
+    ]);
+    const started = Date.now();
+    const { fields } = readFormFields(word, profile);
+    expect(Date.now() - started).toBeLessThan(HANG);
+    expect(fields.contactName).toBeUndefined();
+    expect(fields.applicantType).toBe('甲'); // a choice's label ends at a run of spaces
+  });
+
+  it('a sender address whose domain is a long run of dots', async () => {
+    const mail = await parseMail(
+      Buffer.from(`From: a@${'.'.repeat(300_000)}x\r\nSubject: 某某银行+平台\r\n\r\n.\r\n`),
+    );
+    const started = Date.now();
+    const kind = classify(mail, { ownAddresses: ['intake@example.org'], separators: ['+'] });
+    expect(Date.now() - started).toBeLessThan(HANG);
+    expect(kind).toBe('submission');
   });
 
   it('a Date header of open parentheses, and an encoded word that never ends', async () => {
