@@ -93,25 +93,19 @@ async function runImport(paths: string[]): Promise<number> {
   try {
     app = await createApp(env, { roles: [], log });
     for (const target of paths) {
-      try {
-        for await (const m of fromPath(target, skip)) {
-          const r = await app.ingest({
-            raw: m.raw,
-            source: 'import',
-            mailbox: 'import',
-            receivedAt: m.receivedAt,
-            receivedAtSource: m.receivedAtSource,
-            originalName: m.name,
-          });
-          if (r.inserted) added++;
-          else known++;
-          if ((added + known) % 50 === 0)
-            process.stderr.write(`… ${added + known} messages read\n`);
-        }
-      } catch (err) {
-        // A path given that is not there (the ingest's own failures have no path and end it all).
-        if (!isPathError(err)) throw err;
-        skip(target, err);
+      // What cannot be read is skipped there; the ingest's own failures end the import.
+      for await (const m of fromPath(target, skip)) {
+        const r = await app.ingest({
+          raw: m.raw,
+          source: 'import',
+          mailbox: 'import',
+          receivedAt: m.receivedAt,
+          receivedAtSource: m.receivedAtSource,
+          originalName: m.name,
+        });
+        if (r.inserted) added++;
+        else known++;
+        if ((added + known) % 50 === 0) process.stderr.write(`… ${added + known} messages read\n`);
       }
     }
     return unreadable > 0 ? 1 : 0;

@@ -179,10 +179,14 @@ async function* fromAllFiles(dir: FilePath, skip?: Unreadable): AsyncGenerator<F
 }
 
 /**
- * Every message at `target`: a file (.eml or mbox) or a folder (plain or Maildir). An entry of
- * a folder that cannot be read is told to `skip`, if given, and passed over.
+ * Every message at `target`: a file (.eml or mbox) or a folder (plain or Maildir). What cannot
+ * be read, `target` itself or an entry of a folder, is told to `skip`, if given, and passed over.
  */
 export async function* fromPath(target: FilePath, skip?: Unreadable): AsyncGenerator<FileMessage> {
+  yield* eachEntry([{ path: target }], (p) => messagesAt(p, skip), skip);
+}
+
+async function* messagesAt(target: FilePath, skip?: Unreadable): AsyncGenerator<FileMessage> {
   const s = await stat(target);
   if (s.isDirectory()) yield* fromFolder(target, skip);
   else if (!(await isMbox(target))) yield await fromFile(target);

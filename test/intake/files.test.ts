@@ -238,5 +238,22 @@ describe('drop folder and import', () => {
     expect(failed?.stderr).toMatch(/skipped .*no-such-folder: ENOENT/);
     expect(failed?.stderr).not.toMatch(/^\s+at /m); // no stack trace
     expect(await messageCount(rig, 'import')).toBe(2);
+
+    // The service's own storage failing is not the folder's fault: it ends the import, in a line.
+    const broken = path.join(rig.dataDir, 'broken');
+    await mkdir(broken);
+    await writeFile(path.join(broken, 'blobs'), 'not a folder');
+    await writeFile(path.join(folder, '4.eml'), await makeMessage());
+    const ended = await run(process.execPath, ['src/bin.mjs', 'import', folder], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...rig.vars, DATA_DIR: broken },
+    }).then(
+      () => null,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(ended?.code).toBe(1);
+    expect(ended?.stderr).not.toContain('skipped');
+    expect(ended?.stderr).toMatch(/^intake: .*blobs/m);
+    expect(ended?.stdout).toContain('imported 0 new message(s)');
   });
 });
