@@ -18,7 +18,9 @@ const MIN_TEXT_CHARS = 10;
 /** A PDF's text, page counts and page pictures (the documents worker's 'pdf' task). */
 export async function readPdfText({ data, maxPages, renderPages, renderWidth, maxImagePixels }) {
   // Streams pdf.js refused to decode past the memory cap (documents-worker.mjs). It goes on
-  // without them, as with any broken stream: the text or pages read would be missing parts.
+  // without them, as with any broken stream: text read without one would be missing parts, so
+  // the PDF is too large. A page rendered without one lacks a picture too big to decode, as it
+  // lacks one past maxImageSize: the page is still shown.
   const refusedBefore = globalThis.caseIntakeDecodeRefusals ?? 0;
   const overCap = () =>
     (globalThis.caseIntakeDecodeRefusals ?? 0) > refusedBefore &&
@@ -40,7 +42,11 @@ export async function readPdfText({ data, maxPages, renderPages, renderWidth, ma
       // 400 KB PDF holding a 20000 × 20000 picture took 5 GB. Larger pictures are left out.
       maxImageSize: maxImagePixels,
     });
-    const text = await parser.getText({ pageJoiner: '', first: maxPages });
+    const text = await parser.getText({ pageJoiner: '', first: maxPages }).catch((err) => {
+      throw overCap() || err;
+    });
+    const refused = overCap();
+    if (refused) throw refused;
     const pageChars = text.pages.map((p) => p.text.replace(/\s/g, '').length);
     const imageOnly = pageChars.filter((n) => n < MIN_TEXT_CHARS).length;
     let images = [];
@@ -57,8 +63,6 @@ export async function readPdfText({ data, maxPages, renderPages, renderWidth, ma
       });
       for (const page of shots.pages) if (page.data) images.push(page.data);
     }
-    const refused = overCap();
-    if (refused) throw refused;
     return {
       pages: text.total,
       parsedPages: text.pages.length,
@@ -66,8 +70,6 @@ export async function readPdfText({ data, maxPages, renderPages, renderWidth, ma
       text: text.text,
       images,
     };
-  } catch (err) {
-    throw overCap() || err;
   } finally {
     await parser?.destroy();
     copy.release();

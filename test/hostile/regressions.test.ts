@@ -193,8 +193,14 @@ async function inflatesTo(mb: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** A one-page PDF whose content stream, or whose 10×10 picture's stream, is `stream`. */
-function pdfWith(stream: Buffer, asPicture: boolean): Buffer {
+/**
+ * A one-page PDF whose content stream is `stream`, or whose one picture's stream is (the picture
+ * `width` × `height`, grey or RGB).
+ */
+function pdfWith(
+  stream: Buffer,
+  asPicture: false | { width: number; height: number; rgb?: boolean },
+): Buffer {
   const draw = Buffer.from('q 100 0 0 100 0 0 cm /Im1 Do Q');
   const objects = [
     Buffer.from('<< /Type /Catalog /Pages 2 0 R >>'),
@@ -217,7 +223,7 @@ function pdfWith(stream: Buffer, asPicture: boolean): Buffer {
       ? [
           Buffer.concat([
             Buffer.from(
-              `<< /Type /XObject /Subtype /Image /Width 10 /Height 10 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length ${stream.length} >>\nstream\n`,
+              `<< /Type /XObject /Subtype /Image /Width ${asPicture.width} /Height ${asPicture.height} /ColorSpace /Device${asPicture.rgb ? 'RGB' : 'Gray'} /BitsPerComponent 8 /Filter /FlateDecode /Length ${stream.length} >>\nstream\n`,
             ),
             stream,
             Buffer.from('\nendstream'),
@@ -254,8 +260,19 @@ describe('a PDF stream that inflates past the memory cap', () => {
     );
   });
 
+  it("as a picture within the pixel limit but too big to decode, leaves it out of the page's render", async () => {
+    // 9,000 × 10,000 RGB is 270 MB decoded, over the 256 MB cap; the PDF's text is whole.
+    const pdf = pdfWith(await inflatesTo(270), { width: 9_000, height: 10_000, rgb: true });
+    const read = await readPdf(pdf, profile.limits.pdf, {
+      renderPages: true,
+      maxImagePixels: profile.limits.image.maxPixels,
+    });
+    expect(read.content.pages).toBe(1);
+    expect(read.pageImages).toHaveLength(1);
+  });
+
   it('as a small picture, is read only as far as its pixels need', async () => {
-    const pdf = pdfWith(await inflatesTo(512), true);
+    const pdf = pdfWith(await inflatesTo(512), { width: 10, height: 10 });
     const read = await readPdf(pdf, profile.limits.pdf, { renderPages: true });
     expect(read.content.pages).toBe(1);
     expect(read.pageImages).toHaveLength(1);
