@@ -155,6 +155,7 @@ export function formatReport(r: CheckResult, profile: ContestProfile): string {
     lines.push(`  ${f.passed ? '✓' : '✗'} ${f.rule} [${f.severity}] ${f.message}`);
   if (r.warnings.length > 0) lines.push('', '提示 warnings:', ...r.warnings.map((w) => `  ! ${w}`));
   // Subjects, names and form fields are the sender's: an escape sequence in one would reach the
-  // organiser's terminal (clear it, retitle it, forge lines).
-  return `${lines.map(showable).join('\n')}\n`;
+  // organiser's terminal (clear it, retitle it, forge lines). A line break or tab inside a value
+  // (a two-line form cell) is a space.
+  return `${lines.map((line) => showable(line.replace(/[\t\n\v\f\r]+/g, ' '))).join('\n')}\n`;
 }

@@ -3,9 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/check.js';
+import { formatReport, runCheck } from '../../src/check.js';
+import { loadContest } from '../../src/config/contest.js';
 import { RULES } from '../../src/rules/index.js';
 import type { CheckResult } from '../../src/types.js';
+import { validateMessage } from '../../src/validate.js';
 import { chars, docxFromHtml, tempDir } from '../rules/support.js';
 import { buildEml } from './eml.js';
 
@@ -110,6 +112,13 @@ describe('intake check', () => {
     expect(out).toContain('[商标] 商标.jpg');
     expect(out).toMatch(/✓ LOGO_SIZE \[error\]/);
     expect(out).toMatch(/✗ FORM_FIELDS_INCOMPLETE \[review\]/);
+  });
+
+  it('prints a two-line form cell on one line', async () => {
+    const { result } = await validateMessage(readFileSync(good), new Date(), loadContest());
+    const form = result.form as NonNullable<CheckResult['form']>;
+    form.fields = { ...form.fields, organization: '北京市\n海淀区\t某某银行' };
+    expect(formatReport(result, loadContest())).toContain('organization: 北京市 海淀区 某某银行');
   });
 
   it("prints no control character of the sender's to the terminal", async () => {
