@@ -17,7 +17,6 @@ import type {
   Reply,
   Reread,
   StoredMessage,
-  ThreadAlive,
   ThreadData,
   ThreadHello,
 } from './evaluator.js';
@@ -111,8 +110,6 @@ interface Slot {
   running: number;
   /** The thread's id in the kernel, once it has said (`ThreadHello`). */
   tid?: number;
-  /** When the thread last said its event loop turns (`ThreadAlive`). */
-  aliveAt?: number;
 }
 
 /** How often the pool lowers threads started since (libvips's, a documents worker's). */
@@ -121,23 +118,7 @@ const FAVOUR_EVERY_MS = 2_000;
 /** A thread's trouble, not the message's: the job fails and is retried (attempts are counted). */
 export class EvaluateThreadError extends Error {
   override name = 'EvaluateThreadError';
-  constructor(
-    message: string,
-    /**
-     * The job was only beside the one that ran out of time when its thread was ended: nothing
-     * about its message is known, so its attempt is not counted (src/pipeline.ts).
-     */
-    readonly bystander = false,
-  ) {
-    super(message);
-  }
 }
-
-/** A thread silent this long is stuck in code: three of its `ThreadAlive` intervals (1 s). */
-const STUCK_AFTER_MS = 3_000;
-
-/** Each thread's jobs in flight, by how each is ended when another on it overruns. */
-const inFlight = new WeakMap<Worker, Set<(bystander: boolean) => void>>();
 
 export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
   const size = Math.max(1, Math.floor(opts.size));
@@ -181,12 +162,7 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     w.on('exit', () => {
       if (slot.worker === w) Object.assign(slot, { worker: null, tid: undefined });
     });
-    slot.aliveAt = Date.now();
-    w.on('message', (said: Partial<ThreadHello & Collected & ThreadAlive>) => {
-      if (said.alive) {
-        if (slot.worker === w) slot.aliveAt = Date.now();
-        return;
-      }
+    w.on('message', (said: Partial<ThreadHello & Collected>) => {
       if (said.collected)
         opts.log?.info({ thread: w.threadId, heapMb: said.collected }, 'idle: heaps collected');
       // The thread says its kernel id first: from then on the rest of the process yields to it.
@@ -233,7 +209,6 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
     w.ref();
     const finish = (outcome: () => void) => {
       clearTimeout(timer);
-      beside.delete(endBeside);
       w.off('message', onMessage).off('exit', onExit);
       slot.running--;
       // Idle again: it must not keep a CLI run or a test alive.
@@ -247,32 +222,13 @@ export function createEvaluatePool(opts: EvaluatePoolOptions): EvaluatePool {
       void w.terminate();
     };
     const timer = setTimeout(() => {
-      // With the thread's loop turning, this job is the one waiting past its time, and the
-      // others are bystanders. With it stuck in code, every job on it waited: the one to blame
-      // is any of them, and each is charged (a message that always hangs must fail at last).
-      const turning = Date.now() - (slot.aliveAt ?? 0) < STUCK_AFTER_MS;
       discard();
       finish(() =>
         task.reject(
           new EvaluateThreadError(`evaluation exceeded ${timeoutMs} ms; thread replaced`),
         ),
       );
-      // The others on the thread end with it now, whatever their own clocks say.
-      for (const end of [...beside]) end(turning);
     }, timeoutMs);
-    const endBeside = (bystander: boolean) =>
-      finish(() =>
-        task.reject(
-          new EvaluateThreadError(
-            bystander
-              ? `evaluation thread replaced: another message on it ran past ${timeoutMs} ms`
-              : `evaluation thread replaced: stuck past ${timeoutMs} ms in one of its messages' code`,
-            bystander,
-          ),
-        ),
-      );
-    const beside = inFlight.get(w) ?? new Set();
-    inFlight.set(w, beside.add(endBeside));
     const onMessage = (reply: Reply) => {
       if (reply.id !== task.job.id) return;
       finish(() => (reply.ok ? task.resolve(reply) : task.reject(toError(reply.error))));

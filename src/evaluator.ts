@@ -189,15 +189,6 @@ export interface ThreadHello {
   tid: number;
 }
 
-/**
- * Said every `ALIVE_EVERY_MS` while the thread's event loop turns. A thread that stops saying it
- * is stuck in some job's own code, and which job cannot be told (src/evaluate-pool.ts).
- */
-export interface ThreadAlive {
-  alive: true;
-}
-export const ALIVE_EVERY_MS = 1_000;
-
 /** The pool's request when it has been idle a while: collect this thread's heap and its worker's. */
 export interface Collect {
   collect: true;
@@ -227,10 +218,6 @@ export function serveEvaluations(beforeJob?: (job: StoredMessage) => void | Prom
   });
   const tid = osThreadId();
   if (tid !== undefined) port.postMessage({ tid } satisfies ThreadHello);
-  setInterval(
-    () => port.postMessage({ alive: true } satisfies ThreadAlive),
-    ALIVE_EVERY_MS,
-  ).unref();
   port.on('message', async (job: Job | Collect) => {
     if ('collect' in job) {
       port.postMessage((await collectHeaps()) satisfies Collected);

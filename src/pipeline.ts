@@ -1,7 +1,7 @@
 // The `process` job: the stored raw message → the validation core → one transaction filing the
 // case, submission, attachments and findings. Running it twice changes nothing the second time.
 import type { ContestProfile } from './config/contest.js';
-import { EvaluateThreadError, evaluateHere } from './evaluate-pool.js';
+import { evaluateHere } from './evaluate-pool.js';
 import type { EvalTimings, Evaluate, EvaluatorDeps } from './evaluator.js';
 import type { Logger } from './log.js';
 import { MAX_ATTEMPTS } from './queue/jobs.js';
@@ -92,12 +92,9 @@ export function createPipeline(deps: {
     } catch (err) {
       if (err instanceof UnrecoverableError) throw err;
       // A full disk or a busy/restarting database is not the message's fault: an outage
-      // longer than the retries must not use up its attempts and mark good mail failed. Nor is
-      // a thread ended for another message's overrun: a few hostile messages would otherwise
-      // use up the attempts of the good ones that happened to run beside them.
-      const notItsFault = isOutage(err) || (err instanceof EvaluateThreadError && err.bystander);
+      // longer than the retries must not use up its attempts and mark good mail failed.
       await setMessageState(db, messageId, 'pending', String((err as Error).message ?? err), {
-        refundAttempt: notItsFault,
+        refundAttempt: isOutage(err),
       }).catch(() => undefined);
       throw err;
     }

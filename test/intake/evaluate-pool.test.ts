@@ -208,47 +208,6 @@ describe('evaluation pool', () => {
     expect(again.result.kind).toBe('submission');
   });
 
-  it('tells the jobs that were only beside one past the time limit (their attempts are not counted)', async () => {
-    const dir = await blobDir();
-    const stored = await storeMessages(dir, 2);
-    process.env.INTAKE_TEST_THREAD_FAULT = `hang-beside:${path.join(dir, 'fault')}`;
-    const p = pool({
-      blobDir: dir,
-      size: 1,
-      jobsPerThread: 2,
-      entry: FAULT_ENTRY,
-      timeoutMs: 5_000,
-    });
-    const [overran, beside] = await Promise.allSettled(stored.map((s) => p.evaluate(s)));
-    expect((overran as PromiseRejectedResult).reason).toMatchObject({
-      bystander: false,
-      message: expect.stringMatching(/exceeded/),
-    });
-    expect((beside as PromiseRejectedResult).reason).toMatchObject({
-      bystander: true,
-      message: expect.stringMatching(/another message on it ran past/),
-    });
-  });
-
-  it('charges every job on a thread stuck in code: which one hung cannot be told', async () => {
-    const dir = await blobDir();
-    const stored = await storeMessages(dir, 2);
-    process.env.INTAKE_TEST_THREAD_FAULT = `spin-beside:${path.join(dir, 'fault')}`;
-    const p = pool({
-      blobDir: dir,
-      size: 1,
-      jobsPerThread: 2,
-      entry: FAULT_ENTRY,
-      timeoutMs: 8_000,
-    });
-    const outcomes = await Promise.allSettled(stored.map((s) => p.evaluate(s)));
-    expect(outcomes.map((o) => (o as PromiseRejectedResult).reason?.bystander)).toEqual([
-      false,
-      false,
-    ]);
-    expect((outcomes[1] as PromiseRejectedResult).reason.message).toMatch(/stuck past 8000 ms/);
-  });
-
   it('runs a dozen jobs on one thread without warning of a listener leak', async () => {
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
