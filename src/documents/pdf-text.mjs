@@ -19,11 +19,12 @@ const MIN_TEXT_CHARS = 10;
 export async function readPdfText({ data, maxPages, renderPages, renderWidth, maxImagePixels }) {
   // Streams pdf.js refused to decode past the memory cap (documents-worker.mjs). It goes on
   // without them, as with any broken stream: text read without one would be missing parts, so
-  // the PDF is too large. A page rendered without one lacks a picture too big to decode, as it
-  // lacks one past maxImageSize: the page is still shown.
-  const refusedBefore = globalThis.caseIntakeDecodeRefusals ?? 0;
+  // the PDF is too large. A page rendered without one lacks a picture too big to decode: the
+  // page's render is dropped, so that no seal is looked for in what is not there.
+  const refusals = () => globalThis.caseIntakeDecodeRefusals ?? 0;
+  const refusedBefore = refusals();
   const overCap = () =>
-    (globalThis.caseIntakeDecodeRefusals ?? 0) > refusedBefore &&
+    refusals() > refusedBefore &&
     Object.assign(new Error('a stream decodes past the memory cap'), { name: 'DecodedTooLarge' });
   // Copies taken before pdf.js owns the bytes; a few MB at most (two page images).
   const jpegs = firstAndLastJpegs(new Uint8Array(data)).map((j) => new Uint8Array(j));
@@ -55,13 +56,15 @@ export async function readPdfText({ data, maxPages, renderPages, renderWidth, ma
     // Scans are rendered anyway: their seal can only be seen in the picture.
     else if ((renderPages || imageOnly > 0) && text.total > 0) {
       const wanted = [...new Set([1, Math.min(text.total, maxPages)])];
+      const rendering = refusals();
       const shots = await parser.getScreenshot({
         partial: wanted,
         desiredWidth: renderWidth,
         imageBuffer: true,
         imageDataUrl: false,
       });
-      for (const page of shots.pages) if (page.data) images.push(page.data);
+      if (refusals() === rendering)
+        for (const page of shots.pages) if (page.data) images.push(page.data);
     }
     return {
       pages: text.total,
