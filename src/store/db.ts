@@ -94,7 +94,10 @@ export async function openDb(databaseUrl: string, options: OpenDbOptions = {}): 
     await db.close();
     // A database a newer version migrated (kysely finds migrations it does not know): the
     // operator's to settle, in one line. A migration that fails on its own is a bug: as it is.
-    if (err instanceof StoreError && /corrupted migrations/.test(err.message))
+    if (
+      err instanceof StoreError &&
+      /previously executed migration .* is missing/.test(err.message)
+    )
       throw new ConfigError(
         [`DATABASE_URL: ${err.message}`],
         'the database cannot be brought up to date',
