@@ -216,9 +216,16 @@ function openPostgres(url: string): Db {
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
   if (db.dialect === 'postgres') return migrate(db.k, db.dialect);
-  // Up to date, as at nearly every start: no write lock to wait for.
-  const known = new Migrator({ db: db.k, provider: migrationProvider(db.dialect) });
-  if ((await known.getMigrations()).every((m) => m.executedAt !== undefined)) return [];
+  // Up to date, as at nearly every start: no write lock to wait for. A migration this version
+  // does not know (a newer version ran it) is left to the full run, which refuses the database.
+  const known = await new Migrator({
+    db: db.k,
+    provider: migrationProvider(db.dialect),
+  }).getMigrations();
+  if (known.every((m) => m.executedAt !== undefined)) {
+    const ran = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(db.k);
+    if (Number(ran.rows[0]?.n) === known.length) return [];
+  }
   return inTransaction(db, (trx) => migrate(trx, db.dialect));
 }
 

@@ -152,20 +152,23 @@ describe('store/db on sqlite specifics', () => {
     }
   });
 
-  it('names a database a newer version migrated as a configuration problem', async () => {
-    const t = await createTestDb('postgres');
-    try {
-      await sql`insert into kysely_migration (name, timestamp) values ('9999_from_a_newer_version', now()::text)`.execute(
-        t.db.k,
-      );
-      await expect(openDb(t.url)).rejects.toMatchObject({
-        code: 'ConfigError',
-        message: expect.stringContaining('9999_from_a_newer_version is missing'),
-      });
-    } finally {
-      await t.dispose();
-    }
-  });
+  it.each(DIALECTS)(
+    'names a %s database a newer version migrated as a configuration problem',
+    async (dialect) => {
+      const t = await createTestDb(dialect);
+      try {
+        await sql`insert into kysely_migration (name, timestamp) values ('9999_from_a_newer_version', ${new Date().toISOString()})`.execute(
+          t.db.k,
+        );
+        await expect(openDb(t.url)).rejects.toMatchObject({
+          code: 'ConfigError',
+          message: expect.stringContaining('9999_from_a_newer_version is missing'),
+        });
+      } finally {
+        await t.dispose();
+      }
+    },
+  );
 
   it('refuses a database URL it does not know', async () => {
     await expect(openDb('mysql://localhost/x')).rejects.toMatchObject({
