@@ -144,7 +144,7 @@ export function formatReport(r: CheckResult, profile: ContestProfile): string {
     );
   if (r.logo)
     lines.push(
-      `商标 logo: ${r.logo.filename}, ${r.logo.format}, ${r.logo.width}×${r.logo.height}, ${r.logo.bytes.toLocaleString('en-US')} bytes`,
+      `商标 logo: ${r.logo.filename}, ${r.logo.format}, ${r.logo.width === null ? '尺寸未知 size unknown' : `${r.logo.width}×${r.logo.height}`}, ${r.logo.bytes.toLocaleString('en-US')} bytes`,
     );
   if (r.form) {
     lines.push(`申报表 form: ${r.form.filename}`);

@@ -272,8 +272,9 @@ export interface CheckResult {
     filename: string;
     format: string;
     bytes: number;
-    width: number;
-    height: number;
+    /** null when the picture could not be read (its rules say why). */
+    width: number | null;
+    height: number | null;
   } | null;
   attachments: {
     filename: string;

@@ -120,8 +120,8 @@ export function toCheckResult(
           filename: s.logo.entry.filename,
           format: logoImage?.format ?? s.logo.detectedType,
           bytes: s.logo.entry.bytes,
-          width: logoImage?.width ?? 0,
-          height: logoImage?.height ?? 0,
+          width: logoImage?.width ?? null,
+          height: logoImage?.height ?? null,
         }
       : null,
     attachments: s.documents.map((d) => ({

@@ -92,7 +92,8 @@ function receivedList(r: CheckResult): string[] {
   }
   if (r.logo) {
     const { filename, bytes, width, height } = r.logo;
-    items.push(`商标：${filename}，${kb(bytes)} KB，${width}×${height} 像素`);
+    const pixels = width !== null && height !== null ? `，${width}×${height} 像素` : '';
+    items.push(`商标：${filename}，${kb(bytes)} KB${pixels}`);
   }
   for (const a of r.attachments.filter((x) => x.role === 'scan'))
     items.push(`盖章扫描件：${a.filename}`);

@@ -114,6 +114,24 @@ describe('intake check', () => {
     expect(out).toMatch(/✗ FORM_FIELDS_INCOMPLETE \[review\]/);
   });
 
+  it('gives a logo that could not be read no size, not 0×0', async () => {
+    const file = path.join(tmp.dir, 'broken-logo.eml');
+    const parts = [
+      { filename: '商标.jpg', contentType: 'image/jpeg', content: Buffer.from('not a picture') },
+    ];
+    writeFileSync(
+      file,
+      buildEml({
+        subject: '某某银行+智能风控平台',
+        received: 'Sat, 18 Oct 2025 09:12:00 +0800',
+        parts,
+      }),
+    );
+    const r = JSON.parse((await check(file, { json: true })).out) as CheckResult;
+    expect(r.logo).toMatchObject({ filename: '商标.jpg', width: null, height: null });
+    expect((await check(file, {})).out).toContain('尺寸未知 size unknown');
+  });
+
   it('prints a two-line form cell on one line', async () => {
     const { result } = await validateMessage(readFileSync(good), new Date(), loadContest());
     const form = result.form as NonNullable<CheckResult['form']>;

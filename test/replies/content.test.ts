@@ -105,6 +105,18 @@ describe('reply templates', () => {
     expect(html).toContain('<ol><li>申报表：');
   });
 
+  it('gives no pixels for a logo that could not be read (not 0×0)', () => {
+    const result = r('accepted-docx.eml');
+    const logo = {
+      ...(result.logo as NonNullable<CheckResult['logo']>),
+      width: null,
+      height: null,
+    };
+    const { text } = render('ack', { ...result, logo });
+    expect(text).toMatch(/商标：商标\.jpg，\d+ KB\n/);
+    expect(text).not.toContain('像素');
+  });
+
   it('shows warnings in an acknowledgement (no seal detected)', () => {
     const { text } = render('ack', r('no-seal.eml'));
     expect(text).toContain('另有以下提示');
