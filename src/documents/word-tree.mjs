@@ -29,11 +29,17 @@ export async function readDocxBlocks({ data }) {
 
 const extractor = new WordExtractor();
 
-/** A .doc's (or OLE .wps's) body text as word-extractor flattens it (doc.ts splits it). */
+/**
+ * A .doc's (or OLE .wps's) body text as word-extractor flattens it (doc.ts splits it), then the
+ * text of the body's text boxes, which word-extractor keeps apart: Word's 字数统计 counts them,
+ * as the .docx reader (mammoth) does where they stand.
+ */
 export async function readDocBody({ data }) {
   const doc = await extractor.extract(Buffer.from(data));
   // filterUnicode would turn “ ” ‘ ’ into ASCII quotes, which Word's 字数 counts differently.
-  return doc.getBody({ filterUnicode: false });
+  const body = doc.getBody({ filterUnicode: false });
+  const boxes = doc.getTextboxes({ includeHeadersAndFooters: false, filterUnicode: false });
+  return boxes.trim() ? `${body}\n${boxes}` : body;
 }
 
 function blocksOf(children) {

@@ -143,9 +143,13 @@ export function submission(parts: {
 export const chars = (n: number) =>
   '创新背景目标技术方案架构实施过程难点成效可复制推广'.repeat(Math.ceil(n / 25)).slice(0, n);
 
-/** A real .docx written by LibreOffice from HTML (a private profile, so parallel runs don't clash). */
+/**
+ * A real .docx (or, named so, a Word 97 .doc) written by LibreOffice from HTML (a private
+ * profile, so parallel runs don't clash).
+ */
 export function docxFromHtml(dir: string, name: string, html: string): Buffer {
-  const base = name.replace(/\.docx$/, '');
+  const ext = name.endsWith('.doc') ? 'doc' : 'docx';
+  const base = name.slice(0, -(ext.length + 1));
   const src = path.join(dir, `${base}.html`);
   writeFileSync(src, `<html><head><meta charset="utf-8"></head><body>${html}</body></html>`);
   execFileSync(
@@ -154,12 +158,12 @@ export function docxFromHtml(dir: string, name: string, html: string): Buffer {
       `-env:UserInstallation=file://${dir}/lo-profile`,
       '--headless',
       '--convert-to',
-      'docx:MS Word 2007 XML',
+      ext === 'doc' ? 'doc:MS Word 97' : 'docx:MS Word 2007 XML',
       '--outdir',
       dir,
       src,
     ],
     { stdio: 'ignore', timeout: 90_000 },
   );
-  return readFileSync(path.join(dir, `${base}.docx`));
+  return readFileSync(path.join(dir, `${base}.${ext}`));
 }
