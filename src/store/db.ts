@@ -70,11 +70,12 @@ export async function openDb(databaseUrl: string, options: OpenDbOptions = {}): 
     );
   }
   try {
-    db = databaseUrl.startsWith('sqlite:')
-      ? openSqlite(sqlitePath(databaseUrl))
-      : /^postgres(ql)?:\/\//.test(databaseUrl)
-        ? openPostgres(databaseUrl)
-        : undefined;
+    db =
+      file !== undefined
+        ? openSqlite(file)
+        : /^postgres(ql)?:\/\//.test(databaseUrl)
+          ? openPostgres(databaseUrl)
+          : undefined;
   } catch (err) {
     throw cannotOpen(err as Error);
   }

@@ -8,7 +8,7 @@ import { loadContest } from '../../src/config/contest.js';
 import { RULES } from '../../src/rules/index.js';
 import type { CheckResult } from '../../src/types.js';
 import { validateMessage } from '../../src/validate.js';
-import { chars, docxFromHtml, tempDir } from '../rules/support.js';
+import { chars, tempDir, wordFromHtml } from '../rules/support.js';
 import { buildEml } from './eml.js';
 
 const fixture = (name: string) =>
@@ -36,7 +36,7 @@ beforeAll(() => {
     '量化成效分析',
     '可复制性及推广价值',
   ];
-  const report = docxFromHtml(
+  const report = wordFromHtml(
     tmp.dir,
     'report.docx',
     sections.map((s) => `<h2>${s}</h2><p>${chars(800)}</p>`).join(''),

@@ -18,7 +18,7 @@ import {
 import { reportLength } from '../../src/rules/report-length.js';
 import { reportFromForm } from '../../src/submission/report-section.js';
 import type { DocumentRead, WordContent } from '../../src/types.js';
-import { docxFromHtml, submission, tempDir } from '../rules/support.js';
+import { submission, tempDir, wordFromHtml } from '../rules/support.js';
 import { corpusDir, corpusFound } from '../support/corpus.js';
 import { fixture, profile } from './helpers.js';
 
@@ -110,8 +110,8 @@ describe('text boxes', () => {
   it("count in a .doc as in a .docx (Word's 字数统计 counts them)", async () => {
     const html =
       '<p>正文第一段落</p><div style="position:absolute; left:100px; top:200px; width:300px; border:1px solid #000">文本框里的十二个字文本框</div><p>正文第二段落</p>';
-    const docx = await readDocx(docxFromHtml(tmp.dir, 'boxed.docx', html), profile.limits);
-    const doc = await readDoc(docxFromHtml(tmp.dir, 'boxed.doc', html), profile.limits);
+    const docx = await readDocx(wordFromHtml(tmp.dir, 'boxed.docx', html), profile.limits);
+    const doc = await readDoc(wordFromHtml(tmp.dir, 'boxed.doc', html), profile.limits);
     expect(docx.text).toContain('文本框里的十二个字文本框');
     expect(doc.text).toContain('文本框里的十二个字文本框');
     expect(countChars(doc.text).total).toBe(countChars(docx.text).total);

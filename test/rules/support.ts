@@ -147,7 +147,7 @@ export const chars = (n: number) =>
  * A real .docx (or, named so, a Word 97 .doc) written by LibreOffice from HTML (a private
  * profile, so parallel runs don't clash).
  */
-export function docxFromHtml(dir: string, name: string, html: string): Buffer {
+export function wordFromHtml(dir: string, name: string, html: string): Buffer {
   const ext = name.endsWith('.doc') ? 'doc' : 'docx';
   const base = name.slice(0, -(ext.length + 1));
   const src = path.join(dir, `${base}.html`);

@@ -8,13 +8,13 @@ import { assemble } from '../../src/submission/assemble.js';
 import type { DocumentRead, Role } from '../../src/types.js';
 import {
   chars,
-  docxFromHtml,
   magick,
   mail,
   profile,
   read,
   tempDir,
   wordDoc,
+  wordFromHtml,
 } from '../rules/support.js';
 
 const fixture = (name: string) =>
@@ -31,7 +31,7 @@ beforeAll(() => {
     '三、量化成效分析',
     chars(1100),
   ];
-  reportDocx = docxFromHtml(tmp.dir, 'report.docx', paragraphs.map((p) => `<p>${p}</p>`).join(''));
+  reportDocx = wordFromHtml(tmp.dir, 'report.docx', paragraphs.map((p) => `<p>${p}</p>`).join(''));
 });
 afterAll(() => tmp.cleanup());
 
