@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the small real files under fixtures/documents/ that test/documents/ reads.
-# Needs python3, LibreOffice (soffice), ImageMagick (convert) and zip. Re-run to regenerate;
+# Needs python3, LibreOffice (soffice) with its Python bridge (Debian's python3-uno, for the
+# system python3), ImageMagick (convert) and zip. Re-run to regenerate;
 # the outputs are committed so tests do not depend on these tools.
 set -euo pipefail
 OUT="$(cd "$(dirname "$0")/.." && pwd)/fixtures/documents"
@@ -75,6 +76,31 @@ cp form.pdf "$OUT/form-text.pdf"
 soffice --headless --convert-to 'pdf:writer_pdf_Export:{"EncryptFile":{"type":"boolean","value":"true"},"DocumentOpenPassword":{"type":"string","value":"secret"}}' \
   form.docx --outdir enc >/dev/null 2>&1
 cp enc/form.pdf "$OUT/encrypted.pdf"
+# The form as Word 97 with an open password: only LibreOffice's API takes a password for it.
+/usr/bin/python3 - "$PWD/form.docx" "$OUT/encrypted.doc" secret <<'PY'
+import subprocess, sys, time, uno
+from com.sun.star.beans import PropertyValue
+def prop(name, value):
+    p = PropertyValue(); p.Name = name; p.Value = value; return p
+office = subprocess.Popen(['soffice', '--headless', '--norestore', '--invisible',
+    '--accept=socket,host=127.0.0.1,port=2099;urp;', '-env:UserInstallation=file://' + sys.argv[1] + '.profile'])
+try:
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext('com.sun.star.bridge.UnoUrlResolver', local)
+    for _ in range(150):
+        try:
+            ctx = resolver.resolve('uno:socket,host=127.0.0.1,port=2099;urp;StarOffice.ComponentContext')
+            break
+        except Exception:
+            time.sleep(0.2)
+    desktop = ctx.ServiceManager.createInstanceWithContext('com.sun.star.frame.Desktop', ctx)
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(sys.argv[1]), '_blank', 0, (prop('Hidden', True),))
+    doc.storeToURL(uno.systemPathToFileUrl(sys.argv[2]), (prop('FilterName', 'MS Word 97'), prop('Password', sys.argv[3])))
+    doc.close(True)
+finally:
+    office.terminate()
+    office.wait()
+PY
 
 # ── images: a JPEG logo, a PNG named .jpg, a truncated JPEG, a red-seal scan, a plain scan.
 convert -size 600x600 plasma:red-blue -quality 85 logo.jpg

@@ -189,18 +189,39 @@ async function zipType(content: Buffer): Promise<DetectedType> {
  * ([MS-CFB] 2.6), so a name found at such an offset is a stream of the file.
  */
 export function oleStreams(content: Buffer, names: string[]): Set<string> {
-  const found = new Set<string>();
-  for (const name of names) {
-    const needle = Buffer.from(name, 'utf16le');
-    for (let at = content.indexOf(needle); at >= 0; at = content.indexOf(needle, at + 1)) {
-      if (at % 128 === 0) {
-        found.add(name);
-        break;
-      }
-    }
-  }
-  return found;
+  return new Set(names.filter((name) => oleEntry(content, name) >= 0));
 }
+
+/** Where the directory entry of stream `name` starts, or -1 (see oleStreams). */
+function oleEntry(content: Buffer, name: string): number {
+  const needle = Buffer.from(name, 'utf16le');
+  for (let at = content.indexOf(needle); at >= 0; at = content.indexOf(needle, at + 1)) {
+    if (at % 128 === 0) return at;
+  }
+  return -1;
+}
+
+/**
+ * Whether a Word 97–2003 file (.doc, OLE .wps) was saved with an open password: fEncrypted in
+ * the FIB that starts its WordDocument stream ([MS-DOC] 2.5.2). word-extractor does not look:
+ * such a file was reported as damaged. The stream's first sector is named in its directory entry
+ * ([MS-CFB] 2.6.3). A stream kept in the mini stream, or no FIB where one should start, answers
+ * false, and the reader says what it says.
+ */
+export function encryptedWord97(content: Buffer): boolean {
+  const entry = oleEntry(content, 'WordDocument');
+  if (entry < 0 || entry + 0x7c > content.length || content.length < 0x3c) return false;
+  const sectorShift = content.readUInt16LE(0x1e);
+  const miniStreamCutoff = content.readUInt32LE(0x38);
+  const size = content.readUInt32LE(entry + 0x78);
+  if (sectorShift < 7 || sectorShift > 16 || size < miniStreamCutoff) return false;
+  const fib = (content.readUInt32LE(entry + 0x74) + 1) * 2 ** sectorShift;
+  if (fib + 0x0c > content.length || content.readUInt16LE(fib) !== WORD_FIB_MAGIC) return false;
+  return (content.readUInt16LE(fib + 0x0a) & F_ENCRYPTED) !== 0;
+}
+
+const WORD_FIB_MAGIC = 0xa5ec;
+const F_ENCRYPTED = 0x0100;
 
 function oleType(content: Buffer, ext: string): DetectedType {
   const streams = oleStreams(content, [

@@ -5,7 +5,8 @@
 // that row's multi-paragraph cells.
 import type { ContestProfile } from '../config/contest.js';
 import type { TableCell, WordContent } from '../types.js';
-import { DocumentError } from './problems.js';
+import { encryptedWord97 } from './detect.js';
+import { DocumentError, passwordProtected } from './problems.js';
 import { type Block, buildWordContent, makeCell, wordLimits } from './word-content.js';
 import { runTask, TaskError, taskBytes, type WorkerLimits } from './worker.js';
 
@@ -17,6 +18,7 @@ export async function readDoc(
   /** The message's reading time, added to (WorkerLimits.clock). */
   clock?: WorkerLimits['clock'],
 ): Promise<WordContent> {
+  if (encryptedWord97(buf)) throw passwordProtected();
   let body: string;
   try {
     body = await runTask(

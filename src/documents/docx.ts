@@ -3,7 +3,7 @@
 import type { ContestProfile } from '../config/contest.js';
 import type { WordContent } from '../types.js';
 import { oversizedEntry } from './archive.js';
-import { DocumentError } from './problems.js';
+import { DocumentError, passwordProtected } from './problems.js';
 import { buildWordContent, makeCell, wordLimits } from './word-content.js';
 import { runTask, taskBytes, type WorkerLimits } from './worker.js';
 
@@ -27,12 +27,7 @@ export async function readDocx(
   clock?: WorkerLimits['clock'],
 ): Promise<WordContent> {
   // A .docx saved with a password is an OLE container (EncryptionInfo + EncryptedPackage).
-  if (buf.subarray(0, 4).equals(OLE_MAGIC)) {
-    throw new DocumentError({
-      kind: 'encrypted',
-      message: 'Word 文档设置了打开密码，无法读取，请去掉密码后重新发送',
-    });
-  }
+  if (buf.subarray(0, 4).equals(OLE_MAGIC)) throw passwordProtected();
   const oversized = await oversizedEntry(buf, (n) => /\.(xml|rels)$/i.test(n), XML_LIMITS);
   if (oversized) {
     throw new DocumentError({

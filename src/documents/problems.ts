@@ -12,3 +12,11 @@ export class DocumentError extends Error {
 export function isProblem(value: unknown): value is DocumentProblem {
   return typeof value === 'object' && value !== null && 'kind' in value && 'message' in value;
 }
+
+/** A Word file saved with an open password (.docx and .doc alike). */
+export function passwordProtected(): DocumentError {
+  return new DocumentError({
+    kind: 'encrypted',
+    message: 'Word 文档设置了打开密码，无法读取，请去掉密码后重新发送',
+  });
+}

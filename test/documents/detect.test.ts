@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectType, oleStreams } from '../../src/documents/detect.js';
+import { detectType, encryptedWord97, oleStreams } from '../../src/documents/detect.js';
 import { fixture } from './helpers.js';
 
 describe('detectType', () => {
@@ -62,5 +62,24 @@ describe('oleStreams', () => {
   it('finds the WordDocument stream of a .doc and no EncryptionInfo', () => {
     const found = oleStreams(fixture('form.doc'), ['WordDocument', 'EncryptionInfo']);
     expect([...found]).toEqual(['WordDocument']);
+  });
+});
+
+describe('encryptedWord97', () => {
+  it('finds the open password of a Word 97 file LibreOffice saved with one', () => {
+    expect(encryptedWord97(fixture('encrypted.doc'))).toBe(true);
+  });
+
+  it('finds none in the same form saved without one, nor in other files', () => {
+    for (const name of ['form.doc', 'form.wps', 'form.docx', 'encrypted.pdf']) {
+      expect(encryptedWord97(fixture(name)), name).toBe(false);
+    }
+  });
+
+  it('answers false for a directory entry whose first sector lies past the end', () => {
+    const doc = Buffer.from(fixture('encrypted.doc'));
+    const entry = doc.indexOf(Buffer.from('WordDocument', 'utf16le'));
+    doc.writeUInt32LE(0xfffffff0, entry + 0x74);
+    expect(encryptedWord97(doc)).toBe(false);
   });
 });

@@ -139,6 +139,7 @@ describe('readOne', () => {
     ['exe-named.jpg', 'suspicious'],
     ['archive.7z', 'unsupported'],
     ['encrypted.pdf', 'encrypted'],
+    ['encrypted.doc', 'encrypted'],
     ['encrypted-entry.zip', 'encrypted'],
     ['bomb.zip', 'suspicious'],
   ])('turns %s into a %s problem', async (name, kind) => {

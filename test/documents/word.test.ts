@@ -319,6 +319,15 @@ describe('Word files in the documents worker', () => {
 });
 
 describe('readDoc', () => {
+  it('reports a .doc saved with an open password as password-protected, not damaged', async () => {
+    await expect(readDoc(fixture('encrypted.doc'), profile.limits)).rejects.toSatisfy(
+      (e) =>
+        e instanceof DocumentError &&
+        e.problem.kind === 'encrypted' &&
+        e.problem.message.includes('密码'),
+    );
+  });
+
   it('reads the same form saved as Word 97 by LibreOffice, tables split into cells', async () => {
     expectForm(await readDoc(fixture('form.doc'), profile.limits));
   });
