@@ -284,7 +284,7 @@ export async function unpackZip(
   insideArchive: string,
   limits: ArchiveLimits,
   budget: ArchiveBudget,
-  /** Aborted when the caller stopped waiting (a timeout): nothing more is read or counted. */
+  /** Aborted when the caller stopped waiting (a timeout): no more entries kept or charged. */
   signal?: AbortSignal,
 ): Promise<Unpacked> {
   const out: Unpacked = { entries: [], problems: [] };
@@ -326,6 +326,8 @@ export async function unpackZip(
       const room = Math.min(limits.maxEntryBytes, limits.maxTotalBytes - budget.bytes);
       const bombAt = Math.max(RATIO_FLOOR_BYTES, entry.compressedSize * limits.maxRatio);
       const content = await entryBytes(zip, zipfile, entry, Math.min(room, bombAt));
+      // The abort may have come while the entry was read: it is not counted either.
+      signal?.throwIfAborted();
       if (!content) throw bombAt < room ? bomb(insideArchive) : tooBig(limits);
       budget.bytes += content.length;
       out.entries.push(makeEntry(safe, content, insideArchive));

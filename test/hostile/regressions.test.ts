@@ -110,6 +110,24 @@ describe('archives of folders', () => {
     expect(unpacked.entries).toEqual([]);
     expect(budget).toEqual(newBudget());
   });
+
+  it('does not count an entry whose reading the abort came during', async () => {
+    const zip = await makeZip([{ name: 'a.txt', data: Buffer.alloc(4096, 0x61) }]);
+    const budget = newBudget();
+    const stop = new AbortController();
+    // Aborted at the first await after the first entry was found: while it is being read.
+    const signal = Object.assign(Object.create(stop.signal), {
+      throwIfAborted: () => {
+        stop.signal.throwIfAborted();
+        queueMicrotask(() => stop.abort());
+      },
+    }) as AbortSignal;
+    const unpacked = await unpackZip(zip, '申报材料.zip', profile.limits.archive, budget, signal);
+    expect(stop.signal.aborted).toBe(true);
+    expect(unpacked.entries).toEqual([]);
+    // Counted as walked before the abort; its bytes, read after it, are not.
+    expect(budget).toEqual({ ...newBudget(), entries: 1 });
+  });
 });
 
 describe('parseMail past the part cap', () => {
