@@ -78,21 +78,25 @@ soffice --headless --convert-to 'pdf:writer_pdf_Export:{"EncryptFile":{"type":"b
 cp enc/form.pdf "$OUT/encrypted.pdf"
 # The form as Word 97 with an open password: only LibreOffice's API takes a password for it.
 /usr/bin/python3 - "$PWD/form.docx" "$OUT/encrypted.doc" secret <<'PY'
-import subprocess, sys, time, uno
+import os, subprocess, sys, time, uno
 from com.sun.star.beans import PropertyValue
 def prop(name, value):
     p = PropertyValue(); p.Name = name; p.Value = value; return p
+pipe = f'fixtures-{os.getpid()}'
+profile = uno.systemPathToFileUrl(sys.argv[1] + '.profile')
 office = subprocess.Popen(['soffice', '--headless', '--norestore', '--invisible',
-    '--accept=socket,host=127.0.0.1,port=2099;urp;', '-env:UserInstallation=file://' + sys.argv[1] + '.profile'])
+    f'--accept=pipe,name={pipe};urp;', f'-env:UserInstallation={profile}'])
 try:
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext('com.sun.star.bridge.UnoUrlResolver', local)
     for _ in range(150):
         try:
-            ctx = resolver.resolve('uno:socket,host=127.0.0.1,port=2099;urp;StarOffice.ComponentContext')
+            ctx = resolver.resolve(f'uno:pipe,name={pipe};urp;StarOffice.ComponentContext')
             break
         except Exception:
             time.sleep(0.2)
+    else:
+        sys.exit('LibreOffice did not accept a connection')
     desktop = ctx.ServiceManager.createInstanceWithContext('com.sun.star.frame.Desktop', ctx)
     doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(sys.argv[1]), '_blank', 0, (prop('Hidden', True),))
     doc.storeToURL(uno.systemPathToFileUrl(sys.argv[2]), (prop('FilterName', 'MS Word 97'), prop('Password', sys.argv[3])))

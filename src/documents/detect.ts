@@ -192,11 +192,17 @@ export function oleStreams(content: Buffer, names: string[]): Set<string> {
   return new Set(names.filter((name) => oleEntry(content, name) >= 0));
 }
 
-/** Where the directory entry of stream `name` starts, or -1 (see oleStreams). */
+/**
+ * Where the directory entry of stream `name` starts, or -1 (see oleStreams): at a 128-byte
+ * offset, with the name's length (its NUL included) and the type of a stream.
+ */
 function oleEntry(content: Buffer, name: string): number {
   const needle = Buffer.from(name, 'utf16le');
   for (let at = content.indexOf(needle); at >= 0; at = content.indexOf(needle, at + 1)) {
-    if (at % 128 === 0) return at;
+    if (at % 128 !== 0 || at + 0x43 > content.length) continue;
+    if (content.readUInt16LE(at + 0x40) === needle.length + 2 && content[at + 0x42] === 2) {
+      return at;
+    }
   }
   return -1;
 }
@@ -205,12 +211,12 @@ function oleEntry(content: Buffer, name: string): number {
  * Whether a Word 97–2003 file (.doc, OLE .wps) was saved with an open password: fEncrypted in
  * the FIB that starts its WordDocument stream ([MS-DOC] 2.5.2). word-extractor does not look:
  * such a file was reported as damaged. The stream's first sector is named in its directory entry
- * ([MS-CFB] 2.6.3). A stream kept in the mini stream, or no FIB where one should start, answers
+ * ([MS-CFB] 2.6.1). A stream kept in the mini stream, or no FIB where one should start, answers
  * false, and the reader says what it says.
  */
 export function encryptedWord97(content: Buffer): boolean {
   const entry = oleEntry(content, 'WordDocument');
-  if (entry < 0 || entry + 0x7c > content.length || content.length < 0x3c) return false;
+  if (entry < 0 || entry + 0x7c > content.length) return false;
   const sectorShift = content.readUInt16LE(0x1e);
   const miniStreamCutoff = content.readUInt32LE(0x38);
   const size = content.readUInt32LE(entry + 0x78);

@@ -71,15 +71,49 @@ describe('encryptedWord97', () => {
   });
 
   it('finds none in the same form saved without one, nor in other files', () => {
-    for (const name of ['form.doc', 'form.wps', 'form.docx', 'encrypted.pdf']) {
+    for (const name of ['form.doc', 'form.docx', 'encrypted.pdf']) {
       expect(encryptedWord97(fixture(name)), name).toBe(false);
     }
   });
 
-  it('answers false for a directory entry whose first sector lies past the end', () => {
+  // The encrypted fixture, its WordDocument directory entry changed by `change`.
+  const changed = (change: (doc: Buffer, entry: number) => Buffer | undefined) => {
     const doc = Buffer.from(fixture('encrypted.doc'));
-    const entry = doc.indexOf(Buffer.from('WordDocument', 'utf16le'));
-    doc.writeUInt32LE(0xfffffff0, entry + 0x74);
-    expect(encryptedWord97(doc)).toBe(false);
+    const name = Buffer.from('WordDocument', 'utf16le');
+    let entry = doc.indexOf(name);
+    while (entry % 128 !== 0) entry = doc.indexOf(name, entry + 1);
+    return change(doc, entry) ?? doc;
+  };
+
+  it('answers false, without throwing, where the entry or the FIB is not what it should be', () => {
+    const cases = {
+      'first sector past the end': changed((d, e) => void d.writeUInt32LE(0xfffffff0, e + 0x74)),
+      'cut inside the entry': changed((d, e) => d.subarray(0, e + 0x7b)),
+      'a stream in the mini stream': changed((d, e) => void d.writeUInt32LE(4095, e + 0x78)),
+      'the sector size wrong': changed((d) => void d.writeUInt16LE(12, 0x1e)),
+      'a longer name (WordDocumentX)': changed((d, e) => void d.writeUInt16LE(28, e + 0x40)),
+      'not a stream': changed((d, e) => void (d[e + 0x42] = 1)),
+    };
+    for (const [what, doc] of Object.entries(cases)) expect(encryptedWord97(doc), what).toBe(false);
+  });
+
+  it('finds the FIB in a file of 4096-byte sectors', () => {
+    // Header (sector shift 12, mini stream cutoff 4096), the directory in sector 0, the
+    // WordDocument stream from sector 1: its FIB at (1 + 1) × 4096.
+    const file = Buffer.alloc(4 * 4096);
+    Buffer.from('d0cf11e0a1b11ae1', 'hex').copy(file);
+    file.writeUInt16LE(12, 0x1e);
+    file.writeUInt32LE(4096, 0x38);
+    const entry = 4096;
+    Buffer.from('WordDocument', 'utf16le').copy(file, entry);
+    file.writeUInt16LE(26, entry + 0x40);
+    file[entry + 0x42] = 2;
+    file.writeUInt32LE(1, entry + 0x74);
+    file.writeUInt32LE(8192, entry + 0x78);
+    file.writeUInt16LE(0xa5ec, 2 * 4096);
+    file.writeUInt16LE(0x0100, 2 * 4096 + 0x0a);
+    expect(encryptedWord97(file)).toBe(true);
+    file.writeUInt16LE(0, 2 * 4096 + 0x0a);
+    expect(encryptedWord97(file)).toBe(false);
   });
 });
