@@ -76,23 +76,39 @@ describe('encryptedWord97', () => {
     }
   });
 
-  // The encrypted fixture, its WordDocument directory entry changed by `change`.
-  const changed = (change: (doc: Buffer, entry: number) => Buffer | undefined) => {
+  // A copy of the encrypted fixture, and where its WordDocument directory entry starts.
+  const encrypted = () => {
     const doc = Buffer.from(fixture('encrypted.doc'));
     const name = Buffer.from('WordDocument', 'utf16le');
     let entry = doc.indexOf(name);
     while (entry % 128 !== 0) entry = doc.indexOf(name, entry + 1);
-    return change(doc, entry) ?? doc;
+    return { doc, entry };
+  };
+  const changed = (change: (doc: Buffer, entry: number) => void) => {
+    const { doc, entry } = encrypted();
+    change(doc, entry);
+    return doc;
   };
 
   it('answers false, without throwing, where the entry or the FIB is not what it should be', () => {
+    const { doc: whole, entry: at } = encrypted();
     const cases = {
-      'first sector past the end': changed((d, e) => void d.writeUInt32LE(0xfffffff0, e + 0x74)),
-      'cut inside the entry': changed((d, e) => d.subarray(0, e + 0x7b)),
-      'a stream in the mini stream': changed((d, e) => void d.writeUInt32LE(4095, e + 0x78)),
-      'the sector size wrong': changed((d) => void d.writeUInt16LE(12, 0x1e)),
-      'a longer name (WordDocumentX)': changed((d, e) => void d.writeUInt16LE(28, e + 0x40)),
-      'not a stream': changed((d, e) => void (d[e + 0x42] = 1)),
+      'first sector past the end': changed((d, e) => {
+        d.writeUInt32LE(0xfffffff0, e + 0x74);
+      }),
+      'cut inside the entry': whole.subarray(0, at + 0x7b),
+      'a stream in the mini stream': changed((d, e) => {
+        d.writeUInt32LE(4095, e + 0x78);
+      }),
+      'the sector size wrong': changed((d) => {
+        d.writeUInt16LE(12, 0x1e);
+      }),
+      'a longer name (WordDocumentX)': changed((d, e) => {
+        d.writeUInt16LE(28, e + 0x40);
+      }),
+      'not a stream': changed((d, e) => {
+        d[e + 0x42] = 1;
+      }),
     };
     for (const [what, doc] of Object.entries(cases)) expect(encryptedWord97(doc), what).toBe(false);
   });
