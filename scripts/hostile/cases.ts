@@ -225,6 +225,18 @@ export const CASES: HostileCase[] = [
       ]),
   },
   {
+    file: 'encrypted-doc.eml',
+    what: 'the form as a Word 97 .doc with an open password (LibreOffice, fixtures/documents/encrypted.doc)',
+    build: async () =>
+      message(env('encrypted-doc', '瑞丰村镇银行'), [
+        {
+          filename: '申报表.doc',
+          contentType: 'application/msword',
+          content: doc('encrypted.doc'),
+        },
+      ]),
+  },
+  {
     file: 'encrypted-pdf.eml',
     what: 'a PDF with an open password (LibreOffice export, fixtures/documents/encrypted.pdf)',
     build: async () =>

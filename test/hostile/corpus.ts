@@ -75,6 +75,11 @@ export const EXPECTED: Record<string, Expectation> = {
     file: '申报表.docx',
     says: /设置了打开密码/,
   },
+  'encrypted-doc.eml': {
+    rule: 'ATTACHMENT_UNREADABLE',
+    file: '申报表.doc',
+    says: /设置了打开密码/,
+  },
   'encrypted-pdf.eml': {
     rule: 'ATTACHMENT_UNREADABLE',
     file: '盖章扫描件.pdf',
