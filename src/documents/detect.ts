@@ -186,16 +186,14 @@ async function zipType(content: Buffer): Promise<DetectedType> {
 /**
  * OLE compound files hold .doc/.xls/.ppt/.wps and encrypted OOXML. Directory entries are
  * 128-byte records starting with the UTF-16LE stream name, at 128-byte offsets of the file
- * ([MS-CFB] 2.6), so a name found at such an offset is a stream of the file.
+ * ([MS-CFB] 2.6): a stream of the file is a name found at such an offset, in a record that says
+ * the name's length and a stream's type (oleEntry).
  */
 export function oleStreams(content: Buffer, names: string[]): Set<string> {
   return new Set(names.filter((name) => oleEntry(content, name) >= 0));
 }
 
-/**
- * Where the directory entry of stream `name` starts, or -1 (see oleStreams): at a 128-byte
- * offset, with the name's length (its NUL included) and the type of a stream.
- */
+/** Where the directory entry of stream `name` starts, or -1 (the length counts the name's NUL). */
 function oleEntry(content: Buffer, name: string): number {
   const needle = Buffer.from(name, 'utf16le');
   for (let at = content.indexOf(needle); at >= 0; at = content.indexOf(needle, at + 1)) {
