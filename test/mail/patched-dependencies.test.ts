@@ -1,7 +1,7 @@
 // scripts/patch-dependencies.mjs changes installed libraries after every install. These tests
 // check that each fix is in place in the copy the service loads, and that the patched MIME
-// splitter splits mail exactly as the library's own code does: the same parts, headers and bytes,
-// whichever way the message is cut into pieces.
+// splitter and base64 decoder give exactly what the libraries' own code gives: the same parts,
+// headers and bytes, whichever way the input is cut into pieces.
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -12,27 +12,43 @@ import { corpusFiles } from '../support/corpus.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const fromMailparser = createRequire(path.join(root, 'node_modules/mailparser/package.json'));
-const splitterFile = fromMailparser.resolve('@zone-eu/mailsplit/lib/message-splitter.js');
-const [fix] = PATCHES.filter((p) => p.file === 'lib/message-splitter.js');
+const fromMailsplit = createRequire(fromMailparser.resolve('@zone-eu/mailsplit/package.json'));
+const load = createRequire(import.meta.url);
+const scratches: string[] = [];
+afterAll(() => {
+  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+});
 
-// The library's own splitter, unpatched: a copy of its lib/ beside the installed one (so that
-// its own requires resolve), with the fix taken out again.
-const scratch = mkdtempSync(path.join(root, 'node_modules/.cache-unpatched-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-cpSync(path.dirname(splitterFile), scratch, { recursive: true });
-const unpatchedFile = path.join(scratch, 'message-splitter.js');
-const installed = readFileSync(splitterFile, 'utf8');
-writeFileSync(
-  unpatchedFile,
-  installed.replace(fix?.replace ?? '', () => fix?.find ?? ''),
-);
-/** Without the fix in place, the two would be the same code: nothing to compare. */
-const comparable = fix !== undefined && installed.includes(fix.replace);
+/**
+ * The installed module and the library's own, unpatched: a copy of the module's folder beside the
+ * installed one (so that its own requires resolve), with the fix taken out again. `comparable`
+ * is false when the installed module does not carry the fix: then both would be the same code.
+ */
+function withAndWithout<T>(installedFile: string) {
+  const fix = PATCHES.find((p) => installedFile.endsWith(path.join(p.package, p.file)));
+  const scratch = mkdtempSync(path.join(root, 'node_modules/.cache-unpatched-'));
+  scratches.push(scratch);
+  cpSync(path.dirname(installedFile), scratch, { recursive: true });
+  const unpatchedFile = path.join(scratch, path.basename(installedFile));
+  const installed = readFileSync(installedFile, 'utf8');
+  writeFileSync(
+    unpatchedFile,
+    installed.replace(fix?.replace ?? '', () => fix?.find ?? ''),
+  );
+  return {
+    patched: load(installedFile) as T,
+    unpatched: load(unpatchedFile) as T,
+    comparable:
+      fix !== undefined &&
+      installed.includes(fix.replace) &&
+      !readFileSync(unpatchedFile, 'utf8').includes(fix.replace),
+  };
+}
 
 type Splitter = new () => Transform;
-const load = createRequire(import.meta.url);
-const Patched = load(splitterFile) as Splitter;
-const Unpatched = load(unpatchedFile) as Splitter;
+const splitter = withAndWithout<Splitter>(
+  fromMailparser.resolve('@zone-eu/mailsplit/lib/message-splitter.js'),
+);
 
 /** What a splitter emits for `raw` written in pieces of `size`: each part's headers and bytes. */
 async function split(Splitter: Splitter, raw: Buffer, size: number): Promise<string[]> {
@@ -71,12 +87,62 @@ const files = [
   ...corpusFiles('emails', (f) => f.endsWith('.eml')).slice(0, 40),
 ];
 
+type Decoder = { Decoder: new () => Transform };
+const base64 = withAndWithout<Decoder>(fromMailsplit.resolve('libbase64'));
+
+/** What a decoder pushes for `text` written in pieces whose lengths `sizes` gives in turn. */
+async function decode(lib: Decoder, text: Buffer, sizes: number[]): Promise<string[]> {
+  const decoder = new lib.Decoder();
+  const out: string[] = [];
+  decoder.on('data', (piece: Buffer) => out.push(piece.toString('hex')));
+  const done = new Promise((resolve, reject) => {
+    decoder.on('end', resolve).on('error', reject);
+  });
+  let at = 0;
+  for (let n = 0; at < text.length; n++) {
+    const size = sizes[n % sizes.length] ?? 1;
+    decoder.write(text.subarray(at, at + size));
+    at += size;
+  }
+  decoder.end();
+  await done;
+  return out;
+}
+
+/** A repeatable sequence of numbers in [0, 1) (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * `size` random bytes, and their base64 as mail carries it, or garbled: lines of `width`
+ * characters with line ends, and now and then one of the characters `junk`.
+ */
+function base64Body(next: () => number, size: number, width: number, junk: string) {
+  const bytes = Buffer.from(Array.from({ length: size }, () => Math.floor(next() * 256)));
+  const chars = [...bytes.toString('base64').replace(new RegExp(`.{${width}}`, 'g'), '$&\r\n')];
+  for (let k = 0; junk && k < 1 + size / 200; k++) {
+    chars.splice(
+      Math.floor(next() * chars.length),
+      0,
+      junk[Math.floor(next() * junk.length)] ?? '',
+    );
+  }
+  return { bytes, text: Buffer.from(chars.join(''), 'latin1') };
+}
+
 describe('patched dependencies', () => {
   it('are patched where the service loads them', () => {
     expect(PATCHES.length).toBeGreaterThan(0);
     for (const patch of PATCHES) expect(patchState(patch), patch.package).toBe('patched');
-    expect(comparable).toBe(true);
-    expect(readFileSync(unpatchedFile, 'utf8')).not.toContain(fix?.replace);
+    expect(splitter.comparable).toBe(true);
+    expect(base64.comparable).toBe(true);
   });
 
   const cases: [string, Buffer][] = [
@@ -85,12 +151,38 @@ describe('patched dependencies', () => {
   ];
   for (const [name, raw] of cases) {
     it(`splits ${name} as the library's own code does`, async () => {
-      expect(comparable, 'the installed splitter carries the fix').toBe(true);
+      expect(splitter.comparable, 'the installed splitter carries the fix').toBe(true);
       for (const size of [1, 2, 77, 4096, 65536]) {
         if (size < 64 && raw.length > 100_000) continue; // a piece per byte of 300 KB: minutes
-        const ours = await split(Patched, raw, size);
+        const ours = await split(splitter.patched, raw, size);
         expect(ours.length).toBeGreaterThan(0);
-        expect(ours, `pieces of ${size}`).toEqual(await split(Unpatched, raw, size));
+        expect(ours, `pieces of ${size}`).toEqual(await split(splitter.unpatched, raw, size));
+      }
+    });
+  }
+
+  const bodies: [string, string][] = [
+    ['clean lines', ''],
+    ['spaces, tabs, NULs and 8-bit bytes', ' \t\0\xff\x80!.'],
+    ["'-' and '_', which Node's decoder would read", '-_ '],
+    ['padding in the middle', '=\r\n'],
+  ];
+  for (const [name, junk] of bodies) {
+    it(`decodes base64 with ${name} as the library's own code does`, async () => {
+      expect(base64.comparable, 'the installed decoder carries the fix').toBe(true);
+      const next = random(junk.length + 7);
+      for (let round = 0; round < 60; round++) {
+        const size = round === 0 ? 300_000 : Math.floor(next() * 3000);
+        const width = [76, 64, 75, 1, 3, 1000][round % 6] ?? 76;
+        const { bytes, text } = base64Body(next, size, width, junk);
+        const pieces = [[1], [2, 3], [5, 77], [4096], [65536], [1 + Math.floor(next() * 700)]];
+        const sizes = pieces[round % pieces.length] ?? [1];
+        if (text.length > 100_000 && (sizes[0] ?? 1) < 64) continue; // minutes, a byte a piece
+        const ours = await decode(base64.patched, text, sizes);
+        const why = `round ${round}, pieces of ${sizes}`;
+        expect(ours, why).toEqual(await decode(base64.unpatched, text, sizes));
+        // Padding ends a segment; anything else that is not base64 is skipped.
+        if (!junk.includes('=')) expect(ours.join(''), why).toBe(bytes.toString('hex'));
       }
     });
   }
