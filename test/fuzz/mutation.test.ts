@@ -8,6 +8,7 @@ import { loadContest } from '../../src/config/contest.js';
 import { closeDocumentsWorker } from '../../src/documents/index.js';
 import { validateMessage } from '../../src/validate.js';
 import { corpusDir, corpusFiles, corpusFound } from '../support/corpus.js';
+import { seededRandom } from '../support/random.js';
 
 const base = loadContest();
 // Damaged documents may hang a reader until its timeout; shorter ones keep the run bounded
@@ -23,18 +24,6 @@ const profile = {
 const SEED = 20251020;
 const MUTANTS = 5;
 const receivedAt = new Date('2025-10-15T10:00:00+08:00');
-
-/** mulberry32: a small seeded PRNG, so every run makes the same mutants. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hash = (s: string) =>
   [...s].reduce((h, c) => (Math.imul(h, 31) + (c.codePointAt(0) ?? 0)) >>> 0, SEED);
@@ -86,7 +75,7 @@ function mutate(raw: Buffer, i: number, random: () => number): Buffer {
 
 async function survives(file: string) {
   const raw = readFileSync(file);
-  const random = rng(hash(path.basename(file)));
+  const random = seededRandom(hash(path.basename(file)));
   for (let i = 0; i < MUTANTS; i++) {
     const mutant = mutate(raw, i, random);
     const { result } = await validateMessage(mutant, receivedAt, profile).catch((err: Error) => {

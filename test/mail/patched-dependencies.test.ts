@@ -9,6 +9,7 @@ import type { Transform } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PATCHES, patchState } from '../../scripts/patch-dependencies.mjs';
 import { corpusFiles } from '../support/corpus.js';
+import { seededRandom } from '../support/random.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const fromMailparser = createRequire(path.join(root, 'node_modules/mailparser/package.json'));
@@ -50,19 +51,29 @@ const splitter = withAndWithout<Splitter>(
   fromMailparser.resolve('@zone-eu/mailsplit/lib/message-splitter.js'),
 );
 
+/** Writes `input` to `stream` in pieces whose lengths `sizes` gives in turn, then ends it. */
+function writeInPieces(stream: Transform, input: Buffer, sizes: number[]) {
+  let at = 0;
+  for (let n = 0; at < input.length; n++) {
+    const size = sizes[n % sizes.length] ?? 1;
+    stream.write(input.subarray(at, at + size));
+    at += size;
+  }
+  stream.end();
+}
+
 /** What a splitter emits for `raw` written in pieces of `size`: each part's headers and bytes. */
 async function split(Splitter: Splitter, raw: Buffer, size: number): Promise<string[]> {
-  const splitter = new Splitter();
+  const instance = new Splitter();
   const out: string[] = [];
-  splitter.on('data', (d: { type: string; value?: Buffer; getHeaders?: () => Buffer }) => {
+  instance.on('data', (d: { type: string; value?: Buffer; getHeaders?: () => Buffer }) => {
     if (d.type === 'node') out.push(`node ${d.getHeaders?.().toString('latin1')}`);
     else out.push(`${d.type} ${d.value?.toString('latin1')}`);
   });
   const done = new Promise((resolve, reject) => {
-    splitter.on('end', resolve).on('error', reject);
+    instance.on('end', resolve).on('error', reject);
   });
-  for (let i = 0; i < raw.length; i += size) splitter.write(raw.subarray(i, i + size));
-  splitter.end();
+  writeInPieces(instance, raw, [size]);
   await done;
   return out;
 }
@@ -98,26 +109,9 @@ async function decode(lib: Decoder, text: Buffer, sizes: number[]): Promise<stri
   const done = new Promise((resolve, reject) => {
     decoder.on('end', resolve).on('error', reject);
   });
-  let at = 0;
-  for (let n = 0; at < text.length; n++) {
-    const size = sizes[n % sizes.length] ?? 1;
-    decoder.write(text.subarray(at, at + size));
-    at += size;
-  }
-  decoder.end();
+  writeInPieces(decoder, text, sizes);
   await done;
   return out;
-}
-
-/** A repeatable sequence of numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /**
@@ -172,7 +166,7 @@ describe('patched dependencies', () => {
   for (const [name, junk] of bodies) {
     it(`decodes base64 with ${name} as the library's own code does`, async () => {
       expect(base64.comparable, 'the installed decoder carries the fix').toBe(true);
-      const next = random(junk.length + 7);
+      const next = seededRandom(junk.length + 7);
       for (let round = 0; round < 60; round++) {
         // Every tenth body is cut into several 64 KB pieces, characters carried between them.
         const big = round % 10 === 0;
