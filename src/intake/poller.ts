@@ -277,7 +277,10 @@ function watchMailbox(mailbox: string, deps: PollerDeps) {
     if (!stream) return vanished();
     let streamError: unknown;
     stream.on('error', (err) => {
-      streamError ??= err;
+      // A reader that stops early (a `for await` left by a throw: the blob store's write on a
+      // full disk) makes Node destroy the stream with an AbortError: that is the store's
+      // failure, not the server's, and must not count against the message.
+      if ((err as Error | undefined)?.name !== 'AbortError') streamError ??= err;
     });
     try {
       await store(stream, meta.size);

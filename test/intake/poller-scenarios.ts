@@ -1,9 +1,10 @@
 // The poller's end-to-end scenarios against a real Dovecot and the machine's Redis, written once
 // and run with any PollSink: the in-memory reference sink (imap-poller.test.ts) and the real
 // store on SQLite/PostgreSQL. `makeSink` must return an empty store each time it is called.
-import { chmod, readdir, readFile } from 'node:fs/promises';
+import { chmod, open, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough, pipeline } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { INTAKE_KEYWORD, type PollSink } from '../../src/intake/poller.js';
@@ -474,6 +475,51 @@ export function runPollerScenarios(
       await p.pollNow();
       expect(await s.unfetched(BOX)).toEqual([2]);
       expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs.filter((_, i) => i !== 1)));
+    });
+
+    it('blames a store that fails mid-download (a full disk) on the store, and passes nothing over', async () => {
+      const { poller, appendAll } = rig.get();
+      const s = await newStore();
+      // The middle one downloads in several pieces (the poller asks for ~1 MB at a time).
+      const msgs = testMessages('disk-full', 3).map((m, i) =>
+        i === 1 ? { ...m, raw: generatedMessage('disk-full', i, 2_000_000) } : m,
+      );
+      await appendAll(msgs);
+      let full = true;
+      const o = observed({
+        ...s.sink,
+        async ingest(input) {
+          if (!full || input.uid !== 2) return s.sink.ingest(input);
+          // As the blob store writes a download: into a file, each piece as it is read; here
+          // the disk refuses the first, and the file is closed.
+          const file = await open(path.join(tmpdir(), `disk-full-${process.pid}`), 'w');
+          try {
+            for await (const piece of input.raw as Readable) {
+              if (piece.length > 0)
+                throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+            }
+          } finally {
+            await file.close();
+          }
+          throw new Error('the download was empty');
+        },
+      });
+      const p = poller(o.sink, { giveUp: { attempts: 2, afterMs: 0 } });
+      await p.start();
+      await waitUntil(
+        'three failed sweeps, or UID 2 passed over',
+        async () => failedSweeps(o) >= 3 || (await s.unfetched(BOX)).length > 0,
+        20_000,
+      );
+      // Not the message's fault: UID 2 keeps its place, and nothing behind it is stored.
+      expect(await s.unfetched(BOX)).toEqual([]);
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs.slice(0, 1)));
+
+      full = false;
+      await waitUntil('all 3 messages are stored', async () => (await count(s)()) >= 3, 20_000);
+      await p.pollNow();
+      expect(fingerprint(await s.rows(BOX))).toEqual(expected(msgs));
+      expect(await s.unfetched(BOX)).toEqual([]);
     });
 
     it('fetches a message whole when its download differs from RFC822.SIZE, and stores its bytes', async () => {
