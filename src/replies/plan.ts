@@ -1,8 +1,7 @@
 // Which reply a filed submission gets (DESIGN.md §2): acknowledgement, rejection, late notice,
 // "under review", or an update for a resubmission. A not-submission gets nothing and no row:
 // robots must never be answered and organisers answer questions by hand (the submission row
-// already says `inquiry`/`auto_reply`). A duplicate, or an older message filed after a newer
-// one of its case, gets a `suppressed` row saying so.
+// already says `inquiry`/`auto_reply`). A duplicate gets a `suppressed` row saying so.
 import type { ContestProfile } from '../config/contest.js';
 import { mailGuardReason, replyRecipient } from '../mail/reply-guard.js';
 import type { PlannedReply } from '../store/replies.js';
@@ -29,21 +28,20 @@ export function replyKindFor(
 export function planReply(input: {
   result: CheckResult;
   mail: ParsedMail;
-  filed: { duplicateOf: number | null; supersedes: number | null; supersededBy: number | null };
+  filed: { duplicateOf: number | null; supersedes: number | null };
   ownAddresses: string[];
   profile: ContestProfile;
 }): PlannedReply | null {
   const kind = replyKindFor(input.result, input.filed);
   if (!kind) return null;
-  // An older message filed after a newer one of its case (a retry, a backfill): the applicant
-  // has had the newer one's answer, and this one's (a rejection after an acknowledgement, say)
-  // would contradict it. The row says so.
+  // An older message filed after a newer one of its case (a retry, a backfill, two workers) is
+  // planned as if it had come first: the send job holds it back (`overtaken`) when the newer one's
+  // answer goes to the same address, and only then. Its sender may be a colleague who has had no
+  // answer at all.
   const suppressedReason =
     input.filed.duplicateOf !== null
       ? 'duplicate'
-      : input.filed.supersededBy !== null
-        ? 'superseded'
-        : mailGuardReason(input.mail, input.ownAddresses);
+      : mailGuardReason(input.mail, input.ownAddresses);
   return {
     kind,
     recipient: replyRecipient(input.mail),

@@ -148,6 +148,48 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     expect(letter.subject).not.toContain('需修改');
   });
 
+  it('answers an older message filed after a newer one of its case as if they had come in order', async () => {
+    const worker = await rig.app({ roles: ['worker'] });
+    await worker.start();
+    const intake = await rig.app();
+    const submit = async (from: string, receivedAt: string) => {
+      await intake.ingest({
+        raw: await makeMessage({ from, subject: '测试单位有限公司+测试案例' }),
+        source: 'import',
+        mailbox: 'import',
+        receivedAt: new Date(receivedAt),
+        receivedAtSource: 'now',
+      });
+      const n = (await replyRows(rig)).length;
+      await waitFor('its reply settled', async () => {
+        const rows = await replyRows(rig);
+        return rows.length > n && rows.every((r) => r.state !== 'pending');
+      });
+      return (await replyRows(rig)).at(-1);
+    };
+    const bob = '联系人乙 <bob@example.cn>';
+    // The newer message first (a retry, a backfill, two workers): it is the case's current one.
+    expect(await submit(bob, '2025-10-10T10:05:00+08:00')).toMatchObject({ state: 'sent' });
+    // An older one from the same address: its answer would contradict the one already sent.
+    expect(await submit(bob, '2025-10-10T10:00:00+08:00')).toMatchObject({
+      state: 'suppressed',
+      suppressed_reason: 'superseded',
+    });
+    // An older one from a colleague, who has had no answer: in arrival order it would have had
+    // its own, so it gets it now.
+    expect(await submit('联系人甲 <alice@example.cn>', '2025-10-10T09:55:00+08:00')).toMatchObject({
+      recipient: 'alice@example.cn',
+      state: 'sent',
+    });
+    // All three are one case: the same organisation and title.
+    const rows = await replyRows(rig);
+    const caseIds = await Promise.all(
+      rows.map(async (r) => (await getSubmission(rig.store.db, r.submission_id))?.caseId),
+    );
+    expect(caseIds).toHaveLength(3);
+    expect(new Set(caseIds).size).toBe(1);
+  });
+
   it("holds back a deferred automatic reply once an organiser set its case's verdict, even without a notice", async () => {
     const {
       deferred: [held],
