@@ -3,9 +3,11 @@
 // must never be rejected as a malformed submission (DESIGN.md §2).
 import type { MessageKind, ParsedMail } from '../types.js';
 
-// `noreply2@`, `no-reply.cn@` too: a digit or a separator may follow the word.
+// `noreply2@`, `no-reply.cn@` too: a digit or a separator may follow the word. A system's name
+// may come before "noreply" or "bounces" (`oa_noreply@`, `system-noreply@`, a list's
+// `name-bounces@`), after a separator.
 const ROBOT_LOCAL_PART =
-  /^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?|auto[-_.]?reply)(\d*)([-+_.].*)?$/i;
+  /^(mailer-daemon|postmaster|(.+[-_.])?(no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?)|auto[-_.]?reply)(\d*)([-+_.].*)?$/i;
 
 /** Out-of-office and auto-reply subjects; only trusted on a message without attachments. */
 const AUTO_REPLY_SUBJECT =

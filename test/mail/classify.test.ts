@@ -55,6 +55,9 @@ describe('autoReplyReason', () => {
     [{ headers: { precedence: ['bulk (sent by a list)'] } }, 'precedence'],
     [{ from: { name: '', address: 'noreply2@bank.example' } }, 'robot-sender'],
     [{ from: { name: '', address: 'no-reply.cn@bank.example' } }, 'robot-sender'],
+    [{ from: { name: '', address: 'oa_noreply@bank.example' } }, 'robot-sender'],
+    [{ from: { name: '', address: 'system-noreply@bank.example' } }, 'robot-sender'],
+    [{ from: { name: '', address: 'contest-list-bounces@lists.example' } }, 'robot-sender'],
     [
       {
         contentType: 'multipart/mixed',
@@ -74,6 +77,9 @@ describe('autoReplyReason', () => {
     // A person whose name starts like a robot's word is a person.
     const lookalike = mail({ from: { name: '', address: 'noreplyaccount2x@bank.example' } });
     expect(autoReplyReason(lookalike)).toBeNull();
+    // Nor one whose name ends like one without a separator before it.
+    for (const address of ['zhangnoreply@bank.example', 'li.bouncesfeng@bank.example'])
+      expect(autoReplyReason(mail({ from: { name: '', address } })), address).toBeNull();
     expect(autoReplyReason(mail({ headers: { precedence: ['first-class'] } }))).toBeNull();
     const withFile = {
       filename: 'a.doc',
