@@ -219,14 +219,23 @@ export function createImapSession(
         uid: true,
         chunkSize: DOWNLOAD_CHUNK_BYTES,
       });
+      if (content) return content;
       // imapflow answers "nothing to download" on a closed connection too: that is no
       // expunged message, and a sweep that took it for one would skip the rest of its batch.
-      if (!content && !(client.usable && client.mailbox)) {
+      if (!(client.usable && client.mailbox)) {
         throw Object.assign(new Error('IMAP connection closed before a download'), {
           code: 'NoConnection',
         });
       }
-      return content;
+      // No body for a UID listed a moment ago: expunged meanwhile, or a server that answered
+      // the FETCH with OK and no data. Only a message that is gone may be skipped (as in meta).
+      const still = await client.search({ uid: String(uid) }, { uid: true });
+      if (!still || still.includes(uid)) {
+        throw Object.assign(new Error(`the IMAP server gave no body for UID ${uid}`), {
+          code: 'FetchIncomplete',
+        });
+      }
+      return undefined;
     },
     async fetchWhole(uid) {
       const m = await client.fetchOne(String(uid), { uid: true, source: true }, { uid: true });

@@ -28,6 +28,21 @@ describe('startDovecot', () => {
     return { s, box: await s.open('INBOX') };
   };
 
+  /** Another client deletes the message. */
+  const expungeElsewhere = async (d: TestDovecot, uid: number | undefined) => {
+    const other = new ImapFlow({
+      host: d.host,
+      port: d.port,
+      secure: false,
+      auth: { user: d.user, pass: d.password },
+      logger: false,
+    });
+    await other.connect();
+    await other.mailboxOpen('INBOX');
+    await other.messageDelete(String(uid), { uid: true });
+    await other.logout();
+  };
+
   it('runs private instances side by side on random ports', async () => {
     expect(one.port).not.toBe(two.port);
     expect(one.dir).not.toBe(two.dir);
@@ -94,17 +109,7 @@ describe('startDovecot', () => {
       uids.push(await two.append(Buffer.from(`Subject: m${n}\r\n\r\n.\r\n`)));
     const { s } = await open(two);
     // Another client deletes the middle one before our FETCH.
-    const other = new ImapFlow({
-      host: two.host,
-      port: two.port,
-      secure: false,
-      auth: { user: two.user, pass: two.password },
-      logger: false,
-    });
-    await other.connect();
-    await other.mailboxOpen('INBOX');
-    await other.messageDelete(String(uids[1]), { uid: true });
-    await other.logout();
+    await expungeElsewhere(two, uids[1]);
     await s.refresh(); // our session hears of the expunge
     const metas = await s.meta(uids);
     expect(metas.map((m) => m.uid)).toEqual([uids[0], uids[2]]);
@@ -112,6 +117,15 @@ describe('startDovecot', () => {
       expect(m.internalDate).toBeInstanceOf(Date);
       expect(m.size).toBeGreaterThan(0);
     }
+    await s.logout();
+  });
+
+  it('downloads nothing for a message expunged meanwhile, once a search says it is gone', async () => {
+    const uid = await two.append(Buffer.from('Subject: gone\r\n\r\n.\r\n'));
+    const { s } = await open(two);
+    await expungeElsewhere(two, uid);
+    await s.refresh();
+    expect(await s.download(uid)).toBeUndefined();
     await s.logout();
   });
 
