@@ -57,8 +57,9 @@ export interface ImapSession {
   /** INTERNALDATE and size of `uids`, collected before any other command is sent. */
   meta(uids: number[]): Promise<MessageMeta[]>;
   /**
-   * The raw message as a stream, or undefined when the UID no longer exists; rejects when the
-   * connection is gone.
+   * The raw message as a stream, or undefined when the UID no longer exists (a search says so);
+   * rejects when the connection is gone, and when the server gave no body for a message that
+   * still exists (`FetchIncomplete`).
    */
   download(uid: number): Promise<Readable | undefined>;
   /**

@@ -4,7 +4,7 @@
 import type { MessageKind, ParsedMail } from '../types.js';
 
 // `noreply2@`, `no-reply.cn@` too: a digit or a separator may follow the word. A system's name
-// may come before "noreply" or "bounces" (`oa_noreply@`, `system-noreply@`, a list's
+// may come before "noreply" or "bounce(s)" (`oa_noreply@`, `system-noreply@`, a list's
 // `name-bounces@`), after a separator.
 const ROBOT_LOCAL_PART =
   /^(mailer-daemon|postmaster|(.+[-_.])?(no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?)|auto[-_.]?reply)(\d*)([-+_.].*)?$/i;

@@ -185,10 +185,11 @@ export type CaseCourseReason = (typeof CASE_COURSE_REASONS)[number];
 /**
  * Whether an automatic reply has been overtaken since it was planned, so that sending it now
  * could contradict what the applicant hears: an organiser's decision about its submission, or a
- * verdict an organiser set on its case after it was planned, notice or none (`decided`); or an
- * automatic reply to the same address about a later message of its case (`superseded`), either
- * pending or sent. A later message whose own reply was suppressed (a robot, the daily limit) or
- * goes elsewhere overtakes nothing.
+ * verdict an organiser set on its case after it was planned, notice or none, or a decision notice
+ * to the same address about a later message of its case (`decided`); or an automatic reply to the
+ * same address about a later message of its case (`superseded`), either pending or sent. A later
+ * message whose own reply was suppressed (a robot, the daily limit) or goes elsewhere overtakes
+ * nothing.
  */
 export async function overtaken(
   db: Db,
@@ -219,17 +220,20 @@ export async function overtaken(
     .executeTakeFirst();
   if (overridden) return 'decided';
   if (!reply.recipient) return null;
-  const others = await db.k
-    .selectFrom('replies as r')
-    .innerJoin('submissions as s', 's.id', 'r.submission_id')
-    .select(['s.received_at', 's.message_row_id'])
-    .where('s.case_id', '=', mine.case_id)
-    .where('s.id', '!=', reply.submissionId)
-    .where('r.recipient', '=', reply.recipient)
-    .where('r.state', 'in', live)
-    .where('r.kind', 'not like', 'decision-%')
-    .execute();
-  return others.some((o) => isLater(o, mine)) ? 'superseded' : null;
+  const later = (
+    await db.k
+      .selectFrom('replies as r')
+      .innerJoin('submissions as s', 's.id', 'r.submission_id')
+      .select(['s.received_at', 's.message_row_id', 'r.kind'])
+      .where('s.case_id', '=', mine.case_id)
+      .where('s.id', '!=', reply.submissionId)
+      .where('r.recipient', '=', reply.recipient)
+      .where('r.state', 'in', live)
+      .execute()
+  ).filter((o) => isLater(o, mine));
+  // A later message's decision notice (an older message filed late, after it was sent).
+  if (later.some((o) => o.kind.startsWith('decision-'))) return 'decided';
+  return later.length > 0 ? 'superseded' : null;
 }
 
 /** A reply outside a filing (an organiser's decision): its own transaction, same rules. */

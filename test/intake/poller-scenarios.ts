@@ -1,7 +1,7 @@
 // The poller's end-to-end scenarios against a real Dovecot and the machine's Redis, written once
 // and run with any PollSink: the in-memory reference sink (imap-poller.test.ts) and the real
 // store on SQLite/PostgreSQL. `makeSink` must return an empty store each time it is called.
-import { chmod, open, readdir, readFile } from 'node:fs/promises';
+import { chmod, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
@@ -491,8 +491,10 @@ export function runPollerScenarios(
         async ingest(input) {
           if (!full || input.uid !== 2) return s.sink.ingest(input);
           // As the blob store writes a download: into a file, each piece as it is read; here
-          // the disk refuses the first, and the file is closed.
-          const file = await open(path.join(tmpdir(), `disk-full-${process.pid}`), 'w');
+          // the disk refuses the first, and the file is closed. That wait lets the AbortError
+          // Node destroys the left stream with reach the poller first, as it does in the store.
+          const name = path.join(tmpdir(), `disk-full-${process.pid}`);
+          const file = await open(name, 'w');
           try {
             for await (const piece of input.raw as Readable) {
               if (piece.length > 0)
@@ -500,6 +502,7 @@ export function runPollerScenarios(
             }
           } finally {
             await file.close();
+            await rm(name, { force: true });
           }
           throw new Error('the download was empty');
         },

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
 import { parseMail } from '../../src/mail/parse.js';
 import { queueDecisionReply } from '../../src/replies/index.js';
 import { listAudit } from '../../src/store/audit.js';
@@ -148,26 +149,35 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
     expect(letter.subject).not.toContain('需修改');
   });
 
+  /** Files a message of one case (the same organisation and title) from `from`; its reply row. */
+  async function submitToOneCase(intake: App, from: string, receivedAt: string) {
+    const n = (await replyRows(rig)).length;
+    await intake.ingest({
+      raw: await makeMessage({ from, subject: '测试单位有限公司+测试案例' }),
+      source: 'import',
+      mailbox: 'import',
+      receivedAt: new Date(receivedAt),
+      receivedAtSource: 'now',
+    });
+    await waitFor('its reply planned', async () => (await replyRows(rig)).length > n);
+    return (await replyRows(rig)).at(-1);
+  }
+  const settled = () =>
+    waitFor('no reply pending', async () =>
+      (await replyRows(rig)).every((r) => r.state !== 'pending'),
+    );
+  const settledRow = async (id: number | undefined) => {
+    await settled();
+    return (await replyRows(rig)).find((r) => r.id === id);
+  };
+  const bob = '联系人乙 <bob@example.cn>';
+
   it('answers an older message filed after a newer one of its case as if they had come in order', async () => {
     const worker = await rig.app({ roles: ['worker'] });
     await worker.start();
     const intake = await rig.app();
-    const submit = async (from: string, receivedAt: string) => {
-      await intake.ingest({
-        raw: await makeMessage({ from, subject: '测试单位有限公司+测试案例' }),
-        source: 'import',
-        mailbox: 'import',
-        receivedAt: new Date(receivedAt),
-        receivedAtSource: 'now',
-      });
-      const n = (await replyRows(rig)).length;
-      await waitFor('its reply settled', async () => {
-        const rows = await replyRows(rig);
-        return rows.length > n && rows.every((r) => r.state !== 'pending');
-      });
-      return (await replyRows(rig)).at(-1);
-    };
-    const bob = '联系人乙 <bob@example.cn>';
+    const submit = async (from: string, receivedAt: string) =>
+      settledRow((await submitToOneCase(intake, from, receivedAt))?.id);
     // The newer message first (a retry, a backfill, two workers): it is the case's current one.
     expect(await submit(bob, '2025-10-10T10:05:00+08:00')).toMatchObject({ state: 'sent' });
     // An older one from the same address: its answer would contradict the one already sent.
@@ -181,13 +191,55 @@ describe.each(DIALECTS)('replies to the outbox folder on %s', (dialect) => {
       recipient: 'alice@example.cn',
       state: 'sent',
     });
-    // All three are one case: the same organisation and title.
+    // All three are one case.
     const rows = await replyRows(rig);
     const caseIds = await Promise.all(
       rows.map(async (r) => (await getSubmission(rig.store.db, r.submission_id))?.caseId),
     );
     expect(caseIds).toHaveLength(3);
     expect(new Set(caseIds).size).toBe(1);
+  });
+
+  it("holds back the reply to an older message filed late once an organiser's notice about a newer one went to its sender", async () => {
+    // The newer message's automatic reply waits for the hour, and is overtaken by a decision.
+    const {
+      intake,
+      deferred: [newer],
+    } = await overTheHourlyLimit(6);
+    if (!newer) throw new Error('a deferred reply expected');
+    await queueDecisionReply(rig.store.db, intake.queues, {
+      submissionId: newer.submission_id,
+      verdict: 'accepted',
+      reason: '',
+    });
+    await anHourLater();
+    expect(await settledRow(newer.id)).toMatchObject({ suppressed_reason: 'decided' });
+    expect((await replyRows(rig)).at(-1)).toMatchObject({
+      kind: 'decision-accepted',
+      state: 'sent',
+    });
+    // An older message of that case from the same address, filed late: its automatic answer
+    // would come after the organiser's notice, and contradict it.
+    const { result } = (await getSubmission(rig.store.db, newer.submission_id)) ?? {};
+    const before = (await replyRows(rig)).length;
+    const older = await intake.ingest({
+      raw: await makeMessage({
+        from: '同一联系人 <same@example.cn>',
+        subject: `${result?.subject.organization}+${result?.subject.title}`,
+      }),
+      source: 'import',
+      mailbox: 'import',
+      receivedAt: new Date('2025-10-10T09:00:00+08:00'),
+      receivedAtSource: 'now',
+    });
+    await waitFor('its reply planned', async () => (await replyRows(rig)).length > before);
+    const row = (await replyRows(rig)).at(-1);
+    expect(row?.submission_id).not.toBe(newer.submission_id);
+    expect(await settledRow(row?.id)).toMatchObject({
+      state: 'suppressed',
+      suppressed_reason: 'decided',
+    });
+    expect(older.inserted).toBe(true);
   });
 
   it("holds back a deferred automatic reply once an organiser set its case's verdict, even without a notice", async () => {
