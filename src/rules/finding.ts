@@ -1,6 +1,6 @@
 // Helpers shared by the rules: a finding is built the same way everywhere, and numbers are
 // written the way applicants read them (`2,150 字`, `312 KB`).
-import { nameHas } from '../config/contest.js';
+import { type ContestProfile, nameHas } from '../config/contest.js';
 import type { DocumentProblem, DocumentRead, Finding, Severity, Submission } from '../types.js';
 
 export type RuleOutcome = Omit<Finding, 'rule'>;
@@ -130,10 +130,23 @@ export function unlessDoubt(
 }
 
 /**
- * Why the picture taken for the logo may not be it, or null when its name says it is. The rules'
- * messages name the file, so this does not.
+ * Why the picture taken for the logo may not be the one to judge, or null when its name says it
+ * is the logo and no other picture's name says so too (横版 and 竖版, 原图 and 压缩: the other
+ * may be the one that meets the rules; a 商标注册证 is evidence, not a second logo). The rules'
+ * messages name the logo's file, so this does not.
  */
-export function logoDoubt({ logo }: Submission, logoWords: string[]): string | null {
-  if (!logo || nameHas(logo.entry.filename, logoWords)) return null;
-  return '其文件名未表明是商标图片，系按其余附件推定';
+export function logoDoubt(s: Submission, kw: ContestProfile['filenameKeywords']): string | null {
+  const { logo } = s;
+  if (!logo) return null;
+  if (!nameHas(logo.entry.filename, kw.logo)) return '其文件名未表明是商标图片，系按其余附件推定';
+  const other = s.documents.find(
+    (d) =>
+      d !== logo &&
+      d !== s.scan &&
+      d.image &&
+      d.entry.sha256 !== logo.entry.sha256 &&
+      nameHas(d.entry.filename, kw.logo) &&
+      !nameHas(d.entry.filename, [...kw.scan, ...kw.evidence]),
+  );
+  return other ? `另附的图片${quoteFile(other.entry)}也标为商标图片，未判定以哪张为准` : null;
 }

@@ -26,7 +26,7 @@ export const logoDimensions: Rule = {
         : `宽在 ${minWidth}–${maxWidth}、高在 ${minHeight}–${maxHeight} 像素之间`;
     if (ok) return pass(`商标图片为 ${width}×${height} 像素，符合${range}的要求`, details);
     return unlessDoubt(
-      logoDoubt(submission, profile.filenameKeywords.logo),
+      logoDoubt(submission, profile.filenameKeywords),
       `商标图片${quoteFile(logo.entry)}为 ${width}×${height} 像素，要求${range}`,
       details,
       '，请调整尺寸后重新发送',

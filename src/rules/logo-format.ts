@@ -27,7 +27,7 @@ export const logoFormat: Rule = {
     const doubt =
       format === 'unknown'
         ? '其内容无法识别为任何图片格式'
-        : (logoDoubt(submission, profile.filenameKeywords.logo) ?? jpegBeside(submission, profile));
+        : (logoDoubt(submission, profile.filenameKeywords) ?? jpegBeside(submission, profile));
     return unlessDoubt(
       doubt,
       `商标图片${quoteFile(logo.entry)}实际为 ${shown(format)} 格式，要求 ${shown(profile.logo.format)} 格式`,

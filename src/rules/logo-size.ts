@@ -22,7 +22,7 @@ export const logoSize: Rule = {
       kb(bytes) === kb(max) ? `${kb(bytes)} KB（${formatNumber(bytes)} 字节）` : `${kb(bytes)} KB`;
     if (bytes < max) return pass(`商标图片 ${size}，小于 ${kb(max)} KB 上限`, details);
     return unlessDoubt(
-      logoDoubt(submission, profile.filenameKeywords.logo),
+      logoDoubt(submission, profile.filenameKeywords),
       `商标图片${quoteFile(logo.entry)} ${size}，${bytes === max ? `须小于 ${kb(max)} KB` : `超过 ${kb(max)} KB 上限`}`,
       details,
       '，请压缩后重新发送',

@@ -25,6 +25,7 @@ beforeAll(async () => {
     '80',
   ]);
   await make('min', 'logo-min.jpg', ['-size', '400x400', 'xc:navy']);
+  await make('certificate', '商标注册证书.jpg', ['-size', '800x600', 'xc:white']);
   await make('max', 'logo-max.jpg', ['-size', '1500x1500', 'xc:navy']);
   await make('narrow', 'logo-narrow.jpg', ['-size', '399x600', 'xc:navy']);
   // Random noise does not compress: 600×600 at quality 95 is several hundred KB.
@@ -43,6 +44,11 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.cleanup());
 
+const picture = (key: string): DocumentRead => {
+  const d = logos[key];
+  if (!d) throw new Error(`no picture ${key}`);
+  return d;
+};
 const check = (rule: typeof logoSize, logo?: DocumentRead) =>
   rule.check(submission({ logo }), profile);
 
@@ -181,5 +187,22 @@ describe('LOGO_DIMENSIONS', () => {
 
   it('is not applicable without a logo', () => {
     expect(check(logoDimensions)).toMatchObject({ passed: true, details: { applicable: false } });
+  });
+
+  it('asks for a look, not a rejection, when another picture is named as the logo too', () => {
+    // A wide version and a square one: the square one may be the logo asked for.
+    const two = submission({ logo: logos.wide, documents: [picture('good')] });
+    expect(logoDimensions.check(two, profile)).toMatchObject({
+      passed: false,
+      severity: 'review',
+      message: expect.stringContaining('另附的图片「商标.jpg」也标为商标图片'),
+    });
+    expect(logoSize.check(two, profile)).toMatchObject({ passed: true });
+    // A trademark certificate beside it is evidence, not a second logo.
+    const withCertificate = submission({ logo: logos.wide, documents: [picture('certificate')] });
+    expect(logoDimensions.check(withCertificate, profile)).toMatchObject({
+      passed: false,
+      severity: 'error',
+    });
   });
 });
