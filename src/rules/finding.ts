@@ -139,14 +139,20 @@ export function logoDoubt(s: Submission, kw: ContestProfile['filenameKeywords'])
   const { logo } = s;
   if (!logo) return null;
   if (!nameHas(logo.entry.filename, kw.logo)) return '其文件名未表明是商标图片，系按其余附件推定';
-  const other = s.documents.find(
+  const other = besideLogo(s, kw).find((d) => d.image && nameHas(d.entry.filename, kw.logo));
+  return other ? `另附的图片${quoteFile(other.entry)}也标为商标图片，未判定以哪张为准` : null;
+}
+
+/**
+ * The files besides the logo that may be a logo too: not the scan, not a copy of the logo, and
+ * not named as the scan or as evidence.
+ */
+export function besideLogo(s: Submission, kw: ContestProfile['filenameKeywords']): DocumentRead[] {
+  return s.documents.filter(
     (d) =>
-      d !== logo &&
+      d !== s.logo &&
       d !== s.scan &&
-      d.image &&
-      d.entry.sha256 !== logo.entry.sha256 &&
-      nameHas(d.entry.filename, kw.logo) &&
+      d.entry.sha256 !== s.logo?.entry.sha256 &&
       !nameHas(d.entry.filename, [...kw.scan, ...kw.evidence]),
   );
-  return other ? `另附的图片${quoteFile(other.entry)}也标为商标图片，未判定以哪张为准` : null;
 }

@@ -1,8 +1,8 @@
 // LOGO_FORMAT (error): the logo must be JPG (seed §三.3.4). Judged by content (sharp's format,
 // else the detected type), never by the file name: a PNG renamed .jpg fails.
-import { type ContestProfile, nameHas } from '../config/contest.js';
+import type { ContestProfile } from '../config/contest.js';
 import type { Rule, Submission } from '../types.js';
-import { logoDoubt, notApplicable, pass, quoteFile, unlessDoubt } from './finding.js';
+import { besideLogo, logoDoubt, notApplicable, pass, quoteFile, unlessDoubt } from './finding.js';
 
 const SHOWN: Record<string, string> = {
   jpeg: 'JPG',
@@ -42,14 +42,8 @@ export const logoFormat: Rule = {
  * 某某银行.jpg): it may be the logo as asked for, so the PNG's format decides nothing.
  */
 function jpegBeside(s: Submission, profile: ContestProfile): string | null {
-  const kw = profile.filenameKeywords;
-  const other = s.documents.find(
-    (d) =>
-      d !== s.logo &&
-      d !== s.scan &&
-      d.entry.sha256 !== s.logo?.entry.sha256 &&
-      (d.image?.format ?? d.detectedType) === 'jpeg' &&
-      !nameHas(d.entry.filename, [...kw.scan, ...kw.evidence]),
+  const other = besideLogo(s, profile.filenameKeywords).find(
+    (d) => (d.image?.format ?? d.detectedType) === 'jpeg',
   );
   return other ? `另附的 JPG 图片${quoteFile(other.entry)}也可能是商标图片` : null;
 }
